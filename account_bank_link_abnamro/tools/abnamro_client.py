@@ -1,0 +1,347 @@
+"""HTTP client for ABN AMRO's PSD2 Account Information API (v1).
+
+Plain Python (no Odoo). Protocol: ``bank-protocols.md``, "ABN AMRO: Account
+Information API (PSD2, v1)": OAuth 2 authorization code flow, mutual TLS on
+the token endpoint, ``API-Key`` on every call, no HTTP signatures.
+
+Refresh tokens ROTATE: the old one dies when used. This client therefore
+never retries a refresh by itself (not after a time-out, not after a 5xx):
+sending the same refresh token twice would at best fail and at worst look
+like token replay to the bank. The caller (the framework, see
+``BankProvider.rotates_refresh_token``) must persist the returned TokenSet
+before doing anything else.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import email.utils
+import json
+import logging
+import time
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from typing import Any
+from urllib.parse import quote, urlencode, urljoin, urlsplit
+
+import requests
+
+try:
+    from odoo.addons.l10n_nl_bankkoppeling.tools import provider
+except ImportError:  # plain Python, see tests/conftest.py
+    from l10n_nl_bankkoppeling.tools import provider
+
+_logger = logging.getLogger(__name__)
+
+SCOPES = "psd2:account:balance:read psd2:account:transaction:read psd2:account:details:read"
+AUTHORIZE_PATH = "/as/authorization.oauth2"
+
+#: errors[].code -> what it means for the framework.
+TOKEN_EXPIRED_CODES = {"ERR_2002_002"}
+INSUFFICIENT_SCOPE_CODES = {"ERR_3002_003"}
+NO_ACCESS_CODES = {"MESSAGE_RST560_0016"}
+RATE_LIMIT_CODES = {"ERR_7002_001"}
+
+
+@dataclasses.dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how long the client retries 429, 5xx and time-outs."""
+
+    max_attempts: int = 4
+    base_delay: float = 1.0
+    max_delay: float = 20.0
+
+    def delay(self, attempt: int, retry_after: float | None) -> float:
+        if retry_after is not None:
+            return min(max(retry_after, 0.0), self.max_delay)
+        return min(self.base_delay * (2 ** (attempt - 1)), self.max_delay)
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        moment = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.timezone.utc)
+    return max((moment - datetime.datetime.now(datetime.timezone.utc)).total_seconds(), 0.0)
+
+
+def parse_json(content: bytes, *, what: str) -> Any:
+    """JSON with every non-integer number as an exact Decimal."""
+    try:
+        return json.loads(content.decode("utf-8"), parse_float=Decimal)
+    except (UnicodeDecodeError, ValueError) as error:
+        raise provider.ProtocolError(
+            f"ABN AMRO sent an answer that is not valid JSON ({what}): {error}"
+        ) from None
+
+
+@dataclasses.dataclass(frozen=True)
+class ErrorInfo:
+    code: str | None = None
+    message: str | None = None
+    trace_id: str | None = None
+
+
+def error_info(response: requests.Response) -> ErrorInfo:
+    """The first entry of ``errors[]``, or an OAuth ``error`` body."""
+    try:
+        body = json.loads(response.content.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return ErrorInfo()
+    if not isinstance(body, dict):
+        return ErrorInfo()
+    errors = body.get("errors")
+    if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+        first = errors[0]
+        return ErrorInfo(_text(first.get("code")), _text(first.get("message")),
+                         _text(first.get("traceId")))
+    return ErrorInfo(_text(body.get("error")), _text(body.get("error_description") or body.get("message")))
+
+
+def _text(value: Any) -> str | None:
+    return str(value)[:512] if value not in (None, "") else None
+
+
+class AbnAmroClient:
+    """One ABN AMRO app registration (client id, API key, certificate)."""
+
+    def __init__(
+        self,
+        *,
+        api_base_url: str,
+        auth_base_url: str,
+        token_url: str,
+        client_id: str,
+        api_key: str,
+        tls_cert_path: str,
+        tls_key_path: str,
+        verify: bool | str = True,
+        timeout: float | tuple[float, float] = 30.0,
+        retry: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        session: requests.Session | None = None,
+    ):
+        self.api_base_url = api_base_url.rstrip("/")
+        self.auth_base_url = auth_base_url.rstrip("/")
+        self.token_url = token_url
+        self.client_id = client_id
+        self._api_key = api_key
+        self.timeout = timeout
+        self.retry = retry or RetryPolicy()
+        self._sleep = sleep
+        self.session = session or requests.Session()
+        # Passed with every request, not set on the session: requests lets
+        # REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE override a session's verify.
+        self._cert = (tls_cert_path, tls_key_path)
+        self._verify = verify
+
+    def __repr__(self) -> str:
+        return f"AbnAmroClient(api_base_url={self.api_base_url!r}, client_id={self.client_id!r})"
+
+    # ---------------------------------------------------------------- OAuth
+
+    def authorization_url(self, redirect_uri: str, state: str) -> str:
+        base = self.auth_base_url
+        if not base.endswith(".oauth2"):
+            base += AUTHORIZE_PATH
+        query = urlencode({
+            "scope": SCOPES,
+            "client_id": self.client_id,
+            "response_type": "code",
+            "flow": "code",
+            "redirect_uri": redirect_uri,
+            "bank": "NLAA01",
+            "state": state,
+        })
+        return f"{base}?{query}"
+
+    def token_by_code(self, code: str, redirect_uri: str) -> dict[str, Any]:
+        form = {
+            "grant_type": "authorization_code",
+            "client_id": self.client_id,
+            "code": code,
+            "redirect_uri": redirect_uri,
+        }
+        # A code lives 60 seconds and is used once: one attempt only.
+        response = self._send("POST", self.token_url, form=form, context="code exchange",
+                              retry=False)
+        if response.status_code in (400, 401, 403):
+            info = error_info(response)
+            raise provider.InvalidRequestError(
+                "ABN AMRO refused the authorization code; start the consent again"
+                + (f": {info.message}" if info.message else ""),
+                bank_code=info.code, http_status=response.status_code,
+            )
+        return self._token_payload(response, "code exchange")
+
+    def token_by_refresh(self, refresh_token: str) -> dict[str, Any]:
+        form = {
+            "grant_type": "refresh_token",
+            "client_id": self.client_id,
+            "refresh_token": refresh_token,
+        }
+        response = self._send("POST", self.token_url, form=form, context="token refresh",
+                              retry=False)
+        if response.status_code in (400, 401, 403):
+            info = error_info(response)
+            raise provider.ConsentExpiredError(
+                "ABN AMRO refused to refresh the access token; the consent must be renewed"
+                + (f": {info.message}" if info.message else ""),
+                bank_code=info.code, http_status=response.status_code, reference=info.trace_id,
+            )
+        return self._token_payload(response, "token refresh")
+
+    def _token_payload(self, response: requests.Response, context: str) -> dict[str, Any]:
+        if response.status_code != 200:
+            raise self._error(response, context)
+        payload = parse_json(response.content, what=context)
+        token = payload.get("access_token") if isinstance(payload, dict) else None
+        if not isinstance(token, str) or not token:
+            raise provider.ProtocolError(f"ABN AMRO's {context} answer has no access_token")
+        return payload
+
+    # ------------------------------------------------------------------ AIS
+
+    def get(self, access_token: str, path: str, params: Mapping[str, str] | None = None,
+            *, context: str) -> Any:
+        """A GET on the API; the parsed JSON of a 200 or a typed error."""
+        url = urljoin(self.api_base_url + "/", path.lstrip("/"))
+        if params:
+            url += "?" + urlencode(params)
+        response = self._send("GET", url, access_token=access_token, context=context)
+        if response.status_code != 200:
+            raise self._error(response, context)
+        return parse_json(response.content, what=context)
+
+    def consent_info(self, access_token: str) -> Any:
+        return self.get(access_token, "/v1/consentinfo", context="consent info")
+
+    def account_details(self, access_token: str, iban: str) -> Any:
+        return self.get(access_token, f"/v1/accounts/{quote(iban, safe='')}/details",
+                        context="account details")
+
+    def account_balance(self, access_token: str, iban: str) -> Any:
+        return self.get(access_token, f"/v1/accounts/{quote(iban, safe='')}/balances",
+                        context="balance")
+
+    def transactions_page(
+        self,
+        access_token: str,
+        iban: str,
+        book_date_from: datetime.date,
+        book_date_to: datetime.date,
+        next_page_key: str | None,
+        *,
+        context: str,
+    ) -> Any:
+        # ABN AMRO wants the dates again with every nextPageKey.
+        params = {"bookDateFrom": book_date_from.isoformat(), "bookDateTo": book_date_to.isoformat()}
+        if next_page_key:
+            params["nextPageKey"] = next_page_key
+        return self.get(access_token, f"/v1/accounts/{quote(iban, safe='')}/transactions",
+                        params, context=context)
+
+    # --------------------------------------------------------------- errors
+
+    def _error(self, response: requests.Response, context: str) -> provider.BankLinkError:
+        status = response.status_code
+        info = error_info(response)
+        kwargs = {"bank_code": info.code, "http_status": status, "reference": info.trace_id}
+        detail = f": {info.message}" if info.message else ""
+        hint = f"{info.code or ''} {info.message or ''}".lower()
+        if info.code in TOKEN_EXPIRED_CODES:
+            return provider.TokenExpiredError(f"ABN AMRO did not accept the access token{detail}",
+                                              **kwargs)
+        if info.code in INSUFFICIENT_SCOPE_CODES:
+            return provider.AccessDeniedError(
+                f"The consent does not include this ({context}): insufficient scope{detail}", **kwargs)
+        if info.code in NO_ACCESS_CODES:
+            return provider.AccessDeniedError(
+                f"The consent gives no access to this account{detail}", **kwargs)
+        if "revoked" in hint or "withdrawn" in hint:
+            return provider.ConsentRevokedError(f"The consent was withdrawn at ABN AMRO{detail}",
+                                                **kwargs)
+        if "consent" in hint and ("expired" in hint or "invalid" in hint or "ended" in hint):
+            return provider.ConsentExpiredError(f"The consent at ABN AMRO has ended{detail}", **kwargs)
+        if status == 401:
+            return provider.TokenExpiredError(f"ABN AMRO did not accept the access token{detail}",
+                                              **kwargs)
+        if status in (403, 404):
+            return provider.AccessDeniedError(
+                f"ABN AMRO refused access ({context}){detail}", **kwargs)
+        if status == 400:
+            return provider.InvalidRequestError(f"ABN AMRO refused the request ({context}){detail}",
+                                                **kwargs)
+        if status == 429:
+            return provider.RateLimitedError(f"ABN AMRO limits the number of requests{detail}",
+                                             retry_after=parse_retry_after(
+                                                 response.headers.get("Retry-After")), **kwargs)
+        if status >= 500:
+            return provider.BankUnavailableError(f"ABN AMRO is unavailable ({context}){detail}",
+                                                 **kwargs)
+        return provider.ProtocolError(f"Unexpected answer from ABN AMRO ({context}){detail}",
+                                      **kwargs)
+
+    # ------------------------------------------------------------ transport
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        *,
+        form: Mapping[str, str] | None = None,
+        access_token: str | None = None,
+        context: str,
+        retry: bool = True,
+    ) -> requests.Response:
+        """One request; with ``retry`` 429, 5xx and time-outs are tried again."""
+        headers = {"API-Key": self._api_key, "Accept": "application/json"}
+        if access_token is not None:
+            headers["Authorization"] = f"Bearer {access_token}"
+        max_attempts = self.retry.max_attempts if retry else 1
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                response = self.session.request(
+                    method, url, data=form, headers=headers, timeout=self.timeout,
+                    cert=self._cert, verify=self._verify, allow_redirects=False,
+                )
+            except requests.exceptions.SSLError as error:
+                raise provider.ConfigurationError(
+                    f"TLS with ABN AMRO failed ({context}); check the certificates: {error}"
+                ) from None
+            except (requests.exceptions.Timeout, requests.exceptions.ConnectionError) as error:
+                if isinstance(error, requests.exceptions.ChunkedEncodingError):
+                    raise provider.ProtocolError(f"ABN AMRO's answer was cut short ({context})") from None
+                if attempt >= max_attempts:
+                    raise provider.BankUnavailableError(
+                        f"ABN AMRO did not answer ({context}) after {attempt} attempt(s): "
+                        f"{type(error).__name__}"
+                    ) from None
+                self._wait(attempt, None, context, type(error).__name__)
+                continue
+            _logger.debug("ABN AMRO %s %s -> %s", method, urlsplit(url).path, response.status_code)
+            if response.status_code == 429 or response.status_code >= 500:
+                retry_after = parse_retry_after(response.headers.get("Retry-After"))
+                too_long = retry_after is not None and retry_after > self.retry.max_delay
+                if attempt >= max_attempts or too_long:
+                    return response
+                self._wait(attempt, retry_after, context, str(response.status_code))
+                continue
+            return response
+
+    def _wait(self, attempt: int, retry_after: float | None, context: str, why: str) -> None:
+        delay = self.retry.delay(attempt, retry_after)
+        _logger.info("ABN AMRO %s: %s, attempt %d, retrying in %.1f s", context, why, attempt, delay)
+        self._sleep(delay)

@@ -1,0 +1,609 @@
+"""HTTP client for ING's PSD2 APIs: mutual TLS, HTTP Signatures, OAuth 2.
+
+Plain Python (no Odoo). Speaks the protocol described in
+``bank-protocols.md`` ("ING: PSD2 Account Information API (AIS v3)"):
+
+* every call goes over mutual TLS with the QWAC certificate;
+* the application token (client credentials) is signed with the QSealC key
+  (``keyId="SN=<serial>"``) and carries the certificate in
+  ``TPP-Signature-Certificate``;
+* every later call carries ``Authorization: Bearer`` plus a ``Signature``
+  header whose keyId is the client id.
+
+Answers come back as parsed JSON (floats as :class:`~decimal.Decimal`);
+failures as the typed errors of ``provider.py``. Transient failures (429,
+5xx, time-outs) are retried here with a capped exponential backoff, so the
+framework only sees them once the bank keeps failing.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import datetime
+import email.utils
+import hashlib
+import json
+import logging
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+from urllib.parse import quote, urlencode, urljoin, urlsplit
+
+import requests
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+
+try:
+    from odoo.addons.l10n_nl_bankkoppeling.tools import provider
+except ImportError:  # plain Python, see tests/conftest.py
+    from l10n_nl_bankkoppeling.tools import provider
+
+_logger = logging.getLogger(__name__)
+
+TOKEN_PATH = "/oauth2/token"
+REVOKE_PATH = "/oauth2/token/revoke"
+AUTHORIZATION_SERVER_URL_PATH = "/oauth2/authorization-server-url"
+
+#: Headers ING requires in the signature of the client-credentials call and
+#: of the other OAuth calls (OAuth 2.0 API spec v2.3.5).
+OAUTH_SIGNED_HEADERS = ("(request-target)", "date", "digest")
+#: Headers ING requires in the signature of AIS calls (AIS spec v3.1.5).
+AIS_SIGNED_HEADERS = ("(request-target)", "date", "digest", "x-request-id")
+
+#: Seconds before its expiry at which a cached application token is renewed,
+#: so that it cannot expire between our check and ING's.
+APP_TOKEN_MARGIN = 60
+
+
+# --------------------------------------------------------------------------
+# HTTP Signatures (draft-cavage-http-signatures, as ING uses them)
+# --------------------------------------------------------------------------
+
+
+def body_digest(body: bytes) -> str:
+    """The ``Digest`` header value of a request body (RFC 3230, SHA-256)."""
+    return "SHA-256=" + base64.b64encode(hashlib.sha256(body).digest()).decode("ascii")
+
+
+def http_date(moment: datetime.datetime | None = None) -> str:
+    """An RFC 7231 ``Date`` header value (always GMT)."""
+    moment = moment or datetime.datetime.now(datetime.timezone.utc)
+    return email.utils.format_datetime(moment.astimezone(datetime.timezone.utc), usegmt=True)
+
+
+def request_target(method: str, url: str) -> str:
+    """``(request-target)`` pseudo-header: lower-case method, path and query."""
+    parts = urlsplit(url)
+    target = parts.path or "/"
+    if parts.query:
+        target += "?" + parts.query
+    return f"{method.lower()} {target}"
+
+
+def signing_string(
+    method: str, url: str, headers: Mapping[str, str], names: Sequence[str]
+) -> str:
+    """The text that is signed: one ``name: value`` line per signed header."""
+    lower = {key.lower(): value for key, value in headers.items()}
+    lines = []
+    for name in names:
+        if name == "(request-target)":
+            lines.append(f"(request-target): {request_target(method, url)}")
+        elif name in lower:
+            lines.append(f"{name}: {lower[name]}")
+        else:
+            raise provider.ConfigurationError(
+                f"Header {name!r} must be signed but is not in the request"
+            )
+    return "\n".join(lines)
+
+
+class HttpSigner:
+    """Signs requests with the QSealC private key.
+
+    The key never leaves this object and is not part of its repr.
+    """
+
+    def __init__(self, private_key: Any, certificate: x509.Certificate):
+        if not isinstance(private_key, (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey)):
+            raise provider.ConfigurationError("The signing key must be an RSA or EC key")
+        self._private_key = private_key
+        self.certificate = certificate
+
+    @classmethod
+    def from_files(cls, key_path: str, cert_path: str) -> HttpSigner:
+        try:
+            with open(key_path, "rb") as key_file:
+                key = serialization.load_pem_private_key(key_file.read(), password=None)
+            with open(cert_path, "rb") as cert_file:
+                certificate = x509.load_pem_x509_certificate(cert_file.read())
+        except (OSError, ValueError, TypeError) as error:
+            # The exception text names the file, never the key material.
+            raise provider.ConfigurationError(
+                f"Cannot load the ING signing key or certificate: {type(error).__name__}: {error}"
+            ) from None
+        return cls(key, certificate)
+
+    def __repr__(self) -> str:
+        return f"HttpSigner(certificate_serial={self.key_serial_id!r})"
+
+    @property
+    def algorithm(self) -> str:
+        if isinstance(self._private_key, rsa.RSAPrivateKey):
+            return "rsa-sha256"
+        return "ecdsa-sha256"
+
+    @property
+    def key_serial_id(self) -> str:
+        """``SN=<serial in hex>``: the keyId of the client-credentials call."""
+        return f"SN={self.certificate.serial_number:X}"
+
+    @property
+    def certificate_one_line(self) -> str:
+        """The certificate PEM on one line, as ``TPP-Signature-Certificate``."""
+        pem = self.certificate.public_bytes(serialization.Encoding.PEM).decode("ascii")
+        return "".join(line.strip() for line in pem.splitlines())
+
+    def sign(self, text: str) -> str:
+        data = text.encode("utf-8")
+        if isinstance(self._private_key, rsa.RSAPrivateKey):
+            signature = self._private_key.sign(data, padding.PKCS1v15(), hashes.SHA256())
+        else:
+            signature = self._private_key.sign(data, ec.ECDSA(hashes.SHA256()))
+        return base64.b64encode(signature).decode("ascii")
+
+    def signature_value(
+        self,
+        key_id: str,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        names: Sequence[str],
+    ) -> str:
+        """The parameters of a ``Signature``/``Authorization: Signature`` header."""
+        signature = self.sign(signing_string(method, url, headers, names))
+        return (
+            f'keyId="{key_id}",algorithm="{self.algorithm}",'
+            f'headers="{" ".join(names)}",signature="{signature}"'
+        )
+
+
+# --------------------------------------------------------------------------
+# Retries
+# --------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how long the client retries 429, 5xx and time-outs."""
+
+    max_attempts: int = 4
+    base_delay: float = 1.0
+    max_delay: float = 20.0
+
+    def delay(self, attempt: int, retry_after: float | None) -> float:
+        """Seconds to wait before attempt ``attempt + 1`` (attempt counts from 1)."""
+        if retry_after is not None:
+            return min(max(retry_after, 0.0), self.max_delay)
+        return min(self.base_delay * (2 ** (attempt - 1)), self.max_delay)
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """``Retry-After`` as seconds: either delta-seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        moment = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.timezone.utc)
+    return max((moment - datetime.datetime.now(datetime.timezone.utc)).total_seconds(), 0.0)
+
+
+# --------------------------------------------------------------------------
+# JSON and error bodies
+# --------------------------------------------------------------------------
+
+
+def parse_json(content: bytes, *, what: str) -> Any:
+    """JSON with every non-integer number as an exact Decimal."""
+    try:
+        return json.loads(content.decode("utf-8"), parse_float=Decimal)
+    except (UnicodeDecodeError, ValueError) as error:
+        raise provider.ProtocolError(
+            f"ING sent an answer that is not valid JSON ({what}): {error}"
+        ) from None
+
+
+def error_details(response: requests.Response) -> tuple[str | None, str | None]:
+    """(code, text) from a ``tppMessages`` or OAuth ``message`` error body."""
+    try:
+        body = json.loads(response.content.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return None, None
+    if not isinstance(body, dict):
+        return None, None
+    messages = body.get("tppMessages")
+    if isinstance(messages, list) and messages:
+        errors = [m for m in messages if isinstance(m, dict)]
+        first = next((m for m in errors if m.get("category") == "ERROR"), errors[0] if errors else {})
+        return _text(first.get("code")), _text(first.get("text"))
+    if "message" in body or "error" in body:
+        code = _text(body.get("error"))
+        text = _text(body.get("message")) or _text(body.get("error_description"))
+        return code, text
+    return None, None
+
+
+def _text(value: Any) -> str | None:
+    return str(value)[:512] if value not in (None, "") else None
+
+
+# --------------------------------------------------------------------------
+# The client
+# --------------------------------------------------------------------------
+
+
+class _AppToken:
+    """The cached application (client-credentials) token; repr hides it."""
+
+    __slots__ = ("value", "expires_at", "client_id")
+
+    def __init__(self, value: str, expires_at: float, client_id: str | None):
+        self.value = value
+        self.expires_at = expires_at
+        self.client_id = client_id
+
+    def __repr__(self) -> str:
+        return "_AppToken(<hidden>)"
+
+
+class IngClient:
+    """One ING TPP registration (client id + certificates) on one host."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        client_id: str,
+        tls_cert_path: str,
+        tls_key_path: str,
+        signer: HttpSigner,
+        verify: bool | str = True,
+        timeout: float | tuple[float, float] = 30.0,
+        retry: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
+        session: requests.Session | None = None,
+    ):
+        self.base_url = base_url.rstrip("/")
+        self.client_id = client_id
+        self.signer = signer
+        self.timeout = timeout
+        self.retry = retry or RetryPolicy()
+        self._sleep = sleep
+        self._monotonic = monotonic
+        self._app_token: _AppToken | None = None
+        self.session = session or requests.Session()
+        # Passed with every request, not set on the session: requests lets
+        # REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE override a session's verify.
+        self._cert = (tls_cert_path, tls_key_path)
+        self._verify = verify
+
+    def __repr__(self) -> str:
+        return f"IngClient(base_url={self.base_url!r}, client_id={self.client_id!r})"
+
+    def url(self, path_or_url: str) -> str:
+        """Absolute URL of a path or of an ``href`` that may be relative."""
+        return urljoin(self.base_url + "/", path_or_url)
+
+    # ---------------------------------------------------------------- OAuth
+
+    def application_token(self) -> str:
+        """A valid application token, fetched again shortly before expiry."""
+        token = self._app_token
+        if token is None or self._monotonic() >= token.expires_at - APP_TOKEN_MARGIN:
+            token = self._request_application_token()
+            self._app_token = token
+        return token.value
+
+    def _request_application_token(self) -> _AppToken:
+        body = urlencode({"grant_type": "client_credentials"}).encode("ascii")
+        url = self.url(TOKEN_PATH)
+
+        def headers() -> dict[str, str]:
+            result = {
+                "Date": http_date(),
+                "Digest": body_digest(body),
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Accept": "application/json",
+                "TPP-Signature-Certificate": self.signer.certificate_one_line,
+            }
+            result["Authorization"] = "Signature " + self.signer.signature_value(
+                self.signer.key_serial_id, "POST", url, result, OAUTH_SIGNED_HEADERS
+            )
+            return result
+
+        response = self._send("POST", url, headers, body, context="application token")
+        if response.status_code != 200:
+            code, text = error_details(response)
+            if response.status_code in (400, 401, 403):
+                raise provider.ConfigurationError(
+                    "ING refused the application's certificate or client id"
+                    + (f": {text}" if text else ""),
+                    bank_code=code,
+                    http_status=response.status_code,
+                )
+            raise self._unexpected(response, "application token")
+        payload = parse_json(response.content, what="application token")
+        access_token = _required_str(payload, "access_token", "application token")
+        expires_in = _int_or(payload.get("expires_in"), 900)
+        client_id = payload.get("client_id") if isinstance(payload.get("client_id"), str) else None
+        if client_id and client_id != self.client_id:
+            # eIDAS onboarding without the developer portal: ING derives the
+            # client id from the certificate and tells it here; later
+            # signatures and the consent URL must use this one.
+            _logger.info("ING assigned client id %s (configured: %s)", client_id,
+                         self.client_id or "none")
+            self.client_id = client_id
+        return _AppToken(access_token, self._monotonic() + expires_in, client_id)
+
+    def authorization_server_location(
+        self, redirect_uri: str, scope: str, country_code: str = "NL"
+    ) -> str:
+        """The ``location`` where the user grants the consent (without the
+        OAuth parameters, which the caller appends)."""
+        query = urlencode(
+            {"scope": scope, "redirect_uri": redirect_uri, "country_code": country_code},
+            quote_via=quote,
+        )
+        response = self._app_call("GET", f"{AUTHORIZATION_SERVER_URL_PATH}?{query}", None,
+                                  context="authorization server url")
+        if response.status_code != 200:
+            code, text = error_details(response)
+            if response.status_code == 400:
+                raise provider.InvalidRequestError(
+                    "ING refused the consent request" + (f": {text}" if text else ""),
+                    bank_code=code, http_status=400,
+                )
+            raise self._unexpected(response, "authorization server url")
+        payload = parse_json(response.content, what="authorization server url")
+        return _required_str(payload, "location", "authorization server url")
+
+    def token_by_code(self, code: str, redirect_uri: str) -> dict[str, Any]:
+        form = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri}
+        response = self._app_call("POST", TOKEN_PATH, form, context="code exchange")
+        if response.status_code in (400, 401, 403):
+            bank_code, text = error_details(response)
+            raise provider.InvalidRequestError(
+                "ING refused the authorization code; start the consent again"
+                + (f": {text}" if text else ""),
+                bank_code=bank_code, http_status=response.status_code,
+            )
+        return self._token_payload(response, "code exchange")
+
+    def token_by_refresh(self, refresh_token: str) -> dict[str, Any]:
+        form = {"grant_type": "refresh_token", "refresh_token": refresh_token}
+        response = self._app_call("POST", TOKEN_PATH, form, context="token refresh")
+        if response.status_code in (400, 401, 403):
+            bank_code, text = error_details(response)
+            raise provider.ConsentExpiredError(
+                "ING refused to refresh the access token; the consent must be renewed"
+                + (f": {text}" if text else ""),
+                bank_code=bank_code, http_status=response.status_code,
+            )
+        return self._token_payload(response, "token refresh")
+
+    def revoke(self, refresh_token: str) -> None:
+        form = {"token": refresh_token, "token_type_hint": "refresh_token"}
+        response = self._app_call("POST", REVOKE_PATH, form, context="revoke")
+        if response.status_code in (200, 204):
+            return
+        bank_code, text = error_details(response)
+        if response.status_code == 400:
+            # ING answers 400 for a token it no longer knows: nothing left to
+            # revoke, which is what the caller wanted.
+            _logger.info("ING revoke: token unknown at the bank (%s)", bank_code or text)
+            return
+        raise self._unexpected(response, "revoke")
+
+    def _token_payload(self, response: requests.Response, context: str) -> dict[str, Any]:
+        if response.status_code != 200:
+            raise self._unexpected(response, context)
+        payload = parse_json(response.content, what=context)
+        _required_str(payload, "access_token", context)
+        return payload
+
+    def _app_call(
+        self, method: str, path: str, form: Mapping[str, str] | None, *, context: str
+    ) -> requests.Response:
+        """A call authorised by the application token; renews that token once
+        when ING says it is no longer valid (ING may forget it before expiry)."""
+        body = urlencode(form).encode("ascii") if form is not None else b""
+        url = self.url(path)
+        for attempt in (1, 2):
+            app_token = self.application_token()
+
+            def headers() -> dict[str, str]:
+                result = {
+                    "Authorization": f"Bearer {app_token}",
+                    "Date": http_date(),
+                    "Digest": body_digest(body),
+                    "Accept": "application/json",
+                }
+                if form is not None:
+                    result["Content-Type"] = "application/x-www-form-urlencoded"
+                result["Signature"] = self.signer.signature_value(
+                    self.client_id, method, url, result, OAUTH_SIGNED_HEADERS
+                )
+                return result
+
+            response = self._send(method, url, headers, body if form is not None else None,
+                                  context=context)
+            if response.status_code == 401 and attempt == 1:
+                # Renewing the application token is harmless for ING (its
+                # refresh tokens do not rotate); a second 401 is the answer.
+                self._app_token = None
+                continue
+            return response
+        return response
+
+    # ------------------------------------------------------------------ AIS
+
+    def ais_get(self, access_token: str, path_or_url: str, *, context: str) -> requests.Response:
+        """A signed AIS GET; returns the 200 response or raises a typed error."""
+        url = self.url(path_or_url)
+
+        def headers() -> dict[str, str]:
+            result = {
+                "Authorization": f"Bearer {access_token}",
+                "Date": http_date(),
+                "Digest": body_digest(b""),
+                "X-Request-ID": str(uuid.uuid4()),
+                "Accept": "application/json",
+            }
+            result["Signature"] = self.signer.signature_value(
+                self.client_id, "GET", url, result, AIS_SIGNED_HEADERS
+            )
+            return result
+
+        response = self._send("GET", url, headers, None, context=context)
+        if response.status_code != 200:
+            raise self._ais_error(response, context)
+        return response
+
+    def _ais_error(self, response: requests.Response, context: str) -> provider.BankLinkError:
+        status = response.status_code
+        code, text = error_details(response)
+        reference = response.headers.get("X-Request-ID")
+        detail = f": {text}" if text else ""
+        kwargs = {"bank_code": code, "http_status": status, "reference": reference}
+        consent_hint = f"{code or ''} {text or ''}".lower()
+        if "revoked" in consent_hint or "withdrawn" in consent_hint:
+            return provider.ConsentRevokedError(f"The consent was withdrawn at ING{detail}", **kwargs)
+        if "consent" in consent_hint and ("expired" in consent_hint or "invalid" in consent_hint):
+            return provider.ConsentExpiredError(f"The consent at ING has ended{detail}", **kwargs)
+        if status == 401:
+            return provider.TokenExpiredError(f"ING did not accept the access token{detail}", **kwargs)
+        if status == 403:
+            return provider.AccessDeniedError(
+                f"The consent does not give access to this at ING ({context}){detail}", **kwargs
+            )
+        if status == 404:
+            return provider.AccessDeniedError(
+                f"ING does not know this account, or the consent does not cover it{detail}",
+                **kwargs,
+            )
+        if status in (400, 405, 406):
+            return provider.InvalidRequestError(f"ING refused the request ({context}){detail}",
+                                                **kwargs)
+        return self._unexpected(response, context)
+
+    def _unexpected(self, response: requests.Response, context: str) -> provider.BankLinkError:
+        code, text = error_details(response)
+        return provider.ProtocolError(
+            f"Unexpected answer from ING ({context})" + (f": {text}" if text else ""),
+            bank_code=code,
+            http_status=response.status_code,
+            reference=response.headers.get("X-Request-ID"),
+        )
+
+    # ------------------------------------------------------------ transport
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        headers: Callable[[], dict[str, str]],
+        body: bytes | None,
+        *,
+        context: str,
+    ) -> requests.Response:
+        """One request with retries on 429, 5xx and time-outs.
+
+        ``headers`` is called again for every attempt: Date, X-Request-ID and
+        the signature must be fresh. Returns any other response as it is.
+        """
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                response = self.session.request(
+                    method, url, data=body, headers=headers(), timeout=self.timeout,
+                    cert=self._cert, verify=self._verify, allow_redirects=False,
+                )
+            except requests.exceptions.SSLError as error:
+                raise provider.ConfigurationError(
+                    f"TLS with ING failed ({context}); check the certificates: {error}"
+                ) from None
+            except (requests.exceptions.Timeout, requests.exceptions.ConnectionError) as error:
+                if isinstance(error, requests.exceptions.ChunkedEncodingError):
+                    raise provider.ProtocolError(
+                        f"ING's answer was cut short ({context})"
+                    ) from None
+                if attempt >= self.retry.max_attempts:
+                    raise provider.BankUnavailableError(
+                        f"ING did not answer ({context}) after {attempt} attempts: "
+                        f"{type(error).__name__}"
+                    ) from None
+                self._wait(attempt, None, context, type(error).__name__)
+                continue
+            _logger.debug("ING %s %s -> %s", method, urlsplit(url).path, response.status_code)
+            if response.status_code == 429 or response.status_code >= 500:
+                retry_after = parse_retry_after(response.headers.get("Retry-After"))
+                too_long = retry_after is not None and retry_after > self.retry.max_delay
+                if attempt >= self.retry.max_attempts or too_long:
+                    raise self._transient_error(response, context, retry_after, attempt)
+                self._wait(attempt, retry_after, context, str(response.status_code))
+                continue
+            return response
+
+    def _wait(self, attempt: int, retry_after: float | None, context: str, why: str) -> None:
+        delay = self.retry.delay(attempt, retry_after)
+        _logger.info("ING %s: %s, attempt %d, retrying in %.1f s", context, why, attempt, delay)
+        self._sleep(delay)
+
+    def _transient_error(
+        self, response: requests.Response, context: str, retry_after: float | None, attempt: int
+    ) -> provider.BankLinkError:
+        code, text = error_details(response)
+        kwargs = {
+            "bank_code": code,
+            "http_status": response.status_code,
+            "reference": response.headers.get("X-Request-ID"),
+        }
+        detail = f": {text}" if text else ""
+        if response.status_code == 429:
+            return provider.RateLimitedError(
+                f"ING limits the number of requests ({context}, {attempt} attempts){detail}",
+                retry_after=retry_after, **kwargs,
+            )
+        return provider.BankUnavailableError(
+            f"ING is unavailable ({context}, {attempt} attempts){detail}", **kwargs
+        )
+
+
+def _required_str(payload: Any, key: str, context: str) -> str:
+    value = payload.get(key) if isinstance(payload, dict) else None
+    if not isinstance(value, str) or not value:
+        raise provider.ProtocolError(f"ING's {context} answer has no {key!r}")
+    return value
+
+
+def _int_or(value: Any, default: int) -> int:
+    if isinstance(value, bool):
+        return default
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default

@@ -1,0 +1,214 @@
+"""ING as a :class:`~provider.BankProvider`: glue between client and mapping."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import time
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+
+import requests
+
+from . import ing_client, ing_mapping
+
+try:
+    from odoo.addons.l10n_nl_bankkoppeling.tools import provider
+except ImportError:  # plain Python, see tests/conftest.py
+    from l10n_nl_bankkoppeling.tools import provider
+
+#: Scopes of the consent: balances and transactions of payment accounts.
+AIS_SCOPE = "payment-accounts:balances:view payment-accounts:transactions:view"
+PRODUCTION_URL = "https://api.ing.com"
+SANDBOX_URL = "https://api.sandbox.ing.com"
+
+
+@dataclasses.dataclass(frozen=True)
+class IngConfig:
+    """One ING TPP registration. Holds file paths, never key material."""
+
+    base_url: str
+    client_id: str
+    #: QWAC certificate and key: mutual TLS.
+    tls_cert_path: str
+    tls_key_path: str
+    #: QSealC certificate and key: HTTP signatures.
+    signing_cert_path: str
+    signing_key_path: str
+    #: ``True``, ``False`` or the path of a CA bundle to trust for ING's host.
+    verify: bool | str = True
+    #: Seconds per request (connect and read).
+    timeout: float = 30.0
+    country_code: str = "NL"
+
+
+class IngProvider(provider.BankProvider):
+    code = "ing"
+    name = "ING"
+    # ING sends the same refresh token again, or none: never rotated.
+    rotates_refresh_token = False
+
+    def __init__(
+        self,
+        config: IngConfig,
+        *,
+        retry: ing_client.RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        session: requests.Session | None = None,
+        now: Callable[[], datetime.datetime] | None = None,
+    ):
+        self.config = config
+        self._now = now or (lambda: datetime.datetime.now(datetime.timezone.utc))
+        self.client = ing_client.IngClient(
+            base_url=config.base_url,
+            client_id=config.client_id,
+            tls_cert_path=config.tls_cert_path,
+            tls_key_path=config.tls_key_path,
+            signer=ing_client.HttpSigner.from_files(
+                config.signing_key_path, config.signing_cert_path
+            ),
+            verify=config.verify,
+            timeout=config.timeout,
+            retry=retry,
+            sleep=sleep,
+            session=session,
+        )
+
+    def __repr__(self) -> str:
+        return f"IngProvider(base_url={self.config.base_url!r})"
+
+    # ---------------------------------------------------------------- OAuth
+
+    def authorization_url(self, redirect_uri: str, state: str) -> str:
+        location = self.client.authorization_server_location(
+            redirect_uri, AIS_SCOPE, self.config.country_code
+        )
+        return add_query(
+            location,
+            {
+                "client_id": self.client.client_id,
+                "scope": AIS_SCOPE,
+                "state": state,
+                "redirect_uri": redirect_uri,
+                "response_type": "code",
+            },
+        )
+
+    def exchange_code(self, code: str, redirect_uri: str) -> provider.TokenSet:
+        return self._token_set(self.client.token_by_code(code, redirect_uri), previous=None)
+
+    def refresh(self, tokens: provider.TokenSet) -> provider.TokenSet:
+        if not tokens.refresh_token:
+            raise provider.ConsentExpiredError("No refresh token stored; the consent must be renewed")
+        payload = self.client.token_by_refresh(tokens.refresh_token)
+        return self._token_set(payload, previous=tokens)
+
+    def revoke(self, tokens: provider.TokenSet) -> None:
+        if tokens.refresh_token:
+            self.client.revoke(tokens.refresh_token)
+
+    def _token_set(
+        self, payload: Mapping[str, Any], previous: provider.TokenSet | None
+    ) -> provider.TokenSet:
+        now = self._now()
+        refresh_token = payload.get("refresh_token") or None
+        refresh_expires_at = _expiry(now, payload.get("refresh_token_expires_in"))
+        if refresh_token is None and previous is not None:
+            # ING may answer a refresh without a new refresh token: the old
+            # one stays valid and must be kept, or the consent is lost.
+            refresh_token = previous.refresh_token
+            refresh_expires_at = refresh_expires_at or previous.refresh_expires_at
+        return provider.TokenSet(
+            access_token=payload["access_token"],
+            refresh_token=refresh_token,
+            expires_at=_expiry(now, payload.get("expires_in")),
+            refresh_expires_at=refresh_expires_at,
+            scope=payload.get("scope") if isinstance(payload.get("scope"), str) else None,
+            consent_valid_until=previous.consent_valid_until if previous else None,
+        )
+
+    # ------------------------------------------------------------------ AIS
+
+    def list_accounts(self, tokens: provider.TokenSet) -> list[provider.BankAccount]:
+        response = self.client.ais_get(tokens.access_token, "/v3/accounts", context="accounts")
+        payload = ing_client.parse_json(response.content, what="accounts")
+        return ing_mapping.map_accounts(payload)
+
+    def fetch_balance(
+        self, tokens: provider.TokenSet, account: provider.BankAccount
+    ) -> provider.BankBalance | None:
+        path = f"/v3/accounts/{_path_segment(account.resource_id)}/balances"
+        response = self.client.ais_get(tokens.access_token, path, context="balances")
+        return ing_mapping.map_balance(ing_client.parse_json(response.content, what="balances"))
+
+    def fetch_transactions(
+        self,
+        tokens: provider.TokenSet,
+        account: provider.BankAccount,
+        date_from: datetime.date,
+        date_to: datetime.date,
+    ) -> Iterator[provider.TransactionPage]:
+        """Pages of booked transactions, following ``_links.next`` to the end.
+
+        ING filters on execution date, so a row may carry a booking date just
+        outside [date_from, date_to]; it is passed on, not dropped: dropping it
+        would lose it for good, while the framework deduplicates by id.
+        """
+        if date_from > date_to:
+            raise provider.InvalidRequestError(f"Period {date_from} to {date_to} is empty")
+        query = urlencode({"dateFrom": date_from.isoformat(), "dateTo": date_to.isoformat()})
+        url = self.client.url(
+            f"/v3/accounts/{_path_segment(account.resource_id)}/transactions?{query}"
+        )
+        seen = {url}
+        page_number = 0
+        while True:
+            page_number += 1
+            response = self.client.ais_get(
+                tokens.access_token, url, context=f"transactions page {page_number}"
+            )
+            payload = ing_client.parse_json(
+                response.content, what=f"transactions page {page_number}"
+            )
+            yield ing_mapping.map_page(payload, response.headers)
+            href = ing_mapping.next_href(payload)
+            if href is None:
+                return
+            url = self._next_url(href, seen, page_number)
+            seen.add(url)
+
+    def _next_url(self, href: str, seen: set[str], page_number: int) -> str:
+        url = self.client.url(href)
+        here, there = urlsplit(self.client.base_url), urlsplit(url)
+        if (there.scheme, there.netloc) != (here.scheme, here.netloc):
+            # Following it would send the customer's token to another host.
+            raise provider.ProtocolError(
+                f"ING's next link after page {page_number} points to another host"
+            )
+        if url in seen:
+            raise provider.ProtocolError(
+                f"ING's next link after page {page_number} repeats an earlier page"
+            )
+        return url
+
+
+def add_query(url: str, params: Mapping[str, str]) -> str:
+    """``url`` with ``params`` added to (or replacing the same keys in) its query."""
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in params]
+    query.extend(params.items())
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def _expiry(now: datetime.datetime, seconds: Any) -> datetime.datetime | None:
+    if isinstance(seconds, bool) or seconds in (None, ""):
+        return None
+    try:
+        return now + datetime.timedelta(seconds=int(seconds))
+    except (TypeError, ValueError):
+        return None
+
+
+def _path_segment(value: str) -> str:
+    return quote(str(value), safe="")

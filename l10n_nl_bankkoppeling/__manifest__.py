@@ -1,0 +1,34 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+{
+    "name": "Dutch Bank Link (Bankkoppeling)",
+    "summary": "Link Dutch business bank accounts, fetch statements on a schedule "
+    "and recognise Dutch payment references (betalingskenmerk, RF)",
+    "version": "18.0.1.0.0",
+    "category": "Accounting/Localizations",
+    "website": "https://github.com/bankkoppeling/odoo-bankkoppeling",
+    "author": "Bankkoppeling developers",
+    "license": "LGPL-3",
+    "countries": ["nl"],
+    "depends": [
+        "account",
+        "l10n_nl",
+        "mail",
+        "account_statement_import_base",
+    ],
+    "external_dependencies": {
+        "python": ["requests", "python-stdnum", "cryptography"],
+    },
+    "data": [
+        "security/security.xml",
+        "security/ir.model.access.csv",
+        "data/ir_cron.xml",
+        "data/mail_template.xml",
+        "views/account_bank_link_views.xml",
+        "views/account_journal_views.xml",
+        "views/res_config_settings_views.xml",
+        "views/templates.xml",
+        "wizards/bank_link_wizard_views.xml",
+    ],
+    "installable": True,
+    "application": False,
+}

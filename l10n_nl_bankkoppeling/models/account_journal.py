@@ -1,0 +1,293 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""The bank link as the user sees it: on the journal and its dashboard card."""
+
+import datetime
+
+from markupsafe import Markup, escape
+from stdnum import iban as stdnum_iban
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools.misc import formatLang
+
+from .account_bank_link import LINK_STATES
+
+
+class AccountJournal(models.Model):
+    _inherit = "account.journal"
+
+    bank_link_account_id = fields.Many2one(
+        "account.bank.link.account", compute="_compute_bank_link", string="Linked bank account"
+    )
+    bank_link_id = fields.Many2one(
+        "account.bank.link", compute="_compute_bank_link", string="Bank link"
+    )
+    bank_link_state = fields.Selection(
+        LINK_STATES, compute="_compute_bank_link", string="Bank link state"
+    )
+    bank_link_valid_until = fields.Date(compute="_compute_bank_link", string="Consent valid until")
+    bank_link_last_fetch_at = fields.Datetime(compute="_compute_bank_link", string="Last fetched")
+    bank_link_status = fields.Char(compute="_compute_bank_link", string="Bank link")
+    bank_link_status_level = fields.Selection(
+        [("ok", "OK"), ("warning", "Warning"), ("danger", "Problem")],
+        compute="_compute_bank_link",
+    )
+
+    def __get_bank_statements_available_sources(self):
+        # account's selection calls this name-mangled method, which only a
+        # class also named AccountJournal can extend (as Odoo's own online
+        # synchronisation does).
+        sources = super().__get_bank_statements_available_sources()
+        return sources + [("bank_link", _("Bank link (bankkoppeling)"))]
+
+    @api.depends_context("uid", "tz", "lang")
+    def _compute_bank_link(self):
+        accounts = self.env["account.bank.link.account"].search(
+            [("journal_id", "in", self.ids), ("carries_transactions", "=", True)],
+            order="active_link desc, id desc",
+        )
+        by_journal = {}
+        for account in accounts:
+            by_journal.setdefault(account.journal_id.id, account)
+        for journal in self:
+            account = by_journal.get(journal.id, self.env["account.bank.link.account"])
+            link = account.link_id
+            journal.bank_link_account_id = account
+            journal.bank_link_id = link
+            journal.bank_link_state = link.state or False
+            journal.bank_link_valid_until = link.consent_valid_until
+            journal.bank_link_last_fetch_at = account.last_fetch_at
+            status, level = journal._bank_link_status_text(account)
+            journal.bank_link_status = status
+            journal.bank_link_status_level = level
+
+    def _bank_link_status_text(self, account):
+        """One line: 'Linked with ING until 19-05-2027 · last fetched today
+        10:02', or what is wrong."""
+        if not account:
+            return False, False
+        link = account.link_id
+        bank = dict(link._fields["provider"]._description_selection(self.env)).get(
+            link.provider, link.provider or ""
+        )
+        until = link._bank_link_format_date(link.consent_valid_until)
+        state = link.state
+        if state in ("linked", "expiring"):
+            if state == "expiring":
+                text = _("Consent at %(bank)s ends on %(date)s: renew the link", bank=bank, date=until)
+                level = "warning"
+            else:
+                text = _("Linked with %(bank)s until %(date)s", bank=bank, date=until)
+                level = "ok"
+            if account.last_fetch_at:
+                text += " · " + _("last fetched %(when)s", when=self._bank_link_when(account.last_fetch_at))
+            else:
+                text += " · " + _("not fetched yet")
+            if account.balance_difference and not account.journal_currency_id.is_zero(
+                account.balance_difference
+            ):
+                text += " · " + _(
+                    "balance differs from the bank by %(amount)s",
+                    amount=formatLang(
+                        self.env, account.balance_difference, currency_obj=account.journal_currency_id
+                    ),
+                )
+                level = "danger"
+            return text, level
+        if state == "expired":
+            return _("Consent at %(bank)s expired on %(date)s: renew the link", bank=bank, date=until), "danger"
+        if state == "revoked":
+            return _("Link with %(bank)s ended: start a new link to fetch again", bank=bank), "danger"
+        if state == "error":
+            return _("Link with %(bank)s has a problem: %(error)s", bank=bank, error=link.last_error or ""), "danger"
+        if state == "consent_pending":
+            return _("Waiting for consent at %(bank)s", bank=bank), "warning"
+        return _("Link with %(bank)s not finished", bank=bank), "warning"
+
+    def _bank_link_when(self, moment):
+        tz_env = self.with_context(tz=self.env.user.tz or "Europe/Amsterdam")
+        local = fields.Datetime.context_timestamp(tz_env, moment)
+        today = fields.Datetime.context_timestamp(tz_env, fields.Datetime.now()).date()
+        hour = local.strftime("%H:%M")
+        if local.date() == today:
+            return _("today %(time)s", time=hour)
+        if local.date() == today - datetime.timedelta(days=1):
+            return _("yesterday %(time)s", time=hour)
+        link_model = self.env["account.bank.link"]
+        return "%s %s" % (link_model._bank_link_format_date(local.date()), hour)
+
+    # ------------------------------------------------------------------
+    # Buttons
+    # ------------------------------------------------------------------
+
+    def action_bank_link_start(self):
+        self.ensure_one()
+        return self.env["account.bank.link.wizard"]._bank_link_open(journal=self)
+
+    def action_bank_link_fetch(self):
+        """Fetch now, with the user present: not counted against the bank's
+        limit of unattended fetches. Problems are shown, not raised, so that
+        the state they leave (expired, error) is kept."""
+        self.ensure_one()
+        account = self.bank_link_account_id
+        if not account:
+            raise UserError(_("Journal %(journal)s is not linked to a bank.", journal=self.name))
+        errors = account._bank_link_fetch(unattended=False)
+        if account in errors:
+            return self._bank_link_notification(errors[account], "danger")
+        return self._bank_link_notification(
+            _("Fetched. %(status)s", status=self.bank_link_status or ""), "success"
+        )
+
+    def action_bank_link_renew(self):
+        self.ensure_one()
+        link = self.bank_link_id
+        if not link:
+            return self.action_bank_link_start()
+        return self.env["account.bank.link.wizard"]._bank_link_open(journal=self, link=link)
+
+    def action_bank_link_unlink(self):
+        """Stop importing into this journal; end the consent when no other
+        journal uses it."""
+        self.ensure_one()
+        account = self.bank_link_account_id
+        if not account:
+            return True
+        link = account.link_id
+        account.write({"journal_id": False, "carries_transactions": False})
+        self.message_post(
+            body=_("Bank link for %(iban)s stopped on this journal.", iban=stdnum_iban.format(account.iban))
+        )
+        if not link.account_ids.filtered("active_link"):
+            link.action_revoke()
+        return True
+
+    def action_bank_link_diagnose(self):
+        self.ensure_one()
+        causes = self._bank_link_diagnose()
+        body = Markup("<ul>%s</ul>") % Markup("").join(
+            Markup("<li>%s</li>") % escape(cause) for cause in causes
+        )
+        wizard = self.env["account.bank.link.diagnosis"].create(
+            {"journal_id": self.id, "result": body}
+        )
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": wizard._name,
+            "res_id": wizard.id,
+            "view_mode": "form",
+            "target": "new",
+            "name": _("Why do I see no transactions?"),
+        }
+
+    def _bank_link_notification(self, message, kind):
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": _("Bank link"),
+                "message": message,
+                "type": kind,
+                "sticky": kind == "danger",
+                "next": {"type": "ir.actions.act_window_close"},
+            },
+        }
+
+    # ------------------------------------------------------------------
+    # "I see no transactions"
+    # ------------------------------------------------------------------
+
+    def _bank_link_diagnose(self):
+        """Concrete causes, most fundamental first, as the FAQ of the
+        accounting packages lists them by hand."""
+        self.ensure_one()
+        causes = []
+        journal_iban = stdnum_iban.compact(self.bank_acc_number or "")
+        if not journal_iban:
+            causes.append(
+                _("The journal has no bank account (IBAN). Fill in the account number on the journal.")
+            )
+        account = self.bank_link_account_id
+        if not account and journal_iban:
+            known = self.env["account.bank.link.account"].search(
+                [("iban", "=", journal_iban), ("company_id", "=", self.company_id.id)], limit=1
+            )
+            if not known:
+                causes.append(
+                    _(
+                        "IBAN %(iban)s is not in any consent of this company. Start the link "
+                        "and select this account at the bank.",
+                        iban=stdnum_iban.format(journal_iban),
+                    )
+                )
+            elif not known.eligible:
+                causes.append(
+                    _(
+                        "The bank does not allow account %(iban)s in a link: %(reason)s",
+                        iban=stdnum_iban.format(journal_iban),
+                        reason=known.ineligible_reason or "",
+                    )
+                )
+            elif known.journal_id != self:
+                causes.append(
+                    _(
+                        "Account %(iban)s is in the consent but feeds %(journal)s, not this journal.",
+                        iban=stdnum_iban.format(journal_iban),
+                        journal=known.journal_id.display_name or _("no journal"),
+                    )
+                )
+        elif not account:
+            causes.append(_("The journal is not linked to a bank."))
+        if account:
+            causes.extend(self._bank_link_diagnose_account(account, journal_iban))
+        if not causes:
+            causes.append(_("No problem found."))
+        return causes
+
+    def _bank_link_diagnose_account(self, account, journal_iban):
+        causes = []
+        link = account.link_id
+        if journal_iban and journal_iban != account.iban:
+            causes.append(
+                _(
+                    "The journal's IBAN %(journal_iban)s differs from the linked account %(iban)s.",
+                    journal_iban=stdnum_iban.format(journal_iban),
+                    iban=stdnum_iban.format(account.iban),
+                )
+            )
+        if not account.eligible:
+            causes.append(
+                _("The bank does not allow this account in a link: %(reason)s", reason=account.ineligible_reason or "")
+            )
+        if link.state in ("expired", "revoked", "draft", "consent_pending"):
+            status, _level = self._bank_link_status_text(account)
+            causes.append(status)
+        today = account._bank_today()
+        if account.start_date and account.start_date > today:
+            causes.append(
+                _(
+                    "The import starts on %(date)s, which is in the future.",
+                    date=link._bank_link_format_date(account.start_date),
+                )
+            )
+        if link.last_error and link.state == "error":
+            causes.append(_("Last error: %(error)s", error=link.last_error))
+        if account.last_notice:
+            causes.append(account.last_notice)
+        if not causes:
+            count = self.env["account.bank.statement.line"].search_count(
+                [("nl_bank_link_account_id", "=", account.id)], limit=1
+            )
+            if not count:
+                if account.last_fetch_at:
+                    causes.append(
+                        _(
+                            "The bank has not reported any transaction yet. Transfer one cent "
+                            "to or from the account and fetch again."
+                        )
+                    )
+                else:
+                    causes.append(
+                        _("Nothing fetched yet. Click 'Fetch now' or wait for the next automatic fetch.")
+                    )
+        return causes

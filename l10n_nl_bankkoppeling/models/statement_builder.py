@@ -1,0 +1,249 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""Turns normalised bank transactions into statement lines and statements,
+in batches: a fixed number of queries per fetch, not per line."""
+
+import secrets
+from decimal import Decimal
+
+from odoo import _
+
+from ..tools.statement_identity import transaction_identities
+
+
+class StatementBuilder:
+    def __init__(self, link_account, provider_code):
+        self.account = link_account
+        self.env = link_account.env
+        self.journal = link_account.journal_id
+        self.currency = self.journal.currency_id or self.journal.company_id.currency_id
+        self.prefix = "%s:%s:" % (provider_code, link_account.iban)
+        self.grouping = link_account.statement_grouping
+
+    # ------------------------------------------------------------------
+    # Import
+    # ------------------------------------------------------------------
+
+    def import_transactions(self, transactions):
+        """Create the lines not imported before. Returns a dict with
+        ``created`` (count), ``lines`` and ``skipped`` (already there)."""
+        start = self.account.start_date
+        kept = [tx for tx in transactions if not start or tx.booking_date >= start]
+        identified = transaction_identities(self.prefix, kept)
+        existing = self._existing_ids([uid for uid, _tx in identified])
+        new = [(uid, tx) for uid, tx in identified if uid not in existing]
+        result = {"created": len(new), "skipped": len(identified) - len(new)}
+        Line = self.env["account.bank.statement.line"]
+        if not new:
+            result["lines"] = Line
+            return result
+        # Stable sort: the bank's order within a day is kept.
+        new.sort(key=lambda row: row[1].booking_date)
+        statements = self._statements_for({self._key(tx.booking_date) for _u, tx in new})
+        vals_list = [
+            self._line_vals(uid, tx, statements[self._key(tx.booking_date)])
+            for uid, tx in new
+        ]
+        self._apply_import_hooks(vals_list)
+        lines = Line.create(vals_list)
+        touched = self.env["account.bank.statement"].union(*statements.values())
+        self.rechain(touched)
+        result["lines"] = lines
+        return result
+
+    def _key(self, booking_date):
+        if self.grouping == "period":
+            return booking_date.strftime("%Y-%m")
+        return booking_date.isoformat()
+
+    def _existing_ids(self, uids):
+        if not uids:
+            return set()
+        self.env["account.bank.statement.line"].flush_model(["unique_import_id"])
+        self.env.cr.execute(
+            "SELECT unique_import_id FROM account_bank_statement_line "
+            "WHERE unique_import_id = ANY(%s)",
+            (uids,),
+        )
+        return {row[0] for row in self.env.cr.fetchall()}
+
+    def _apply_import_hooks(self, vals_list):
+        """Partner from the counterparty IBAN, and whatever reconciliation
+        modules add, through OCA account_statement_import_base's hooks (one
+        query for all lines)."""
+        speeddict = self.journal._statement_line_import_speeddict()
+        for vals in vals_list:
+            self.journal._statement_line_import_update_hook(vals, speeddict)
+
+    def _statements_for(self, keys):
+        Statement = self.env["account.bank.statement"]
+        found = Statement.search_fetch(
+            [
+                ("nl_bank_link_account_id", "=", self.account.id),
+                ("nl_statement_key", "in", sorted(keys)),
+            ],
+            ["nl_statement_key"],
+        )
+        by_key = {stmt.nl_statement_key: stmt for stmt in found}
+        missing = sorted(set(keys) - set(by_key))
+        created = Statement.create(
+            [
+                {
+                    "name": "%s/%s" % (self.journal.code, key),
+                    "journal_id": self.journal.id,
+                    "nl_bank_link_account_id": self.account.id,
+                    "nl_statement_key": key,
+                    "balance_start": 0.0,
+                    "balance_end_real": 0.0,
+                }
+                for key in missing
+            ]
+        )
+        by_key.update(zip(missing, created))
+        return by_key
+
+    def _line_vals(self, uid, tx, statement):
+        remittance = (tx.remittance_text or "").strip()
+        payment_ref = (
+            remittance
+            or (tx.counterparty_name or "").strip()
+            or tx.structured_reference
+            or "/"
+        )
+        vals = {
+            "statement_id": statement.id,
+            "journal_id": self.journal.id,
+            "date": tx.booking_date,
+            "amount": float(tx.amount),
+            "payment_ref": payment_ref,
+            "partner_name": tx.counterparty_name or False,
+            "account_number": tx.counterparty_iban or False,
+            "unique_import_id": uid,
+            "transaction_type": tx.bank_transaction_code or False,
+            "nl_bank_link_account_id": self.account.id,
+            "nl_end_to_end_id": tx.end_to_end_id or False,
+            "nl_bank_transaction_code": tx.bank_transaction_code or False,
+            "nl_structured_reference": tx.structured_reference or False,
+        }
+        if tx.structured_reference:
+            vals["ref"] = tx.structured_reference
+        if tx.raw:
+            vals["transaction_details"] = dict(tx.raw)
+        return vals
+
+    # ------------------------------------------------------------------
+    # Balances
+    # ------------------------------------------------------------------
+
+    def rechain(self, statements):
+        """Each statement of this account from the first of ``statements`` on starts
+        where the previous one ended; its end is the bank's booked balance
+        when the bank gave one for its last day, else the lines' sum."""
+        Statement = self.env["account.bank.statement"]
+        self.env.flush_all()
+        from_index = min((s.first_line_index or "" for s in statements), default="")
+        chain = Statement.search(
+            [
+                ("nl_bank_link_account_id", "=", self.account.id),
+                ("first_line_index", ">=", from_index),
+            ],
+            order="first_line_index, id",
+        )
+        if not chain:
+            return
+        previous = Statement.search(
+            [
+                ("journal_id", "=", self.journal.id),
+                ("first_line_index", "<", chain[0].first_line_index),
+                ("id", "not in", chain.ids),
+            ],
+            order="first_line_index desc, id desc",
+            limit=1,
+        )
+        sums = {
+            stmt.id: amount
+            for stmt, amount in self.env["account.bank.statement.line"]._read_group(
+                [("statement_id", "in", chain.ids), ("state", "=", "posted")],
+                ["statement_id"],
+                ["amount:sum"],
+            )
+        }
+        balance = previous.balance_end_real if previous else 0.0
+        round_ = self.currency.round
+        for stmt in chain:
+            start = round_(balance)
+            end = round_(start + sums.get(stmt.id, 0.0))
+            if stmt.nl_bank_balance_date and stmt.date and stmt.nl_bank_balance_date >= stmt.date:
+                end = round_(stmt.nl_bank_balance)
+            if (
+                self.currency.compare_amounts(stmt.balance_start, start)
+                or self.currency.compare_amounts(stmt.balance_end_real, end)
+            ):
+                stmt.write({"balance_start": start, "balance_end_real": end})
+            balance = end
+
+    def check_balance(self, bank_balance, default_date):
+        """Compare the bank's booked balance with ours at its date. Returns
+        a dict for the report, or None when there is nothing to compare."""
+        if bank_balance.currency and bank_balance.currency != self.currency.name:
+            return None
+        on_date = bank_balance.reference_date or default_date
+        self.env.flush_all()
+        Line = self.env["account.bank.statement.line"]
+        groups = Line._read_group(
+            [
+                ("nl_bank_link_account_id", "=", self.account.id),
+                ("date", "<=", on_date),
+                ("state", "=", "posted"),
+                ("statement_id", "!=", False),
+            ],
+            ["statement_id"],
+            ["amount:sum"],
+        )
+        if not groups:
+            return None
+        statement, amount = max(
+            groups, key=lambda g: (g[0].first_line_index or "", g[0].id)
+        )
+        computed = self.currency.round(statement.balance_start + amount)
+        bank = self.currency.round(float(Decimal(bank_balance.amount)))
+        difference = self.currency.round(bank - computed)
+        statement_ends_on_date = not statement.date or statement.date <= on_date
+        if statement_ends_on_date:
+            statement.write({"nl_bank_balance": bank, "nl_bank_balance_date": on_date})
+        corrected = False
+        company = self.journal.company_id
+        if not self.currency.is_zero(difference) and company.bank_link_balance_correction:
+            self._create_correction_line(statement, on_date, difference, bank, computed)
+            corrected = True
+        self.rechain(statement)
+        return {
+            "date": on_date,
+            "bank": bank,
+            "computed": computed,
+            "found_difference": difference,
+            "difference": 0.0 if corrected else difference,
+            "corrected": corrected,
+        }
+
+    def _create_correction_line(self, statement, on_date, difference, bank, computed):
+        date_text = self.account.link_id._bank_link_format_date(on_date)
+        self.env["account.bank.statement.line"].create(
+            {
+                "statement_id": statement.id,
+                "journal_id": self.journal.id,
+                "date": on_date,
+                "amount": difference,
+                "payment_ref": _(
+                    "Bank link balance correction %(date)s: bank %(bank).2f, "
+                    "imported %(computed).2f",
+                    date=date_text,
+                    bank=bank,
+                    computed=computed,
+                ),
+                "unique_import_id": "%scorrection:%s:%s"
+                % (self.prefix, on_date.isoformat(), secrets.token_hex(6)),
+                "nl_bank_link_account_id": self.account.id,
+                "nl_is_balance_correction": True,
+            }
+        )
+

@@ -1,0 +1,277 @@
+"""Bank-independent interface between the bank-link framework and a bank.
+
+Plain Python, no Odoo imports: a bank addon implements :class:`BankProvider`
+with its own API client and returns the normalised records below; the
+framework (``models/``) turns them into consents, linked accounts and
+statement lines. Everything here can be tested with plain pytest.
+"""
+
+from __future__ import annotations
+
+import abc
+import dataclasses
+import datetime
+from collections.abc import Iterator, Mapping
+from decimal import Decimal
+from typing import Any
+
+#: Booking dates are calendar dates of the bank's own time zone.
+BANK_TIMEZONE = "Europe/Amsterdam"
+
+#: RTS 2018/389 art. 36(5)(b): unattended access at most 4 times a day.
+MAX_UNATTENDED_FETCHES_PER_DAY = 4
+
+#: Reg. 2022/2360: a consent lasts 180 days before the user re-authenticates.
+CONSENT_DAYS = 180
+
+
+# --------------------------------------------------------------------------
+# Normalised records
+# --------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class TokenSet:
+    """Tokens of one consent. ``refresh_token`` may be rotated by the bank."""
+
+    access_token: str
+    refresh_token: str | None = None
+    #: UTC moment after which the access token is no longer accepted.
+    expires_at: datetime.datetime | None = None
+    refresh_expires_at: datetime.datetime | None = None
+    scope: str | None = None
+    #: Last day the consent is valid, when the bank tells (ABN AMRO does).
+    consent_valid_until: datetime.date | None = None
+
+    def __repr__(self) -> str:  # tokens must never reach a log line
+        return (
+            f"TokenSet(access_token=<hidden>, refresh_token=<hidden>, "
+            f"expires_at={self.expires_at!r}, scope={self.scope!r}, "
+            f"consent_valid_until={self.consent_valid_until!r})"
+        )
+
+    __str__ = __repr__
+
+
+@dataclasses.dataclass(frozen=True)
+class BankAccount:
+    """One account the consent gives access to."""
+
+    #: The bank's handle for the account in later calls (ING: resourceId,
+    #: ABN AMRO: the IBAN itself).
+    resource_id: str
+    iban: str
+    currency: str = "EUR"
+    holder_name: str | None = None
+    #: Bank product or account type as the bank names it.
+    product: str | None = None
+    #: Whether the bank allows this account in an accounting-package link.
+    eligible: bool = True
+    #: Why not, in English (translated by the framework), when not eligible.
+    ineligible_reason: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class BankBalance:
+    amount: Decimal
+    currency: str
+    #: ``closingBooked``, ``interimBooked``, ``BOOKBALANCE``, ...
+    balance_type: str
+    #: The booking date the balance belongs to (end of that day), if known.
+    reference_date: datetime.date | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class BankTransaction:
+    """One BOOKED transaction, normalised. Pending ones never get here."""
+
+    #: The bank's own id; ``None`` when the bank gives none (ABN AMRO card
+    #: rows): the framework then derives a fingerprint identity.
+    bank_id: str | None
+    booking_date: datetime.date
+    amount: Decimal
+    currency: str
+    value_date: datetime.date | None = None
+    counterparty_name: str | None = None
+    counterparty_iban: str | None = None
+    counterparty_bic: str | None = None
+    #: Unstructured remittance text, parts joined by newlines.
+    remittance_text: str = ""
+    #: Structured creditor reference as the bank gave it (betalingskenmerk
+    #: or RF), without spaces.
+    structured_reference: str | None = None
+    #: ``CUR`` (Dutch betalingskenmerk), ``ISO`` (RF) or what the bank says.
+    structured_reference_issuer: str | None = None
+    end_to_end_id: str | None = None
+    #: Bank transaction code (ABN AMRO mutationCode, ING transactionType...).
+    bank_transaction_code: str | None = None
+    #: True for card payments (BEA / GEA / POS).
+    is_card_payment: bool = False
+    #: Balance after this transaction, when the bank gives it.
+    balance_after: Decimal | None = None
+    #: The bank's record, JSON-serialisable, kept for support and audits.
+    raw: Mapping[str, Any] = dataclasses.field(default_factory=dict, compare=False)
+
+
+@dataclasses.dataclass(frozen=True)
+class TransactionPage:
+    """One page of booked transactions as the bank returned it."""
+
+    transactions: list[BankTransaction]
+    #: Set when the bank served less history than asked (ING's
+    #: ``X-ING-AIS-ADJUSTED-DATEFROM``): the framework reports it.
+    adjusted_date_from: datetime.date | None = None
+    #: Other things worth telling the user, in English.
+    notices: tuple[str, ...] = ()
+
+
+# --------------------------------------------------------------------------
+# Typed errors: what the framework does with each is fixed here.
+# --------------------------------------------------------------------------
+
+
+class BankLinkError(Exception):
+    """Base of every error a provider raises. Never carries a token."""
+
+    #: Whether the framework may try the same call again later.
+    retryable = False
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        bank_code: str | None = None,
+        http_status: int | None = None,
+        reference: str | None = None,
+    ):
+        super().__init__(message)
+        self.message = message
+        self.bank_code = bank_code
+        self.http_status = http_status
+        #: The bank's trace or reference id, for support.
+        self.reference = reference
+
+    def __str__(self) -> str:
+        parts = [self.message]
+        if self.bank_code:
+            parts.append(f"[{self.bank_code}]")
+        if self.http_status:
+            parts.append(f"(HTTP {self.http_status})")
+        if self.reference:
+            parts.append(f"ref {self.reference}")
+        return " ".join(parts)
+
+
+class TokenExpiredError(BankLinkError):
+    """Access token expired or invalid: refresh it and retry once."""
+
+    retryable = True
+
+
+class ConsentExpiredError(BankLinkError):
+    """Refresh refused or consent ended at the bank: the user must renew."""
+
+
+class ConsentRevokedError(ConsentExpiredError):
+    """The user (or bank) withdrew the consent."""
+
+
+class AccessDeniedError(BankLinkError):
+    """The consent does not cover this account or scope (HTTP 403)."""
+
+
+class RateLimitedError(BankLinkError):
+    """Too many requests (HTTP 429)."""
+
+    retryable = True
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs):
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
+
+
+class BankUnavailableError(BankLinkError):
+    """5xx, connection error or time-out after the client's own retries."""
+
+    retryable = True
+
+
+class ProtocolError(BankLinkError):
+    """The bank's answer could not be understood (malformed JSON, missing
+    fields, a page cut short). Nothing of the fetch may be imported."""
+
+    retryable = True
+
+
+class ConfigurationError(BankLinkError):
+    """Our side is misconfigured: certificate, key, client id, URL."""
+
+
+class InvalidRequestError(BankLinkError):
+    """The bank refused the request itself (400: format, period...)."""
+
+
+# --------------------------------------------------------------------------
+# The interface a bank addon implements
+# --------------------------------------------------------------------------
+
+
+class BankProvider(abc.ABC):
+    """One bank's API, configured for one TPP registration and environment."""
+
+    #: Selection value on ``account.bank.link.provider``.
+    code: str = ""
+    #: Display name of the bank.
+    name: str = ""
+    #: Unattended fetches per account per 24 hours this bank allows.
+    max_unattended_fetches_per_day: int = MAX_UNATTENDED_FETCHES_PER_DAY
+    #: Days a consent lasts.
+    consent_days: int = CONSENT_DAYS
+    #: True when one consent covers exactly one account (ABN AMRO).
+    one_account_per_consent: bool = False
+    #: True when the bank rotates refresh tokens (the old one dies at use):
+    #: the framework then commits the new token before anything else.
+    rotates_refresh_token: bool = False
+
+    @abc.abstractmethod
+    def authorization_url(self, redirect_uri: str, state: str) -> str:
+        """URL to send the user's browser to for the consent."""
+
+    @abc.abstractmethod
+    def exchange_code(self, code: str, redirect_uri: str) -> TokenSet:
+        """Trade the authorization code for tokens."""
+
+    @abc.abstractmethod
+    def refresh(self, tokens: TokenSet) -> TokenSet:
+        """New tokens; keeps the old refresh token when the bank sends none."""
+
+    @abc.abstractmethod
+    def revoke(self, tokens: TokenSet) -> None:
+        """Withdraw the consent at the bank (best effort)."""
+
+    @abc.abstractmethod
+    def list_accounts(self, tokens: TokenSet) -> list[BankAccount]:
+        """Accounts the consent covers, eligible or not."""
+
+    @abc.abstractmethod
+    def fetch_transactions(
+        self,
+        tokens: TokenSet,
+        account: BankAccount,
+        date_from: datetime.date,
+        date_to: datetime.date,
+    ) -> Iterator[TransactionPage]:
+        """Booked transactions with booking date in [date_from, date_to],
+        page by page, until the bank has no more. Raises a
+        :class:`BankLinkError` subclass on any failure, also halfway."""
+
+    @abc.abstractmethod
+    def fetch_balance(
+        self, tokens: TokenSet, account: BankAccount
+    ) -> BankBalance | None:
+        """The booked balance (end of the last booking day), if available."""
+
+    def consent_valid_until(self, tokens: TokenSet) -> datetime.date | None:
+        """Last day of the consent when the bank can tell; else None and the
+        framework counts :attr:`consent_days` from the consent."""
+        return tokens.consent_valid_until

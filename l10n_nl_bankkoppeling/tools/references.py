@@ -1,0 +1,696 @@
+"""Payment references in Dutch bank transactions.
+
+``extract_references(text, structured=None)`` finds what a payer typed (or
+the bank structured) to say what a payment is for, strongest first:
+
+* ``betalingskenmerk``: only with a valid check digit (and length code);
+  typed with spaces, dots or dashes. The 7 digit form, which has no check
+  digit, only counts when the bank marks it structured (``structured``
+  argument, ``/REMI/STRD/CUR/``);
+* ``rf``: ISO 11649 creditor references (``stdnum.iso11649``);
+* ``invoice_number``: ``INV/2026/00123``, ``inv 2026-00123``, ``factuur 123``,
+  ``fact.nr. 2026/00123``, ``F2026-0123``, ... with an ``InvoiceKey`` that
+  ``invoice_number_key()`` also computes from an Odoo invoice name;
+* ``end_to_end``: the SEPA end-to-end id (``/EREF/``, ``EREF:``, and what
+  ABN AMRO and ING label ``Kenmerk:`` when it is not one of the above;
+  that label's meaning is *unconfirmed*, so it ranks last), never
+  ``NOTPROVIDED``.
+
+Input is the transaction's remittance text as the bank clients produce it
+(``BankTransaction.remittance_text``: parts joined by newlines, so ABN AMRO
+``descriptionLines`` are newline-joined) and the structured reference.
+ING's ``<br>`` separators, ABN AMRO's 32-column and MT940's 65-column
+wrapped lines (a value cut across two lines is joined again), MT940/camt
+``:86:`` tags (``/TRTP/.../REMI/.../EREF/...``) and ``Label: value`` texts
+(``Naam:``, ``Omschrijving:``, ``IBAN:``, ``KENMERK:``) are understood.
+IBANs, BICs, names, mandate and creditor ids, phone numbers, card-terminal
+fields, dates, times, amounts, postcodes and house numbers are never taken
+for references.
+
+Any input gets an answer: ``extract_references`` never raises. Every
+regular expression here has bounded or unambiguous repetition, so the time
+is linear in the length of the text.
+
+>>> [(r.kind, r.value) for r in extract_references(
+...     'Naam: Jansen BV<br>Omschrijving: factuur INV/2026/00123'
+...     '<br>IBAN: NL91ABNA0417164300<br>Kenmerk: 5000 0567 8901 2345')]
+[('betalingskenmerk', '5000056789012345'), ('invoice_number', 'INV/2026/123')]
+"""
+
+import bisect
+import dataclasses
+import logging
+import re
+
+from stdnum import iso11649
+
+try:
+    from odoo.addons.l10n_nl_bankkoppeling.tools import betalingskenmerk
+except ImportError:  # plain Python, see tests/conftest.py
+    try:
+        from l10n_nl_bankkoppeling.tools import betalingskenmerk
+    except ImportError:  # loaded by file path, next to betalingskenmerk.py
+        import importlib.util
+        import pathlib
+
+        _spec = importlib.util.spec_from_file_location(
+            "betalingskenmerk", pathlib.Path(__file__).with_name("betalingskenmerk.py")
+        )
+        betalingskenmerk = importlib.util.module_from_spec(_spec)
+        _spec.loader.exec_module(betalingskenmerk)
+
+_logger = logging.getLogger(__name__)
+
+__all__ = [
+    "BETALINGSKENMERK",
+    "RF",
+    "INVOICE_NUMBER",
+    "END_TO_END",
+    "InvoiceKey",
+    "Reference",
+    "extract_references",
+    "invoice_number_key",
+]
+
+BETALINGSKENMERK = "betalingskenmerk"
+RF = "rf"
+INVOICE_NUMBER = "invoice_number"
+END_TO_END = "end_to_end"
+SOURCE_STRUCTURED = "structured"
+SOURCE_TEXT = "text"
+
+#: Widths at which banks wrap description lines: ABN AMRO's 32-column
+#: description lines and MT940's 65-character ``:86:`` lines.
+WRAP_WIDTHS = (32, 65)
+
+_FLAGS = re.ASCII | re.IGNORECASE
+#: Replaces text that must not be read as a reference; neither a letter,
+#: a digit nor a separator, so it also cuts digit runs in two.
+_MASK = "\x00"
+#: Marks a wrap that was replaced by a space, in the spaced view.
+_WRAP = "\ue000"
+
+
+@dataclasses.dataclass(frozen=True)
+class InvoiceKey:
+    """An invoice number reduced to what payers keep when they type it.
+
+    ``prefix`` (letters before the year, upper case), ``year`` and
+    ``month`` are ``None`` when unknown; ``sequence`` drops leading zeros.
+    """
+
+    sequence: int
+    year: int | None = None
+    prefix: str | None = None
+    month: int | None = None
+
+    def matches(self, other):
+        """Whether two keys can name the same invoice: equal sequence
+        numbers and no conflict in the parts both know."""
+        if not isinstance(other, InvoiceKey) or self.sequence != other.sequence:
+            return False
+        return all(
+            mine is None or theirs is None or mine == theirs
+            for mine, theirs in (
+                (self.prefix, other.prefix),
+                (self.year, other.year),
+                (self.month, other.month),
+            )
+        )
+
+    @property
+    def specificity(self):
+        """How many parts besides the sequence number are known."""
+        return sum(part is not None for part in (self.prefix, self.year, self.month))
+
+    def __str__(self):
+        parts = [self.prefix, self.year, None if self.month is None else f"{self.month:02d}"]
+        return "/".join(str(part) for part in (*parts, self.sequence) if part is not None)
+
+
+@dataclasses.dataclass(frozen=True)
+class Reference:
+    """One payment reference found in a transaction.
+
+    ``value`` is normalised: digits only for a betalingskenmerk, compact
+    upper case for RF, ``str(invoice_key)`` for an invoice number (e.g.
+    ``INV/2026/123``), the id as given for an end-to-end id. ``raw`` is the
+    text it was read from.
+    """
+
+    kind: str
+    value: str
+    source: str
+    raw: str
+    invoice_key: InvoiceKey | None = None
+
+
+# --------------------------------------------------------------------------
+# Invoice numbers
+# --------------------------------------------------------------------------
+
+#: Words that are no invoice prefix: Dutch/English filler, invoice words,
+#: months, and labels of other numbers (card rows, tax ids, phones).
+_NOT_A_PREFIX = frozenset(
+    """
+    a aan al af bij de dat den der des die dit een en het in is jl met na naar
+    nr no nrs num nummer of om op over per q s t te ten ter tm to tot uit van
+    voor vanaf week wk kw jaar maand dag the for and from of month year
+    factuur factuurnr factuurnummer facturen factnr fact fac fakt fa nota
+    invoice invoices bill order
+    jan feb mrt maa apr mei jun jul aug sep sept okt oct nov dec januari
+    februari maart april juni juli augustus september oktober november
+    december january february march may june july august october
+    bea gea pas pasnr term nr termid tel fax mob gsm kvk btw vat iban bic eur
+    euro eref remi ref kenmerk datum tijd valutadatum postcode
+    """.split()
+)
+
+_MONTH_NAMES = (
+    r"jan(?:uari|uary)?|feb(?:ruari|ruary)?|mrt|maart|march|apr(?:il)?|mei|may"
+    r"|jun[ei]?|jul[iy]?|aug(?:ustus)?|sept?(?:ember)?|o[ck]t(?:ober)?"
+    r"|nov(?:ember)?|dec(?:ember)?"
+)
+# The sequence may not go on as a date, time, amount or another number.
+_NUMBER_END = r"(?![0-9A-Za-z]|[.,:/-][0-9])"
+
+_PREFIXED_INVOICE = re.compile(
+    r"(?<![A-Za-z0-9])(?P<prefix>[A-Za-z]{1,10})(?P<sep1>[ /._-]?)"
+    r"(?P<year>20[0-9]{2})(?P<sep2>[ /._-]?)"
+    r"(?:(?P<month>0[1-9]|1[0-2])[/._-])?"
+    r"(?P<seq>[0-9]{1,9})" + _NUMBER_END,
+    _FLAGS,
+)
+_YEAR_SEQUENCE_INVOICE = re.compile(
+    r"(?<![A-Za-z0-9.,:/-])(?P<year>20[0-9]{2})[/-](?P<seq>[0-9]{3,9})" + _NUMBER_END,
+    _FLAGS,
+)
+_KEYWORD_INVOICE = re.compile(
+    r"(?<![A-Za-z0-9])(?:factuur(?:nummer|nr)?|facturen|factnr|fact|fac|fakt"
+    r"|nota|invoice(?:s)?)"
+    r"\.?[ ]?(?:(?:nr|no|nummer|number|num)\.?[ ]?)?[:#]?[ ]?"
+    r"(?P<seq>[0-9]{1,10})" + _NUMBER_END,
+    _FLAGS,
+)
+# What may not follow a bare sequence number: a postcode's letters (case
+# sensitive on purpose: "1234 AB" yes, "123 en" no) or a month name.
+_NOT_AFTER_SEQUENCE = re.compile(r" ?[A-Z]{2}(?![A-Za-z])")
+_NOT_AFTER_SEQUENCE_MONTH = re.compile(r"[ ]?(?:" + _MONTH_NAMES + r")\b", _FLAGS)
+# The end of an Odoo invoice name: INV/2026/00123, INV/2026/03/0012,
+# RINV/2026/00001, F2026-0123; what comes before the year is the prefix.
+_INVOICE_NAME_END = re.compile(
+    r"(?<![0-9])(?:(?P<year>(?:19|20)[0-9]{2})[ /._-]+(?:(?P<month>0[1-9]|1[0-2])[ /._-]+)?)?"
+    r"(?P<seq>[0-9]{1,18})$",
+    _FLAGS,
+)
+_INVOICE_NAME_MAX_LENGTH = 64
+
+
+def _prefix_or_none(word):
+    word = re.sub(r"[^A-Za-z0-9]", "", word or "", flags=re.ASCII).upper()
+    if not word or word.lower() in _NOT_A_PREFIX:
+        return None
+    return word
+
+
+def invoice_number_key(name):
+    """The ``InvoiceKey`` of an Odoo invoice name (``INV/2026/00123``,
+    ``INV/2026/03/0012``), or ``None`` when it ends in no number.
+
+    Compare it with ``Reference.invoice_key`` through ``InvoiceKey.matches``.
+
+    >>> invoice_number_key('INV/2026/00123')
+    InvoiceKey(sequence=123, year=2026, prefix='INV', month=None)
+    """
+    if not isinstance(name, str) or not name.isascii():
+        return None
+    name = name.strip()
+    if len(name) > _INVOICE_NAME_MAX_LENGTH:
+        return None
+    match = _INVOICE_NAME_END.search(name)
+    if not match:
+        return None
+    return InvoiceKey(
+        sequence=int(match["seq"]),
+        year=int(match["year"]) if match["year"] else None,
+        prefix=_prefix_or_none(name[:match.start()]),
+        month=int(match["month"]) if match["month"] else None,
+    )
+
+
+def _followed_by_date_word(text, end):
+    return bool(_NOT_AFTER_SEQUENCE.match(text, end)) or bool(
+        _NOT_AFTER_SEQUENCE_MONTH.match(text, end)
+    )
+
+
+def _invoice_candidates(text):
+    """Yield ``(start, end, InvoiceKey)`` for invoice numbers in ``text``."""
+    for match in _PREFIXED_INVOICE.finditer(text):
+        prefix = _prefix_or_none(match["prefix"])
+        loose = match["sep2"] in ("", " ") or match["sep1"] == " " and match["sep2"] == "."
+        if prefix is None and match["sep2"] not in ("/", "-"):
+            continue
+        if loose and (prefix is None or len(prefix) > 5 or len(match["seq"]) < 3):
+            continue
+        yield match.start(), match.end(), InvoiceKey(
+            sequence=int(match["seq"]),
+            year=int(match["year"]),
+            prefix=prefix,
+            month=int(match["month"]) if match["month"] else None,
+        )
+    for match in _YEAR_SEQUENCE_INVOICE.finditer(text):
+        yield match.start(), match.end(), InvoiceKey(int(match["seq"]), int(match["year"]))
+    for match in _KEYWORD_INVOICE.finditer(text):
+        digits = match["seq"]
+        if _followed_by_date_word(text, match.end()):
+            continue
+        if 7 <= len(digits) <= 10 and digits.startswith("20"):
+            # "factuur 20260123": the year glued to the sequence number.
+            key = InvoiceKey(int(digits[4:]), int(digits[:4]))
+        else:
+            key = InvoiceKey(int(digits))
+        yield match.start("seq"), match.end(), key
+
+
+# --------------------------------------------------------------------------
+# Betalingskenmerk and RF
+# --------------------------------------------------------------------------
+
+# Digit groups with single separators: "5000 0567 8901 2345". Never starts
+# inside a word or number, so "NL91ABNA0417164300" yields nothing.
+_DIGIT_RUN = re.compile(r"(?<![A-Za-z0-9])[0-9]+(?:[ .-][0-9]+)*", _FLAGS)
+_GROUP_SPLIT = re.compile(r"([ .-])")
+_CHECKED_LENGTHS = frozenset(betalingskenmerk.VALID_LENGTHS) - {7}
+
+_RF_START = re.compile(r"(?<![A-Za-z0-9])RF[0-9]{2}", _FLAGS)
+_RF_TOKEN = re.compile(r" ?[A-Za-z0-9]{1,25}(?![A-Za-z0-9])", _FLAGS)
+
+
+def _is_printed_grouping(groups):
+    """Groups of four as printed, either from the left (``2712 3456 7``) or
+    from the right (``2 7123 4567``)."""
+    inner = groups[1:-1]
+    if any(len(group) != 4 for group in inner):
+        return False
+    return (len(groups[0]) == 4 and len(groups[-1]) <= 4) or (
+        len(groups[0]) <= 4 and len(groups[-1]) == 4
+    )
+
+
+def _checked_kenmerk(digits):
+    if len(digits) not in _CHECKED_LENGTHS:
+        return None
+    return digits if betalingskenmerk.is_valid(digits) else None
+
+
+def _uniform_pieces(separators):
+    """Split a run where the separator changes: ``21-11-2026 5000 0567``
+    gives ``21-11-2026`` and ``2026 5000 0567``, ``5000 0567`` (index
+    ranges of groups; a group between two separators may belong to either
+    side)."""
+    first = 0
+    for index in range(1, len(separators) + 1):
+        if index < len(separators) and separators[index] == separators[first]:
+            continue
+        last = index  # groups first..last share separators[first]
+        shared_first = first > 0
+        shared_last = last < len(separators)
+        yield first, last
+        if shared_first and first + 1 <= last:
+            yield first + 1, last
+        if shared_last and first <= last - 1:
+            yield first, last - 1
+        if shared_first and shared_last and first + 1 <= last - 1:
+            yield first + 1, last - 1
+        first = index
+
+
+def _kenmerk_candidates(text, any_grouping=False):
+    """Yield ``(start, end, digits)`` for betalingskenmerken in ``text``.
+
+    A run of digit groups counts as a whole, or else per stretch with one
+    separator; never an arbitrary part of it, so that a number with a bad
+    check digit does not give a valid-looking piece.
+    """
+    for match in _DIGIT_RUN.finditer(text):
+        end = match.end()
+        if end < len(text) and text[end].isalnum() and text[end].isascii():
+            continue  # glued to letters: "1234AB", "123456789B01"
+        pieces = _GROUP_SPLIT.split(match.group())
+        groups, separators = pieces[0::2], pieces[1::2]
+        offsets = [match.start()]
+        for piece in pieces[:-1]:
+            offsets.append(offsets[-1] + len(piece))
+        group_offsets = offsets[0::2]
+        whole = _checked_kenmerk("".join(groups))
+        if whole and (any_grouping or len(groups) == 1 or (
+            len(set(separators)) == 1 and _is_printed_grouping(groups)
+        )):
+            yield match.start(), end, whole
+            continue
+        taken = -1
+        for first, last in _uniform_pieces(separators):
+            if (first == 0 and last == len(groups) - 1) or first <= taken:
+                continue
+            piece_groups = groups[first:last + 1]
+            digits = _checked_kenmerk("".join(piece_groups))
+            if digits and (any_grouping or len(piece_groups) == 1
+                           or _is_printed_grouping(piece_groups)):
+                taken = last
+                yield group_offsets[first], group_offsets[last] + len(groups[last]), digits
+
+
+def _rf_candidates(text):
+    """Yield ``(start, end, compact)`` for valid RF references, typed with
+    or without spaces (``RF18 5390 0754 7034``)."""
+    for match in _RF_START.finditer(text):
+        position, compact, best = match.end(), match.group().upper(), None
+        for _ in range(22):
+            token = _RF_TOKEN.match(text, position)
+            if not token or len(compact) + len(token.group().strip()) > 25:
+                break
+            compact += token.group().strip().upper()
+            position = token.end()
+            if iso11649.is_valid(compact):
+                best = (match.start(), position, compact)
+        if best:
+            yield best
+
+
+# --------------------------------------------------------------------------
+# Fields: MT940 tags and "Label: value" texts
+# --------------------------------------------------------------------------
+
+_TAG = re.compile(
+    r"/(?P<tag>TRTP|IBAN|BIC|NAME|REMI|EREF|MARF|CSID|ORDP|BENM|ADDR|CNTP|RTRN"
+    r"|ISDT|PURP|CDTRREF|CDTRREFTP|ULTC|ULTD|ULTB|PREF|IREF|KREF|SVCL|EXCH"
+    r"|CHGS|OCMT|FX|COAM|RETURN|ACCW|BUSP|CODE|ISSR|PAYREF|ORDRID)/"
+)
+# Labels as ING ("Naam: ...<br>") and ABN AMRO ("NAAM: ... KENMERK: ...")
+# write them. Only these meanings matter: read, mask, kenmerk, end-to-end.
+_LABEL = re.compile(
+    r"(?<![A-Za-z])(?P<label>"
+    r"betalingskenm(?:erk)?\.?|betaalkenmerk|kenmerk|acceptgiro(?:nummer|nr)?"
+    r"|eref|end[ -]?to[ -]?end(?:[ -]?id)?|e2e(?:[ -]?id)?"
+    r"|naam|name|iban|bic|machtiging(?:[ -]?id)?|incassant(?:[ -]?id)?"
+    r"|mandaat(?:[ -]?id)?|mandate(?:[ -]?id)?|creditor[ -]?id|valutadatum"
+    r"|datum(?:/tijd)?|tijd|transactie|term|pasvolgnr|pas|kvk(?:[ -]?nummer)?"
+    r"|btw(?:[ -]?nummer)?|tel(?:efoon)?|mobiel|adres|plaats"
+    r"|omschrijving|referentie|description|remittance)[ ]?:",
+    _FLAGS,
+)
+_READ_LABELS = ("omschrijving", "referentie", "description", "remittance")
+_KENMERK_LABELS = ("betalingskenm", "betaalkenmerk", "kenmerk", "acceptgiro")
+_END_TO_END_LABELS = ("eref", "end", "e2e")
+
+_CARD_FIELDS = re.compile(
+    r"(?<![A-Za-z0-9])(?:NR|TERM|PAS|PASNR|TRANSACTIE)[: ]?[A-Za-z0-9]*[0-9][A-Za-z0-9]*"
+    r"|[0-9]{2}[.-][0-9]{2}[.-][0-9]{2,4}[/ ][0-9]{2}[.:][0-9]{2}",
+    _FLAGS,
+)
+_PHONE = re.compile(
+    r"(?:\+|00)[0-9]{2}[ ]?(?:\(0\)[ ]?)?[0-9](?:[ -]?[0-9]){6,11}"
+    r"|(?<![A-Za-z0-9])(?:tel|telefoon|tel\.?nr|mob|mobiel|gsm|fax|bel)\.?[ ]?:?[ ]?"
+    r"[0-9](?:[ -]?[0-9]){5,12}",
+    _FLAGS,
+)
+_IBAN = re.compile(
+    r"(?<![A-Za-z0-9])[A-Z]{2}[0-9]{2}[ ]?[A-Z0-9]{4}(?:[ ]?[A-Z0-9]{1,4}){2,7}(?![A-Za-z0-9])",
+    _FLAGS,
+)
+_NOT_PROVIDED = re.compile(r"not[ ]?provided", _FLAGS)
+_END_TO_END_ID = re.compile(r"[A-Za-z0-9/?:().,'+ -]{1,35}")
+
+
+class _View:
+    """One reading of the text with a mask of what is no reference."""
+
+    def __init__(self, text, wraps=()):
+        self.text = text
+        self.masked = text
+        self.wraps = sorted(wraps)
+        self.found = []
+
+    def mask(self, spans):
+        if not spans:
+            return
+        pieces, position = [], 0
+        for start, end in sorted(spans):
+            if end <= position:
+                continue
+            start = max(start, position)
+            pieces.append(self.masked[position:start])
+            pieces.append(_MASK * (end - start))
+            position = end
+        pieces.append(self.masked[position:])
+        self.masked = "".join(pieces)
+
+    def add(self, kind, value, start, end, rank, source=SOURCE_TEXT, key=None):
+        raw = self.text[start:end]
+        start += len(raw) - len(raw.lstrip(" /"))
+        end -= len(raw) - len(raw.rstrip(" /"))
+        reference = Reference(kind, value, source, self.text[start:end], key)
+        self.found.append((rank, start, end, reference))
+
+    def crosses_wrap(self, start, end):
+        """Whether ``start:end`` has a wrap inside (not at an edge)."""
+        index = bisect.bisect_right(self.wraps, start)
+        return index < len(self.wraps) and self.wraps[index] < end - 1
+
+
+# Ranks, lowest first: checksummed references, invoice numbers, end-to-end.
+_RANK_STRUCTURED = 0
+_RANK_LABELLED = 1
+_RANK_TEXT = 2
+_RANK_INVOICE = 3
+_RANK_END_TO_END = 4
+
+
+def _add_end_to_end(view, value, start, end):
+    value = value.strip(" /")
+    if not value or _NOT_PROVIDED.fullmatch(value.replace(" ", "")):
+        return
+    if _END_TO_END_ID.fullmatch(value) and any(char.isalnum() for char in value):
+        view.add(END_TO_END, value, start, end, (_RANK_END_TO_END, 0))
+
+
+def _read_rf(view, start, end, rank):
+    """Add the RF references in ``view.masked[start:end]`` and mask them."""
+    spans = []
+    for rf_start, rf_end, value in _rf_candidates(view.masked[start:end]):
+        view.add(RF, value, start + rf_start, start + rf_end, (rank, 0))
+        spans.append((start + rf_start, start + rf_end))
+    view.mask(spans)
+    return bool(spans)
+
+
+def _read_kenmerken(view, start, end, rank, any_grouping=False):
+    """Add the betalingskenmerken in ``view.masked[start:end]`` and mask
+    them."""
+    spans = []
+    for kenmerk_start, kenmerk_end, value in _kenmerk_candidates(
+        view.masked[start:end], any_grouping
+    ):
+        view.add(BETALINGSKENMERK, value, start + kenmerk_start, start + kenmerk_end, (rank, 0))
+        spans.append((start + kenmerk_start, start + kenmerk_end))
+    view.mask(spans)
+    return bool(spans)
+
+
+def _read_structured_value(view, issuer, value_start, value_end):
+    value = view.text[value_start:value_end].strip(" /")
+    if issuer.upper() == "CUR" and betalingskenmerk.is_valid(value):
+        view.add(BETALINGSKENMERK, betalingskenmerk.compact(value), value_start, value_end,
+                 (_RANK_STRUCTURED, 0), SOURCE_STRUCTURED)
+    elif iso11649.is_valid(value):
+        view.add(RF, iso11649.compact(value), value_start, value_end,
+                 (_RANK_STRUCTURED, 0), SOURCE_STRUCTURED)
+
+
+_STRUCTURED_REMI = re.compile(r"STRD/(?P<issuer>[A-Z]{0,4})/", _FLAGS)
+_UNSTRUCTURED_REMI = re.compile(r"USTD//?", _FLAGS)
+
+
+def _read_tags(view):
+    """Handle MT940/camt ``:86:`` tags; mask everything but remittance text."""
+    tags = list(_TAG.finditer(view.text))
+    spans = []
+    for index, tag in enumerate(tags):
+        value_end = tags[index + 1].start() if index + 1 < len(tags) else len(view.text)
+        if index + 1 == len(tags) and tag["tag"] != "REMI":
+            # The last tag's value ends at the line's end, not the text's.
+            line_end = view.text.find("\n", tag.end())
+            value_end = value_end if line_end < 0 else line_end
+        spans.append((tag.start(), tag.end()))
+        name = tag["tag"]
+        if name == "REMI":
+            structured = _STRUCTURED_REMI.match(view.text, tag.end())
+            if structured:
+                _read_structured_value(view, structured["issuer"], structured.end(), value_end)
+                spans.append((tag.end(), value_end))
+            else:
+                unstructured = _UNSTRUCTURED_REMI.match(view.text, tag.end())
+                if unstructured:
+                    spans.append(unstructured.span())
+        else:
+            if name == "EREF":
+                _add_end_to_end(view, view.text[tag.end():value_end], tag.end(), value_end)
+            spans.append((tag.end(), value_end))
+    view.mask(spans)
+
+
+def _label_value_end(text, labels, index):
+    end = labels[index + 1].start() if index + 1 < len(labels) else len(text)
+    line_end = text.find("\n", labels[index].end(), end)
+    return end if line_end < 0 else line_end
+
+
+def _is_field_label(text, label):
+    """A bank's own field label ("KENMERK:", a line starting "Kenmerk:"),
+    not a payer writing "uw kenmerk: 12" in the description."""
+    return label["label"].isupper() or label.start() == 0 or text[label.start() - 1] == "\n"
+
+
+def _read_labels(view):
+    """Handle ``Label: value`` texts (ING, ABN AMRO)."""
+    labels = list(_LABEL.finditer(view.masked))
+    spans = []
+    for index, label in enumerate(labels):
+        name = label["label"].lower()
+        start, end = label.end(), _label_value_end(view.masked, labels, index)
+        spans.append((label.start(), label.end()))
+        if name.startswith(_READ_LABELS):
+            continue
+        if name.startswith(_KENMERK_LABELS):
+            found_rf = _read_rf(view, start, end, _RANK_LABELLED)
+            if _read_kenmerken(view, start, end, _RANK_LABELLED, any_grouping=True) or found_rf:
+                continue
+            before = len(view.found)
+            _read_invoices(view, start, end)
+            if len(view.found) == before and _is_field_label(view.masked, label):
+                _add_end_to_end(view, view.masked[start:end], start, end)
+        elif name.startswith(_END_TO_END_LABELS):
+            _add_end_to_end(view, view.masked[start:end], start, end)
+        spans.append((start, end))
+    view.mask(spans)
+
+
+def _read_invoices(view, start=0, end=None):
+    """Add the invoice numbers in ``view.masked[start:end]``; where two
+    readings overlap ("inv 2026-00123" and "2026-00123") the most specific
+    wins."""
+    segment = view.masked[start:end]
+    candidates = sorted(
+        _invoice_candidates(segment),
+        key=lambda item: (-item[2].specificity, item[0] - item[1], item[0]),
+    )
+    taken = []
+    for invoice_start, invoice_end, key in candidates:
+        position = bisect.bisect_left(taken, (invoice_start, invoice_end))
+        neighbours = taken[max(position - 1, 0):position + 1]
+        if any(other_start < invoice_end and invoice_start < other_end
+               for other_start, other_end in neighbours):
+            continue
+        bisect.insort(taken, (invoice_start, invoice_end))
+        view.add(INVOICE_NUMBER, str(key), start + invoice_start, start + invoice_end,
+                 (_RANK_INVOICE, -key.specificity), key=key)
+
+
+def _mask_pattern(view, pattern):
+    view.mask([match.span() for match in pattern.finditer(view.masked)])
+
+
+def _scan(view):
+    _read_tags(view)
+    _read_labels(view)
+    _read_rf(view, 0, len(view.masked), _RANK_TEXT)
+    for pattern in (_IBAN, _PHONE, _CARD_FIELDS):
+        _mask_pattern(view, pattern)
+    _read_kenmerken(view, 0, len(view.masked), _RANK_TEXT)
+    _read_invoices(view)
+    # In the spaced view, keep only what crosses a wrap; what touches one
+    # is a cut-off piece, found whole in the joined view.
+    return [
+        found for found in view.found
+        if not view.wraps or view.crosses_wrap(found[1], found[2])
+    ]
+
+
+# --------------------------------------------------------------------------
+# Text preparation
+# --------------------------------------------------------------------------
+
+_BR = re.compile(r"<br ?/?>", _FLAGS)
+_SPACES = re.compile(r"[^\S\n]+")
+
+
+def _is_soft_wrap(line):
+    # A full line that does not end in padding was cut by the bank.
+    return len(line) in WRAP_WIDTHS and not line[-1].isspace()
+
+
+def _views(text):
+    """The joined view (wrapped values glued back) and, when lines were
+    wrapped, a spaced view (``5000 0567|8901 2345`` wraps at a space)."""
+    text = _BR.sub("\n", text.replace(_WRAP, "\ufffd")).replace("\r\n", "\n").replace("\r", "\n")
+    lines = text.split("\n")
+    joined, spaced, wrapped = [lines[0]], [lines[0]], False
+    for line, next_line in zip(lines, lines[1:]):
+        if not _is_soft_wrap(line):
+            joined.append("\n" + next_line)
+            spaced.append("\n" + next_line)
+            continue
+        joined.append(next_line)
+        if next_line[:1].isspace() or not next_line:
+            spaced.append(next_line)
+        else:
+            wrapped = True
+            spaced.append(_WRAP + next_line)
+    views = [_View(_SPACES.sub(" ", "".join(joined)))]
+    if wrapped:
+        spaced_text = _SPACES.sub(" ", "".join(spaced))
+        wraps = [index for index, char in enumerate(spaced_text) if char == _WRAP]
+        views.append(_View(spaced_text.replace(_WRAP, " "), wraps))
+    return views
+
+
+def _from_structured(structured):
+    if not isinstance(structured, str) or not structured.strip():
+        return []
+    raw = structured.strip()
+    if betalingskenmerk.is_valid(raw):
+        value, kind = betalingskenmerk.compact(raw), BETALINGSKENMERK
+    elif iso11649.is_valid(raw):
+        value, kind = iso11649.compact(raw), RF
+    else:
+        return []
+    return [((_RANK_STRUCTURED, -1), -1, -1, Reference(kind, value, SOURCE_STRUCTURED, raw))]
+
+
+def _extract(text, structured=None):
+    found = _from_structured(structured)
+    if isinstance(text, str) and text:
+        for view in _views(text):
+            found.extend(_scan(view))
+    found.sort(key=lambda item: (item[0], item[1]))
+    seen, references = set(), []
+    for _rank, _start, _end, reference in found:
+        if (reference.kind, reference.value) not in seen:
+            seen.add((reference.kind, reference.value))
+            references.append(reference)
+    return tuple(references)
+
+
+def extract_references(text, structured=None):
+    """The payment references in a bank transaction, strongest first.
+
+    :param text: remittance text (``str``; anything else counts as empty)
+    :param structured: the structured creditor reference, if the bank gave one
+    :return: a tuple of ``Reference``; never raises
+    """
+    try:
+        return _extract(text, structured)
+    except Exception:  # never let one odd description stop a statement import
+        _logger.exception("Could not read payment references from a transaction")
+        return ()

@@ -1,0 +1,275 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""The link wizard, in the steps the Dutch packages use: data, contact,
+bank consent, accounts, done."""
+
+import re
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+STEPS = [
+    ("data", "Data"),
+    ("contact", "Link"),
+    ("consent", "Bank consent"),
+    ("accounts", "Accounts"),
+    ("done", "Done"),
+]
+
+_KVK = re.compile(r"^\d{8}$")
+
+
+class AccountBankLinkWizard(models.TransientModel):
+    _name = "account.bank.link.wizard"
+    _description = "Link a bank account"
+
+    step = fields.Selection(STEPS, default="data", required=True)
+    company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company)
+    company_registry = fields.Char("KvK number")
+    company_name = fields.Char(related="company_id.name")
+    journal_id = fields.Many2one("account.journal", domain="[('type', '=', 'bank'), ('company_id', '=', company_id)]")
+    provider = fields.Selection(selection="_selection_provider", string="Bank")
+    link_id = fields.Many2one("account.bank.link")
+    legal_representative_name = fields.Char("Name")
+    legal_representative_email = fields.Char("E-mail")
+    legal_representative_confirmed = fields.Boolean(
+        "This person is the company's legal representative",
+        help="The banks only accept a link from the legal representative "
+        "(wettelijk vertegenwoordiger), not from someone who is only authorised "
+        "on the account.",
+    )
+    line_ids = fields.One2many("account.bank.link.wizard.line", "wizard_id")
+    consent_text = fields.Text(compute="_compute_texts")
+    eligibility_text = fields.Text(compute="_compute_texts")
+    first_fetch_text = fields.Text(compute="_compute_texts")
+    link_state = fields.Selection(related="link_id.state")
+
+    @api.model
+    def _selection_provider(self):
+        return self.env["account.bank.link"]._fields["provider"]._description_selection(self.env)
+
+    @api.depends("provider", "link_id")
+    def _compute_texts(self):
+        for wizard in self:
+            link = wizard.link_id or self.env["account.bank.link"].new({"provider": wizard.provider})
+            texts = link._bank_link_wizard_texts()
+            wizard.consent_text = texts.get("consent")
+            wizard.eligibility_text = texts.get("eligibility")
+            wizard.first_fetch_text = texts.get("first_fetch")
+
+    @api.model
+    def _bank_link_open(self, journal=None, link=None):
+        """Open the wizard; with a link (renew) it starts at the consent."""
+        company = (link or journal).company_id if (link or journal) else self.env.company
+        vals = {
+            "company_id": company.id,
+            "company_registry": company.company_registry,
+            "journal_id": journal.id if journal else False,
+        }
+        if link:
+            vals.update(
+                link_id=link.id,
+                provider=link.provider,
+                legal_representative_name=link.legal_representative_name,
+                legal_representative_email=link.legal_representative_email,
+                step="contact",
+            )
+        wizard = self.create(vals)
+        return wizard._reopen()
+
+    def _reopen(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": self._name,
+            "res_id": self.id,
+            "view_mode": "form",
+            "target": "new",
+            "name": _("Link your bank account"),
+        }
+
+    # ------------------------------------------------------------------
+    # Steps
+    # ------------------------------------------------------------------
+
+    def action_next(self):
+        self.ensure_one()
+        getattr(self, "_step_%s_done" % self.step)()
+        return self._reopen()
+
+    def action_previous(self):
+        self.ensure_one()
+        order = [key for key, _label in STEPS]
+        index = order.index(self.step)
+        if index:
+            self.step = order[index - 1]
+        return self._reopen()
+
+    def _step_data_done(self):
+        registry = (self.company_registry or "").replace(" ", "")
+        if not _KVK.match(registry):
+            raise UserError(_("A KvK number has 8 digits."))
+        if not self.provider:
+            raise UserError(_("Choose your bank."))
+        if self.company_id.company_registry != registry:
+            self.company_id.company_registry = registry
+        self.step = "contact"
+
+    def _step_contact_done(self):
+        if not self.legal_representative_name or not self.legal_representative_email:
+            raise UserError(_("Fill in the name and e-mail address of the legal representative."))
+        if not self.legal_representative_confirmed:
+            raise UserError(
+                _(
+                    "The bank only accepts a link given by the company's legal "
+                    "representative. Confirm it, or invite the legal representative "
+                    "by e-mail in the next step."
+                )
+            )
+        vals = {
+            "company_id": self.company_id.id,
+            "provider": self.provider,
+            "legal_representative_name": self.legal_representative_name,
+            "legal_representative_email": self.legal_representative_email,
+            "legal_representative_confirmed": True,
+        }
+        if self.link_id:
+            self.link_id.write(vals)
+        else:
+            self.link_id = self.env["account.bank.link"].create(vals)
+        self.step = "consent"
+
+    def _step_consent_done(self):
+        if self.link_id.state not in ("linked", "expiring"):
+            raise UserError(_("The bank has not given consent yet. Click 'Go to the bank'."))
+        self._load_accounts()
+        self.step = "accounts"
+
+    def _step_accounts_done(self):
+        self._apply_accounts()
+        self.step = "done"
+
+    def _step_done_done(self):
+        return True
+
+    # ------------------------------------------------------------------
+    # Consent
+    # ------------------------------------------------------------------
+
+    def action_go_to_bank(self):
+        self.ensure_one()
+        action = self.link_id.action_start_consent()
+        action["url"] = "%s?wizard_id=%d" % (action["url"], self.id)
+        return action
+
+    def action_send_invitation(self):
+        self.ensure_one()
+        self.link_id.action_send_invitation()
+        return self._reopen()
+
+    def _bank_link_consent_given(self):
+        """Called by the callback once the bank gave consent."""
+        self._load_accounts()
+        self.step = "accounts"
+
+    # ------------------------------------------------------------------
+    # Accounts
+    # ------------------------------------------------------------------
+
+    def _load_accounts(self):
+        self.ensure_one()
+        existing = self.line_ids.link_account_id
+        journal_iban = self.env["account.bank.link.account"]._normalize_iban(
+            self.journal_id.bank_acc_number or ""
+        )
+        lines = []
+        for account in self.link_id.account_ids - existing:
+            chosen_here = account.iban == journal_iban
+            lines.append(
+                {
+                    "wizard_id": self.id,
+                    "link_account_id": account.id,
+                    "selected": account.eligible and (account.active_link or chosen_here),
+                    "journal_id": account.journal_id.id or (self.journal_id.id if chosen_here else False),
+                    "start_date": account.start_date or fields.Date.context_today(self),
+                    "statement_grouping": account.statement_grouping,
+                }
+            )
+        self.env["account.bank.link.wizard.line"].create(lines)
+
+    def _apply_accounts(self):
+        for line in self.line_ids:
+            account = line.link_account_id
+            if line.selected and not account.eligible:
+                raise UserError(
+                    _(
+                        "%(account)s cannot be linked: %(reason)s",
+                        account=account.display_name,
+                        reason=account.ineligible_reason or "",
+                    )
+                )
+            if line.selected and not line.journal_id:
+                raise UserError(_("Choose a journal for %(account)s.", account=account.display_name))
+        for line in self.line_ids:
+            line._apply()
+
+
+class AccountBankLinkWizardLine(models.TransientModel):
+    _name = "account.bank.link.wizard.line"
+    _description = "Account to link"
+
+    wizard_id = fields.Many2one("account.bank.link.wizard", required=True, ondelete="cascade")
+    link_account_id = fields.Many2one("account.bank.link.account", required=True, ondelete="cascade")
+    company_id = fields.Many2one(related="wizard_id.company_id")
+    iban = fields.Char(related="link_account_id.iban")
+    currency_code = fields.Char(related="link_account_id.currency_code")
+    holder_name = fields.Char(related="link_account_id.holder_name")
+    product = fields.Char(related="link_account_id.product")
+    eligible = fields.Boolean(related="link_account_id.eligible")
+    ineligible_reason = fields.Char(related="link_account_id.ineligible_reason")
+    selected = fields.Boolean("Transactions")
+    journal_id = fields.Many2one(
+        "account.journal", domain="[('type', '=', 'bank'), ('company_id', '=', company_id)]"
+    )
+    start_date = fields.Date("Import from")
+    statement_grouping = fields.Selection(
+        [("day", "Statement per day"), ("period", "Statement per period")], default="day", required=True
+    )
+
+    def _apply(self):
+        self.ensure_one()
+        account = self.link_account_id
+        if not self.selected:
+            if account.carries_transactions and account.journal_id:
+                account.write({"carries_transactions": False})
+            return
+        account.write(
+            {
+                "journal_id": self.journal_id.id,
+                "carries_transactions": True,
+                "start_date": self.start_date,
+                "statement_grouping": self.statement_grouping,
+            }
+        )
+        journal = self.journal_id
+        journal_vals = {"bank_statements_source": "bank_link"}
+        if not journal.bank_account_id:
+            journal_vals["bank_acc_number"] = account.iban
+        journal.write(journal_vals)
+        journal.message_post(
+            body=_(
+                "Bank link: account %(account)s now feeds this journal from %(date)s.",
+                account=account.display_name,
+                date=account.link_id._bank_link_format_date(self.start_date),
+            )
+        )
+
+
+class AccountBankLinkDiagnosis(models.TransientModel):
+    _name = "account.bank.link.diagnosis"
+    _description = "Why do I see no transactions?"
+
+    journal_id = fields.Many2one("account.journal", required=True)
+    result = fields.Html(readonly=True, sanitize=True)
+
+    def action_fetch(self):
+        return self.journal_id.action_bank_link_fetch()

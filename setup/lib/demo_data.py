@@ -1,0 +1,144 @@
+"""Dutch demo data for ./setup/demo.
+
+Idempotent: every record carries an external id in the module
+``bankkoppeling_demo`` and is created only when missing, so a second run
+changes nothing and a newer version of this file only adds what is new.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from schwifty import IBAN
+
+MODULE = "bankkoppeling_demo"
+
+COMPANY = {
+    "name": "De Gouden Korenaar B.V.",
+    "street": "Korenmarkt 12",
+    "zip": "3811 GW",
+    "city": "Amersfoort",
+    "company_registry": "81234567",  # KvK
+    "vat": "NL861234571B01",
+    "email": "administratie@goudenkorenaar.example",
+    "phone": "+31 33 123 4567",
+}
+
+JOURNALS = [
+    # code, name, bank code, account number (IBAN is computed), provider
+    ("ING", "ING Zakelijk", "INGB", "0006543210", "ing"),
+    ("ABN", "ABN AMRO Zakelijk", "ABNA", "0417164300", "abnamro"),
+    ("ABN2", "ABN AMRO Spaarrekening Zakelijk", "ABNA", "0532013000", "abnamro"),
+]
+
+CUSTOMERS = [
+    ("cust_bakker", "Bakkerij Van der Meer B.V.", "Utrecht", "RABO", "0123456789"),
+    ("cust_hotel", "Hotel De Zwaan B.V.", "Zwolle", "INGB", "0007356188"),
+    ("cust_dijk", "Van Dijk Catering", "Amersfoort", "ABNA", "0562917345"),
+    ("cust_jansen", "Jansen & Zn. V.O.F.", "Apeldoorn", "RABO", "0312875123"),
+    ("cust_devries", "De Vries Lunchroom", "Deventer", "INGB", "0004628711"),
+    ("cust_smit", "Smit Evenementen B.V.", "Hilversum", "ABNA", "0441298765"),
+    ("cust_bos", "Bos Koffiebar", "Nijkerk", "SNSB", "0871234561"),
+    ("cust_visser", "Visser Zorggroep", "Leusden", "RABO", "0156781234"),
+]
+
+SUPPLIERS = [
+    ("supp_meel", "Meelfabriek Holland B.V.", "Wormerveer", "INGB", "0002345671"),
+    ("supp_energie", "Energie Direct Zakelijk B.V.", "Amsterdam", "ABNA", "0602841234"),
+]
+
+
+def make_iban(bank_code: str, account: str) -> str:
+    return str(IBAN.generate("NL", bank_code=bank_code, account_code=account).compact)
+
+
+def ref(env, name):
+    return env.ref(f"{MODULE}.{name}", raise_if_not_found=False)
+
+
+def remember(env, name, record):
+    env["ir.model.data"].create({"module": MODULE, "name": name, "model": record._name,
+                                 "res_id": record.id, "noupdate": True})
+    return record
+
+
+def ensure(env, name, model, values):
+    record = ref(env, name)
+    if record:
+        return record
+    return remember(env, name, env[model].create(values))
+
+
+def load(env, sandbox: dict) -> None:
+    company = env.ref("base.main_company")
+    if company.name != COMPANY["name"]:
+        company.write(dict(COMPANY, country_id=env.ref("base.nl").id))
+        company.partner_id.write({"country_id": env.ref("base.nl").id})
+    env.user.write({"lang": "nl_NL", "tz": "Europe/Amsterdam"})
+
+    for code, name, bank_code, account, _provider in JOURNALS:
+        iban = make_iban(bank_code, account)
+        journal = ref(env, f"journal_{code.lower()}")
+        if not journal:
+            journal = env["account.journal"].search(
+                [("company_id", "=", company.id), ("code", "=", code)], limit=1
+            ) or env["account.journal"].create({
+                "name": name, "code": code, "type": "bank", "company_id": company.id,
+                "bank_acc_number": iban,
+            })
+            remember(env, f"journal_{code.lower()}", journal)
+
+    partners = {}
+    for key, name, city, bank_code, account in CUSTOMERS + SUPPLIERS:
+        iban = make_iban(bank_code, account)
+        partners[key] = ensure(env, key, "res.partner", {
+            "name": name, "city": city, "country_id": env.ref("base.nl").id, "is_company": True,
+            "bank_ids": [(0, 0, {"acc_number": iban})],
+        })
+
+    sale_tax = env["account.tax"].search([
+        ("company_id", "=", company.id), ("type_tax_use", "=", "sale"),
+        ("amount", "=", 21), ("amount_type", "=", "percent")], limit=1)
+    purchase_tax = env["account.tax"].search([
+        ("company_id", "=", company.id), ("type_tax_use", "=", "purchase"),
+        ("amount", "=", 21), ("amount_type", "=", "percent")], limit=1)
+    today = datetime.date.today()
+    invoices = env["account.move"]
+    for index in range(1, 21):
+        name = f"invoice_{index:03d}"
+        if ref(env, name):
+            continue
+        partner = partners[CUSTOMERS[index % len(CUSTOMERS)][0]]
+        amount = 75 + (index * 37.5) % 900
+        move = env["account.move"].create({
+            "move_type": "out_invoice",
+            "partner_id": partner.id,
+            "invoice_date": today - datetime.timedelta(days=40 - index),
+            "invoice_line_ids": [(0, 0, {
+                "name": "Brood en banket, levering week %d" % (index + 20),
+                "quantity": 1,
+                "price_unit": round(amount, 2),
+                "tax_ids": [(6, 0, sale_tax.ids)],
+            })],
+        })
+        remember(env, name, move)
+        invoices |= move
+    for index, (key, *_rest) in enumerate(SUPPLIERS, start=1):
+        name = f"bill_{index:03d}"
+        if ref(env, name):
+            continue
+        bill = env["account.move"].create({
+            "move_type": "in_invoice",
+            "partner_id": partners[key].id,
+            "invoice_date": today - datetime.timedelta(days=10 * index),
+            "ref": f"F{today.year}-{4100 + index}",
+            "invoice_line_ids": [(0, 0, {
+                "name": "Meel en grondstoffen" if key == "supp_meel" else "Energie",
+                "quantity": 1, "price_unit": 1250.0 * index,
+                "tax_ids": [(6, 0, purchase_tax.ids)],
+            })],
+        })
+        remember(env, name, bill)
+        invoices |= bill
+    if invoices:
+        invoices.action_post()
