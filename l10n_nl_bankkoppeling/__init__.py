@@ -1,3 +1,14 @@
 from . import controllers
 from . import models
 from . import wizards
+
+
+def _l10n_nl_bankkoppeling_post_init(env):
+    """Dutch companies' sales journals switch to the betalingskenmerk, as new
+    journals of Dutch companies get it by default; a journal already set to
+    another model than Odoo's plain one is left as its owner chose."""
+    env["account.journal"].search([
+        ("type", "=", "sale"),
+        ("invoice_reference_model", "=", "odoo"),
+        ("company_id.partner_id.country_id.code", "=", "NL"),
+    ]).invoice_reference_model = "nl"

@@ -28,7 +28,9 @@
         "views/res_config_settings_views.xml",
         "views/templates.xml",
         "wizards/bank_link_wizard_views.xml",
+        "views/report_invoice.xml",
     ],
+    "post_init_hook": "_l10n_nl_bankkoppeling_post_init",
     "installable": True,
     "application": False,
 }

@@ -26,9 +26,13 @@ setup/ on sys.path)::
         sb.approve_abnamro(authorize_url, iban=None)      -> redirect URL with ?code=&state=
         sb.cancel_consent("ing" | "abnamro", url)         -> redirect URL with error=access_denied
 
-``bank_sandbox`` (function scope) resets scenario, faults, log and clock before
-each test; ``bank_sandbox_session`` is the same process without the reset.
+``bank_sandbox`` (function scope) resets scenario, faults, log, clock, tokens and
+consents before each test; ``bank_sandbox_session`` is the same process without the reset.
 Outside pytest: ``with running_sandbox() as sb: ...``.
+
+Gotcha: this machine sets REQUESTS_CA_BUNDLE, and requests then IGNORES
+``Session.verify`` (psf/requests#3829). Pass ``verify=sb.certs.ca`` (and
+``cert=``) on every request, or use ``SandboxHandle.session(bank)``.
 
 Fault kinds (``error``): "401" "403" "429" "500" "503" (any status; optional
 ``retry_after``, ``code``, ``message``, ``body``), "timeout" (``seconds``),
@@ -118,7 +122,6 @@ class SandboxHandle:
         self.ing_url = f"https://{host}:{ports['ing']}"
         self.abnamro_url = f"https://{host}:{ports['abnamro']}"
         self.admin = requests.Session()
-        self.admin.verify = certs.ca
         info = self.info()
         self.tan = info["tan"]
         self.abnamro_client_id = info["abnamro"]["client_id"]
@@ -127,7 +130,7 @@ class SandboxHandle:
     # ------------------------------------------------------------ admin API
     def _admin(self, method, name, payload=None, **params):
         response = self.admin.request(method, f"{self.ing_url}/_sandbox/{name}",
-                                      json=payload, params=params, timeout=30)
+                                      json=payload, params=params, timeout=30, verify=self.certs.ca)
         if response.status_code >= 400:
             raise RuntimeError(f"sandbox admin {name}: {response.status_code} {response.text}")
         return response.json()
@@ -174,19 +177,13 @@ class SandboxHandle:
     def end_consents(self, bank, action="expire"):
         return self._admin("POST", "consents", {"bank": bank, "action": action})
 
-    def reset(self):
-        self.clear_faults()
-        self.set_scenario(self.initial_scenario)
-        offset = self._admin("GET", "clock")["offset"]
-        if offset:
-            self.advance_clock(-offset)
-        self.clear_log()
+    def reset(self, scenario=None):
+        """Fresh bank: no tokens, consents, faults or log; clock back; scenario reloaded."""
+        return self._admin("POST", "reset", {"scenario": scenario or self.initial_scenario})
 
     # ------------------------------------------------------------ the user at the bank
     def _browser(self):
-        browser = requests.Session()
-        browser.verify = self.certs.ca
-        return browser
+        return _VerifyingSession(self.certs.ca)
 
     @staticmethod
     def _session_field(html):
@@ -231,6 +228,12 @@ class SandboxHandle:
     def cancel_consent(self, bank, url):
         return self._walk(url, [], cancel=True)
 
+    def session(self, bank):
+        """requests.Session that verifies the sandbox CA and presents the bank's TLS client cert."""
+        session = _VerifyingSession(self.certs.ca)
+        session.cert = self.certs.ing_tls if bank == "ing" else self.certs.abnamro_tls
+        return session
+
     @staticmethod
     def query_of(url):
         return dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(url).query))
@@ -245,9 +248,29 @@ class SandboxHandle:
                 self.process.wait(5)
 
 
+class _VerifyingSession(requests.Session):
+    """Session that really uses its CA bundle.
+
+    requests lets REQUESTS_CA_BUNDLE (set on this machine) override
+    ``Session.verify`` (psf/requests#3829): pass ``verify=`` per request.
+    """
+
+    def __init__(self, ca):
+        super().__init__()
+        self._ca = ca
+
+    def request(self, method, url, **kwargs):
+        kwargs.setdefault("verify", self._ca)
+        return super().request(method, url, **kwargs)
+
+
 @contextlib.contextmanager
-def running_sandbox(scenario=None, cert_dir=None, tan="123456"):
-    """Start ``python -m bank_sandbox`` as a subprocess on free ports; stop it after."""
+def running_sandbox(scenario=None, cert_dir=None, tan="123456", state_dir=None, scenario_file=None):
+    """Start ``python -m bank_sandbox`` as a subprocess on free ports; stop it after.
+
+    ``scenario``: a dict; ``scenario_file``: a JSON/YAML path; ``state_dir``:
+    keep tokens and consents across restarts.
+    """
     cert_dir = Path(cert_dir) if cert_dir else default_cert_dir()
     sandbox_certs.generate(cert_dir)
     work = Path(tempfile.mkdtemp(prefix="bank_sandbox_"))
@@ -258,6 +281,10 @@ def running_sandbox(scenario=None, cert_dir=None, tan="123456"):
         scenario_path = work / "scenario.json"
         scenario_path.write_text(json.dumps(scenario))
         command += ["--scenario", str(scenario_path)]
+    elif scenario_file:
+        command += ["--scenario", str(scenario_file)]
+    if state_dir:
+        command += ["--state-dir", str(state_dir)]
     environment = dict(os.environ, PYTHONPATH=os.pathsep.join(
         filter(None, [str(SETUP), os.environ.get("PYTHONPATH")])))
     log_path = work / "sandbox.log"

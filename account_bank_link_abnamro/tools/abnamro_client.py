@@ -268,14 +268,22 @@ class AbnAmroClient:
         if info.code in NO_ACCESS_CODES:
             return provider.AccessDeniedError(
                 f"The consent gives no access to this account{detail}", **kwargs)
-        if "revoked" in hint or "withdrawn" in hint:
-            return provider.ConsentRevokedError(f"The consent was withdrawn at ABN AMRO{detail}",
-                                                **kwargs)
-        if "consent" in hint and ("expired" in hint or "invalid" in hint or "ended" in hint):
-            return provider.ConsentExpiredError(f"The consent at ABN AMRO has ended{detail}", **kwargs)
+        if info.code in RATE_LIMIT_CODES:
+            return provider.RateLimitedError(f"ABN AMRO limits the number of requests{detail}",
+                                             retry_after=parse_retry_after(
+                                                 response.headers.get("Retry-After")), **kwargs)
+        if status == 401 and ("api-key" in hint or "certificate" in hint):
+            return provider.ConfigurationError(f"ABN AMRO refused our credentials{detail}", **kwargs)
         if status == 401:
+            # Also when the consent ended: the refused refresh that follows
+            # tells the framework so (ConsentExpiredError).
             return provider.TokenExpiredError(f"ABN AMRO did not accept the access token{detail}",
                                               **kwargs)
+        if status == 403 and "consent" in hint and ("revoked" in hint or "withdrawn" in hint):
+            return provider.ConsentRevokedError(f"The consent was withdrawn at ABN AMRO{detail}",
+                                                **kwargs)
+        if status == 403 and "consent" in hint and ("expired" in hint or "ended" in hint):
+            return provider.ConsentExpiredError(f"The consent at ABN AMRO has ended{detail}", **kwargs)
         if status in (403, 404):
             return provider.AccessDeniedError(
                 f"ABN AMRO refused access ({context}){detail}", **kwargs)
@@ -321,9 +329,10 @@ class AbnAmroClient:
                 raise provider.ConfigurationError(
                     f"TLS with ABN AMRO failed ({context}); check the certificates: {error}"
                 ) from None
+            except (requests.exceptions.ChunkedEncodingError,
+                    requests.exceptions.ContentDecodingError):
+                raise provider.ProtocolError(f"ABN AMRO's answer was cut short ({context})") from None
             except (requests.exceptions.Timeout, requests.exceptions.ConnectionError) as error:
-                if isinstance(error, requests.exceptions.ChunkedEncodingError):
-                    raise provider.ProtocolError(f"ABN AMRO's answer was cut short ({context})") from None
                 if attempt >= max_attempts:
                     raise provider.BankUnavailableError(
                         f"ABN AMRO did not answer ({context}) after {attempt} attempt(s): "
@@ -331,6 +340,11 @@ class AbnAmroClient:
                     ) from None
                 self._wait(attempt, None, context, type(error).__name__)
                 continue
+            except (requests.exceptions.RequestException, OSError) as error:
+                # Bad URL, unreadable certificate or key file, ...: ours to fix.
+                raise provider.ConfigurationError(
+                    f"Cannot call ABN AMRO ({context}): {type(error).__name__}: {error}"
+                ) from None
             _logger.debug("ABN AMRO %s %s -> %s", method, urlsplit(url).path, response.status_code)
             if response.status_code == 429 or response.status_code >= 500:
                 retry_after = parse_retry_after(response.headers.get("Retry-After"))

@@ -261,7 +261,9 @@ def map_transaction(raw: Mapping[str, Any]) -> provider.BankTransaction:
     description = parse_description(lines)
     fields = description.fields
 
-    reference, issuer = structured_reference(fields.get("payment_reference") or fields.get("reference"))
+    reference_key = "payment_reference" if fields.get("payment_reference") else "reference"
+    reference, issuer = structured_reference(fields.get(reference_key))
+    structured_from = reference_key if reference else None
     if card:
         counterparty_name = card_merchant(lines) or _clean(raw.get("counterPartyName"))
         counterparty_iban = _iban(raw.get("counterPartyAccountNumber"))
@@ -272,7 +274,7 @@ def map_transaction(raw: Mapping[str, Any]) -> provider.BankTransaction:
         counterparty_name = _clean(fields.get("name")) or _clean(raw.get("counterPartyName"))
         counterparty_iban = _iban(fields.get("iban")) or _iban(raw.get("counterPartyAccountNumber"))
         counterparty_bic = _clean(fields.get("bic"))
-        remittance = _remittance_text(description, structured=reference is not None)
+        remittance = _remittance_text(description, structured_from=structured_from)
 
     raw_id = raw.get("transactionId")
     return provider.BankTransaction(
@@ -287,7 +289,7 @@ def map_transaction(raw: Mapping[str, Any]) -> provider.BankTransaction:
         remittance_text=remittance,
         structured_reference=reference,
         structured_reference_issuer=issuer,
-        end_to_end_id=_clean(fields.get("end_to_end")),
+        end_to_end_id=_end_to_end_id(fields, structured_from=structured_from),
         bank_transaction_code=mutation_code,
         is_card_payment=card,
         balance_after=(to_decimal(raw["balanceAfterMutation"], field="balanceAfterMutation")
@@ -296,7 +298,19 @@ def map_transaction(raw: Mapping[str, Any]) -> provider.BankTransaction:
     )
 
 
-def _remittance_text(description: Description, *, structured: bool) -> str:
+def _end_to_end_id(fields: Mapping[str, str], *, structured_from: str | None) -> str | None:
+    """The payer's end-to-end reference. ABN AMRO prints it as "Kenmerk"
+    (*unconfirmed*; it is also kept in the remittance text), unless that
+    kenmerk is the structured reference itself."""
+    if fields.get("end_to_end"):
+        return _clean(fields["end_to_end"])
+    if fields.get("reference") and structured_from != "reference":
+        value = _clean(fields["reference"])
+        return None if value and value.upper() in ("NOTPROVIDED", "NOT PROVIDED") else value
+    return None
+
+
+def _remittance_text(description: Description, *, structured_from: str | None) -> str:
     """The description first, then every other field that is not the
     counterparty, so that no text of the bank is lost."""
     fields = description.fields
@@ -306,7 +320,7 @@ def _remittance_text(description: Description, *, structured: bool) -> str:
     for key in ("reference", "payment_reference", "mandate", "creditor_id"):
         if key not in fields or not fields[key]:
             continue
-        if structured and key in ("reference", "payment_reference"):
+        if key == structured_from:
             continue
         label = description.labels.get(key, key.replace("_", " ").capitalize())
         parts.append(f"{label}: {fields[key]}")

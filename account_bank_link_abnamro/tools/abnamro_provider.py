@@ -94,8 +94,7 @@ class AbnAmroProvider(provider.BankProvider):
         # The code is spent: a failing consent-info call must not lose the
         # tokens, the validity is then counted from today by the framework.
         try:
-            info = self.client.consent_info(tokens.access_token)
-            valid_until = abnamro_mapping.consent_valid_until(info.get("valid"))
+            valid_until = self._consent_end(tokens)
         except provider.BankLinkError as error:
             _logger.warning("ABN AMRO consent info after code exchange failed: %s", error)
             return tokens
@@ -140,8 +139,30 @@ class AbnAmroProvider(provider.BankProvider):
     def consent_valid_until(self, tokens: provider.TokenSet) -> datetime.date | None:
         if tokens.consent_valid_until:
             return tokens.consent_valid_until
+        return self._consent_end(tokens)
+
+    def _consent_end(self, tokens: provider.TokenSet) -> datetime.date | None:
+        """The consent's last day from ``/v1/consentinfo``.
+
+        *unconfirmed*: ABN AMRO's spec calls ``valid`` "time that the token
+        is valid"; the protocol doc reads it as the consent's end. A moment
+        within a day of the access token's own expiry is taken to be the
+        token's, and then the framework counts the consent days itself,
+        instead of asking the user to renew a consent every day.
+        """
         info = self.client.consent_info(tokens.access_token)
-        return abnamro_mapping.consent_valid_until(info.get("valid"))
+        if not isinstance(info, Mapping):
+            raise provider.ProtocolError("ABN AMRO's consent info is not an object")
+        valid = info.get("valid")
+        end = abnamro_mapping.consent_valid_until(valid)
+        if end is None:
+            return None
+        moment = datetime.datetime.fromtimestamp(int(str(valid).strip().split(".")[0]),
+                                                 datetime.timezone.utc)
+        token_end = tokens.expires_at or self._now()
+        if moment <= token_end + datetime.timedelta(days=1):
+            return None
+        return end
 
     # ------------------------------------------------------------------ AIS
 

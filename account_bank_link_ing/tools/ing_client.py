@@ -382,7 +382,9 @@ class IngClient:
 
     def token_by_code(self, code: str, redirect_uri: str) -> dict[str, Any]:
         form = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri}
-        response = self._app_call("POST", TOKEN_PATH, form, context="code exchange")
+        # One attempt: a code is single-use, and presenting it again after a
+        # lost answer makes the bank revoke what the first use produced.
+        response = self._app_call("POST", TOKEN_PATH, form, context="code exchange", retry=False)
         if response.status_code in (400, 401, 403):
             bank_code, text = error_details(response)
             raise provider.InvalidRequestError(
@@ -425,7 +427,8 @@ class IngClient:
         return payload
 
     def _app_call(
-        self, method: str, path: str, form: Mapping[str, str] | None, *, context: str
+        self, method: str, path: str, form: Mapping[str, str] | None, *, context: str,
+        retry: bool = True,
     ) -> requests.Response:
         """A call authorised by the application token; renews that token once
         when ING says it is no longer valid (ING may forget it before expiry)."""
@@ -449,7 +452,7 @@ class IngClient:
                 return result
 
             response = self._send(method, url, headers, body if form is not None else None,
-                                  context=context)
+                                  context=context, retry=retry)
             if response.status_code == 401 and attempt == 1:
                 # Renewing the application token is harmless for ING (its
                 # refresh tokens do not rotate); a second 401 is the answer.
@@ -488,14 +491,17 @@ class IngClient:
         reference = response.headers.get("X-Request-ID")
         detail = f": {text}" if text else ""
         kwargs = {"bank_code": code, "http_status": status, "reference": reference}
-        consent_hint = f"{code or ''} {text or ''}".lower()
-        if "revoked" in consent_hint or "withdrawn" in consent_hint:
-            return provider.ConsentRevokedError(f"The consent was withdrawn at ING{detail}", **kwargs)
-        if "consent" in consent_hint and ("expired" in consent_hint or "invalid" in consent_hint):
-            return provider.ConsentExpiredError(f"The consent at ING has ended{detail}", **kwargs)
         if status == 401:
+            # Also when the consent ended: the framework then refreshes, and
+            # the refused refresh says ConsentExpiredError. Guessing from the
+            # text here would turn a plain expiry into a lost consent.
             return provider.TokenExpiredError(f"ING did not accept the access token{detail}", **kwargs)
         if status == 403:
+            hint = f"{code or ''} {text or ''}".lower()
+            if "consent" in hint and ("revoked" in hint or "withdrawn" in hint):
+                return provider.ConsentRevokedError(f"The consent was withdrawn at ING{detail}", **kwargs)
+            if "consent" in hint and ("expired" in hint or "ended" in hint):
+                return provider.ConsentExpiredError(f"The consent at ING has ended{detail}", **kwargs)
             return provider.AccessDeniedError(
                 f"The consent does not give access to this at ING ({context}){detail}", **kwargs
             )
@@ -528,12 +534,14 @@ class IngClient:
         body: bytes | None,
         *,
         context: str,
+        retry: bool = True,
     ) -> requests.Response:
-        """One request with retries on 429, 5xx and time-outs.
+        """One request with retries on 429, 5xx and time-outs (unless not ``retry``).
 
         ``headers`` is called again for every attempt: Date, X-Request-ID and
         the signature must be fresh. Returns any other response as it is.
         """
+        max_attempts = self.retry.max_attempts if retry else 1
         attempt = 0
         while True:
             attempt += 1
@@ -546,23 +554,27 @@ class IngClient:
                 raise provider.ConfigurationError(
                     f"TLS with ING failed ({context}); check the certificates: {error}"
                 ) from None
+            except (requests.exceptions.ChunkedEncodingError,
+                    requests.exceptions.ContentDecodingError):
+                raise provider.ProtocolError(f"ING's answer was cut short ({context})") from None
             except (requests.exceptions.Timeout, requests.exceptions.ConnectionError) as error:
-                if isinstance(error, requests.exceptions.ChunkedEncodingError):
-                    raise provider.ProtocolError(
-                        f"ING's answer was cut short ({context})"
-                    ) from None
-                if attempt >= self.retry.max_attempts:
+                if attempt >= max_attempts:
                     raise provider.BankUnavailableError(
-                        f"ING did not answer ({context}) after {attempt} attempts: "
+                        f"ING did not answer ({context}) after {attempt} attempt(s): "
                         f"{type(error).__name__}"
                     ) from None
                 self._wait(attempt, None, context, type(error).__name__)
                 continue
+            except (requests.exceptions.RequestException, OSError) as error:
+                # Bad URL, unreadable certificate or key file, ...: ours to fix.
+                raise provider.ConfigurationError(
+                    f"Cannot call ING ({context}): {type(error).__name__}: {error}"
+                ) from None
             _logger.debug("ING %s %s -> %s", method, urlsplit(url).path, response.status_code)
             if response.status_code == 429 or response.status_code >= 500:
                 retry_after = parse_retry_after(response.headers.get("Retry-After"))
                 too_long = retry_after is not None and retry_after > self.retry.max_delay
-                if attempt >= self.retry.max_attempts or too_long:
+                if attempt >= max_attempts or too_long:
                     raise self._transient_error(response, context, retry_after, attempt)
                 self._wait(attempt, retry_after, context, str(response.status_code))
                 continue

@@ -33,15 +33,17 @@ _BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
 # NOT eligible (reason says so): importing a private or savings account into
 # the books is worse than asking support to add a product name here.
 G_ACCOUNT_PRODUCTS = ("g-rekening", "g rekening", "g-account", "geblokkeerde rekening")
+#: Checked before the business words: a "Zakelijke Spaarrekening" is savings.
 EXCLUDED_PRODUCTS = (
     ("savings", ("spaar", "saving", "deposito", "deposit")),
     ("investment", ("beleg", "invest", "vermogen", "effecten")),
-    ("private", ("oranje", "privé", "prive", "private", "personal", "persoonlijk", "jongeren")),
 )
-BUSINESS_PRODUCTS = (
-    "zakelijk", "business", "bedrijf", "corporate", "commercial",
-    "current account", "betaalrekening", "rekening-courant", "rekening courant",
-)
+BUSINESS_PRODUCTS = ("zakelijk", "business", "bedrijf", "corporate", "commercial",
+                     "current account", "rekening-courant", "rekening courant")
+#: Checked after the business words: ING's private current account is the
+#: "Betaalrekening", a business one the "Zakelijke Rekening".
+PRIVATE_PRODUCTS = ("betaalrekening", "oranje", "privé", "prive", "private", "personal",
+                    "persoonlijk", "jongeren")
 
 # transactionType values of card rows. *unconfirmed*: ING's Dutch channels
 # call them "Betaalautomaat" (BA) and "Geldautomaat" (GM); the remittance
@@ -247,6 +249,8 @@ def eligibility(product: str | None, currency: str | None) -> tuple[bool, str | 
             return False, f"This is a {kind} account ({product}): only business current accounts and G-accounts can be linked."
     if any(word in name for word in BUSINESS_PRODUCTS):
         return True, None
+    if any(word in name for word in PRIVATE_PRODUCTS):
+        return False, f"This is a private account ({product}): only business current accounts and G-accounts can be linked."
     return False, f"Unknown ING product {product!r}: only business current accounts and G-accounts can be linked."
 
 

@@ -179,6 +179,9 @@ class AccountBankLink(models.Model):
         self.ensure_one()
         new_tokens = provider.refresh(tokens)
         secret_id = self._bank_link_secret().id
+        # Pending writes of this transaction must not overwrite the new
+        # tokens later (callers refresh before touching the secret row).
+        self.env["account.bank.link.secret"].flush_model()
         with self.env.registry.cursor() as cr:
             env = self.env(cr=cr, su=True)
             env["account.bank.link.secret"].browse(secret_id)._store_token_set(

@@ -444,10 +444,10 @@ class AccountBankLinkAccount(models.Model):
             [
                 ("link_account_id", "in", self.ids),
                 ("unattended", "=", True),
-                ("create_date", ">", since),
+                ("fetched_at", ">", since),
             ],
             ["link_account_id"],
-            ["__count", "create_date:max"],
+            ["__count", "fetched_at:max"],
         )
         recent = {account.id: (count, last) for account, count, last in groups}
         due = self.browse()
@@ -488,6 +488,7 @@ class AccountBankLinkFetch(models.Model):
         "account.bank.link.account", required=True, ondelete="cascade", index=True
     )
     company_id = fields.Many2one(related="link_account_id.company_id", store=True)
+    fetched_at = fields.Datetime(default=fields.Datetime.now, required=True, index=True)
     unattended = fields.Boolean()
     date_from = fields.Date()
     date_to = fields.Date()

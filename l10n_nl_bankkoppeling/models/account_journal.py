@@ -160,6 +160,7 @@ class AccountJournal(models.Model):
         )
         if not link.account_ids.filtered("active_link"):
             link.action_revoke()
+        self.invalidate_recordset()
         return True
 
     def action_bank_link_diagnose(self):

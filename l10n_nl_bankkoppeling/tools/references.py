@@ -89,6 +89,8 @@ _FLAGS = re.ASCII | re.IGNORECASE
 _MASK = "\x00"
 #: Marks a wrap that was replaced by a space, in the spaced view.
 _WRAP = "\ue000"
+#: Stands for ING's ``<br>`` while wrapped lines are joined.
+_HARD_BREAK = "\ue001"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -174,8 +176,9 @@ _MONTH_NAMES = (
 # The sequence may not go on as a date, time, amount or another number.
 _NUMBER_END = r"(?![0-9A-Za-z]|[.,:/-][0-9])"
 
+_MAX_PREFIX_LENGTH = 5
 _PREFIXED_INVOICE = re.compile(
-    r"(?<![A-Za-z0-9])(?P<prefix>[A-Za-z]{1,10})(?P<sep1>[ /._-]?)"
+    r"(?<![A-Za-z0-9])(?P<prefix>[A-Za-z]{1,10}(?:[0-9](?=[ /._-]))?)(?P<sep1>[ /._-]?)"
     r"(?P<year>20[0-9]{2})(?P<sep2>[ /._-]?)"
     r"(?:(?P<month>0[1-9]|1[0-2])[/._-])?"
     r"(?P<seq>[0-9]{1,9})" + _NUMBER_END,
@@ -193,8 +196,10 @@ _KEYWORD_INVOICE = re.compile(
     _FLAGS,
 )
 # What may not follow a bare sequence number: a postcode's letters (case
-# sensitive on purpose: "1234 AB" yes, "123 en" no) or a month name.
-_NOT_AFTER_SEQUENCE = re.compile(r" ?[A-Z]{2}(?![A-Za-z])")
+# sensitive on purpose: "1234 AB" yes, "1234 en" no; and not the short words
+# of upper-case bank text: "NOTA 1129 EN BEDANKT") or a month name.
+_POSTCODE_LETTERS = re.compile(r" ?(?P<letters>[A-Z]{2})(?![A-Za-z])")
+_NOT_POSTCODE_LETTERS = frozenset("EN OF OP IN TE DE IS NA OM AF AL BV NV VS".split())
 _NOT_AFTER_SEQUENCE_MONTH = re.compile(r"[ ]?(?:" + _MONTH_NAMES + r")\b", _FLAGS)
 # The end of an Odoo invoice name: INV/2026/00123, INV/2026/03/0012,
 # RINV/2026/00001, F2026-0123; what comes before the year is the prefix.
@@ -238,20 +243,31 @@ def invoice_number_key(name):
     )
 
 
-def _followed_by_date_word(text, end):
-    return bool(_NOT_AFTER_SEQUENCE.match(text, end)) or bool(
-        _NOT_AFTER_SEQUENCE_MONTH.match(text, end)
+def _is_postcode_or_date(text, digits, end):
+    """Whether the number ending at ``end`` is part of a postcode ("1234 AB")
+    or a date ("12 november")."""
+    if _NOT_AFTER_SEQUENCE_MONTH.match(text, end):
+        return True
+    letters = _POSTCODE_LETTERS.match(text, end)
+    return bool(
+        letters
+        and len(digits) == 4
+        and digits[0] != "0"
+        and letters["letters"] not in _NOT_POSTCODE_LETTERS
     )
 
 
 def _invoice_candidates(text):
     """Yield ``(start, end, InvoiceKey)`` for invoice numbers in ``text``."""
     for match in _PREFIXED_INVOICE.finditer(text):
+        # Journal codes are short; a longer word ("Premie 2026-11") is text.
         prefix = _prefix_or_none(match["prefix"])
+        if prefix is not None and len(prefix) > _MAX_PREFIX_LENGTH:
+            prefix = None
         loose = match["sep2"] in ("", " ") or match["sep1"] == " " and match["sep2"] == "."
-        if prefix is None and match["sep2"] not in ("/", "-"):
+        if len(match["seq"]) < 3 or (prefix is None and match["sep2"] not in ("/", "-")):
             continue
-        if loose and (prefix is None or len(prefix) > 5 or len(match["seq"]) < 3):
+        if loose and prefix is None:
             continue
         yield match.start(), match.end(), InvoiceKey(
             sequence=int(match["seq"]),
@@ -263,7 +279,7 @@ def _invoice_candidates(text):
         yield match.start(), match.end(), InvoiceKey(int(match["seq"]), int(match["year"]))
     for match in _KEYWORD_INVOICE.finditer(text):
         digits = match["seq"]
-        if _followed_by_date_word(text, match.end()):
+        if _is_postcode_or_date(text, digits, match.end()):
             continue
         if 7 <= len(digits) <= 10 and digits.startswith("20"):
             # "factuur 20260123": the year glued to the sequence number.
@@ -284,7 +300,7 @@ _GROUP_SPLIT = re.compile(r"([ .-])")
 _CHECKED_LENGTHS = frozenset(betalingskenmerk.VALID_LENGTHS) - {7}
 
 _RF_START = re.compile(r"(?<![A-Za-z0-9])RF[0-9]{2}", _FLAGS)
-_RF_TOKEN = re.compile(r" ?[A-Za-z0-9]{1,25}(?![A-Za-z0-9])", _FLAGS)
+_RF_TOKEN = re.compile(r"[ -]?[A-Za-z0-9]{1,25}(?![A-Za-z0-9])", _FLAGS)
 
 
 def _is_printed_grouping(groups):
@@ -326,7 +342,7 @@ def _uniform_pieces(separators):
         first = index
 
 
-def _kenmerk_candidates(text, any_grouping=False):
+def _kenmerk_candidates(text):
     """Yield ``(start, end, digits)`` for betalingskenmerken in ``text``.
 
     A run of digit groups counts as a whole, or else per stretch with one
@@ -344,7 +360,7 @@ def _kenmerk_candidates(text, any_grouping=False):
             offsets.append(offsets[-1] + len(piece))
         group_offsets = offsets[0::2]
         whole = _checked_kenmerk("".join(groups))
-        if whole and (any_grouping or len(groups) == 1 or (
+        if whole and (len(groups) == 1 or (
             len(set(separators)) == 1 and _is_printed_grouping(groups)
         )):
             yield match.start(), end, whole
@@ -355,8 +371,7 @@ def _kenmerk_candidates(text, any_grouping=False):
                 continue
             piece_groups = groups[first:last + 1]
             digits = _checked_kenmerk("".join(piece_groups))
-            if digits and (any_grouping or len(piece_groups) == 1
-                           or _is_printed_grouping(piece_groups)):
+            if digits and (len(piece_groups) == 1 or _is_printed_grouping(piece_groups)):
                 taken = last
                 yield group_offsets[first], group_offsets[last] + len(groups[last]), digits
 
@@ -368,9 +383,9 @@ def _rf_candidates(text):
         position, compact, best = match.end(), match.group().upper(), None
         for _ in range(22):
             token = _RF_TOKEN.match(text, position)
-            if not token or len(compact) + len(token.group().strip()) > 25:
+            if not token or len(compact) + len(token.group().strip(" -")) > 25:
                 break
-            compact += token.group().strip().upper()
+            compact += token.group().strip(" -").upper()
             position = token.end()
             if iso11649.is_valid(compact):
                 best = (match.start(), position, compact)
@@ -397,7 +412,10 @@ _LABEL = re.compile(
     r"|mandaat(?:[ -]?id)?|mandate(?:[ -]?id)?|creditor[ -]?id|valutadatum"
     r"|datum(?:/tijd)?|tijd|transactie|term|pasvolgnr|pas|kvk(?:[ -]?nummer)?"
     r"|btw(?:[ -]?nummer)?|tel(?:efoon)?|mobiel|adres|plaats"
-    r"|omschrijving|referentie|description|remittance)[ ]?:",
+    r"|omschrijving|referentie|description|remittance)[ ]?:"
+    # ABN AMRO's fixed columns glue a full 32-column value to the next label.
+    r"|(?-i:(?P<glued>OMSCHRIJVING|Omschrijving|BETALINGSKENMERK|Betalingskenmerk"
+    r"|KENMERK|Kenmerk|NAAM|Naam|IBAN|BIC)):",
     _FLAGS,
 )
 _READ_LABELS = ("omschrijving", "referentie", "description", "remittance")
@@ -410,7 +428,8 @@ _CARD_FIELDS = re.compile(
     _FLAGS,
 )
 _PHONE = re.compile(
-    r"(?:\+|00)[0-9]{2}[ ]?(?:\(0\)[ ]?)?[0-9](?:[ -]?[0-9]){6,11}"
+    # "+31 ...": not "0031 ...", which may well be a group of a kenmerk.
+    r"(?<![0-9A-Za-z+])\+[1-9][0-9][ ]?(?:\(0\)[ ]?)?[0-9](?:[ -]?[0-9]){6,11}"
     r"|(?<![A-Za-z0-9])(?:tel|telefoon|tel\.?nr|mob|mobiel|gsm|fax|bel)\.?[ ]?:?[ ]?"
     r"[0-9](?:[ -]?[0-9]){5,12}",
     _FLAGS,
@@ -419,6 +438,7 @@ _IBAN = re.compile(
     r"(?<![A-Za-z0-9])[A-Z]{2}[0-9]{2}[ ]?[A-Z0-9]{4}(?:[ ]?[A-Z0-9]{1,4}){2,7}(?![A-Za-z0-9])",
     _FLAGS,
 )
+_TOKEN = re.compile(r"[^ \n]+")
 _NOT_PROVIDED = re.compile(r"not[ ]?provided", _FLAGS)
 _END_TO_END_ID = re.compile(r"[A-Za-z0-9/?:().,'+ -]{1,35}")
 
@@ -467,9 +487,19 @@ _RANK_INVOICE = 3
 _RANK_END_TO_END = 4
 
 
+def _looks_like_kenmerk(value):
+    """A betalingskenmerk with a bad check digit: not an end-to-end id."""
+    groups = _GROUP_SPLIT.split(value)[0::2]
+    if not all(group.isdigit() and group.isascii() for group in groups):
+        return False
+    if len(groups) == 1:
+        return len(value) == 16
+    return _is_printed_grouping(groups)
+
+
 def _add_end_to_end(view, value, start, end):
     value = value.strip(" /")
-    if not value or _NOT_PROVIDED.fullmatch(value.replace(" ", "")):
+    if not value or _NOT_PROVIDED.fullmatch(value.replace(" ", "")) or _looks_like_kenmerk(value):
         return
     if _END_TO_END_ID.fullmatch(value) and any(char.isalnum() for char in value):
         view.add(END_TO_END, value, start, end, (_RANK_END_TO_END, 0))
@@ -485,13 +515,11 @@ def _read_rf(view, start, end, rank):
     return bool(spans)
 
 
-def _read_kenmerken(view, start, end, rank, any_grouping=False):
+def _read_kenmerken(view, start, end, rank):
     """Add the betalingskenmerken in ``view.masked[start:end]`` and mask
     them."""
     spans = []
-    for kenmerk_start, kenmerk_end, value in _kenmerk_candidates(
-        view.masked[start:end], any_grouping
-    ):
+    for kenmerk_start, kenmerk_end, value in _kenmerk_candidates(view.masked[start:end]):
         view.add(BETALINGSKENMERK, value, start + kenmerk_start, start + kenmerk_end, (rank, 0))
         spans.append((start + kenmerk_start, start + kenmerk_end))
     view.mask(spans)
@@ -546,10 +574,26 @@ def _label_value_end(text, labels, index):
     return end if line_end < 0 else line_end
 
 
+def _first_token(text, start, end):
+    """``(token, start, end)`` of the first word of ``text[start:end]``
+    (nothing for "NOT PROVIDED")."""
+    if _NOT_PROVIDED.match(text[start:end].strip(" /")):
+        return "", start, start
+    token = _TOKEN.search(text, start, end)
+    if not token:
+        return "", start, start
+    return token.group(), token.start(), token.end()
+
+
 def _is_field_label(text, label):
     """A bank's own field label ("KENMERK:", a line starting "Kenmerk:"),
     not a payer writing "uw kenmerk: 12" in the description."""
-    return label["label"].isupper() or label.start() == 0 or text[label.start() - 1] == "\n"
+    return (
+        label["glued"] is not None
+        or label["label"].isupper()
+        or label.start() == 0
+        or text[label.start() - 1] == "\n"
+    )
 
 
 def _read_labels(view):
@@ -557,21 +601,25 @@ def _read_labels(view):
     labels = list(_LABEL.finditer(view.masked))
     spans = []
     for index, label in enumerate(labels):
-        name = label["label"].lower()
+        name = (label["label"] or label["glued"]).lower()
         start, end = label.end(), _label_value_end(view.masked, labels, index)
         spans.append((label.start(), label.end()))
         if name.startswith(_READ_LABELS):
             continue
         if name.startswith(_KENMERK_LABELS):
             found_rf = _read_rf(view, start, end, _RANK_LABELLED)
-            if _read_kenmerken(view, start, end, _RANK_LABELLED, any_grouping=True) or found_rf:
+            if _read_kenmerken(view, start, end, _RANK_LABELLED) or found_rf:
                 continue
             before = len(view.found)
             _read_invoices(view, start, end)
-            if len(view.found) == before and _is_field_label(view.masked, label):
-                _add_end_to_end(view, view.masked[start:end], start, end)
+            whole_value = view.masked[start:end].strip(" /")
+            if (len(view.found) == before and _is_field_label(view.masked, label)
+                    and not _looks_like_kenmerk(whole_value)):
+                _add_end_to_end(view, *_first_token(view.masked, start, end))
         elif name.startswith(_END_TO_END_LABELS):
-            _add_end_to_end(view, view.masked[start:end], start, end)
+            # An id has no spaces: what follows is the description again.
+            _token, start, end = _first_token(view.masked, start, end)
+            _add_end_to_end(view, _token, start, end)
         spans.append((start, end))
     view.mask(spans)
 
@@ -626,30 +674,33 @@ _SPACES = re.compile(r"[^\S\n]+")
 
 
 def _is_soft_wrap(line):
-    # A full line that does not end in padding was cut by the bank.
-    return len(line) in WRAP_WIDTHS and not line[-1].isspace()
+    # A full line that does not end in padding was cut by the bank (at
+    # most one space: the cut fell just after a word).
+    return len(line) in WRAP_WIDTHS and not line.endswith("  ")
 
 
 def _views(text):
     """The joined view (wrapped values glued back) and, when lines were
     wrapped, a spaced view (``5000 0567|8901 2345`` wraps at a space)."""
-    text = _BR.sub("\n", text.replace(_WRAP, "\ufffd")).replace("\r\n", "\n").replace("\r", "\n")
+    text = text.replace(_WRAP, "\ufffd").replace(_HARD_BREAK, "\ufffd").replace("\r\n", "\n").replace("\r", "\n")
+    # ING's <br> ends a field: a hard break, never a wrap.
+    text = _BR.sub(_HARD_BREAK, text)
     lines = text.split("\n")
     joined, spaced, wrapped = [lines[0]], [lines[0]], False
     for line, next_line in zip(lines, lines[1:]):
-        if not _is_soft_wrap(line):
+        if not _is_soft_wrap(line.rpartition(_HARD_BREAK)[2]):
             joined.append("\n" + next_line)
             spaced.append("\n" + next_line)
             continue
         joined.append(next_line)
-        if next_line[:1].isspace() or not next_line:
+        if next_line[:1].isspace() or not next_line or line.endswith(" "):
             spaced.append(next_line)
         else:
             wrapped = True
             spaced.append(_WRAP + next_line)
-    views = [_View(_SPACES.sub(" ", "".join(joined)))]
+    views = [_View(_SPACES.sub(" ", "".join(joined).replace(_HARD_BREAK, "\n")))]
     if wrapped:
-        spaced_text = _SPACES.sub(" ", "".join(spaced))
+        spaced_text = _SPACES.sub(" ", "".join(spaced).replace(_HARD_BREAK, "\n"))
         wraps = [index for index, char in enumerate(spaced_text) if char == _WRAP]
         views.append(_View(spaced_text.replace(_WRAP, " "), wraps))
     return views

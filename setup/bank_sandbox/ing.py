@@ -374,22 +374,21 @@ class IngApp(ConsentFlowMixin, BankApp):
             response = self._ais_route(request, consent)
         except AisError as error:
             return tpp_error(error.status, error.code, error.text, request, error.path)
-        response.headers["X-Request-ID"] = request.headers["X-Request-ID"]
+        response.headers["X-Request-ID"] = request.headers.get("X-Request-ID", "")
         return response
 
     def _ais_auth(self, request):
         if not self._require_client_cert(request):
             raise AisError(401, "INVALID_HEADER", "A valid TLS client certificate is required")
-        request_id = request.headers.get("X-Request-ID", "")
-        try:
-            uuid.UUID(request_id)
-        except ValueError:
-            raise AisError(400, "FORMAT_ERROR", "X-Request-ID must be a UUID", "X-Request-ID")
         record = self.state.token(bearer_token(request), "access", "ing")
         if not record:
             raw = self.state.raw_token(bearer_token(request) or "")
-            text = "The access token is expired" if raw else "The access token is invalid"
+            text = "The access token is expired or revoked" if raw else "The access token is invalid"
             raise AisError(401, "INVALID_HEADER", text)
+        try:
+            uuid.UUID(request.headers.get("X-Request-ID", ""))
+        except ValueError:
+            raise AisError(400, "FORMAT_ERROR", "X-Request-ID must be a UUID", "X-Request-ID")
         try:
             self._verify_client_signature(
                 request, record["client_id"], ["(request-target)", "date", "digest", "x-request-id"])

@@ -334,11 +334,7 @@ CARD_MERCHANTS = [
     ("Deli Company BV", "AMSTERDAM"),
     ("Action 1088", "HOUTEN"),
 ]
-IDEAL_MERCHANTS = [
-    ("bol.com", "NL18INGB0653624556"),
-    ("Coolblue B.V.", "NL84RABO0113475541"),
-    ("Stichting Mollie Payments", "NL29ABNA0586393513"),
-]
+IDEAL_MERCHANTS = ["bol.com", "Coolblue B.V.", "Stichting Mollie Payments"]
 EMPLOYEES = ["J. de Vries", "M. Bakker", "S. el Amrani", "P. van den Berg"]
 BELASTINGDIENST = ("Belastingdienst", "NL86INGB0002445588")
 MONTHS_NL = [
@@ -438,7 +434,8 @@ def _atm(seed, rng, day):
 
 
 def _ideal(seed, rng, day):
-    merchant, iban = rng.choice(IDEAL_MERCHANTS)
+    merchant = rng.choice(IDEAL_MERCHANTS)
+    iban = _counterparty_iban(seed, merchant)
     order = rng.randrange(10**15, 10**16)
     return {
         "kind": "ideal",

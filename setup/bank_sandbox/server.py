@@ -43,6 +43,9 @@ class BankApp:
     # ------------------------------------------------------------ WSGI
     def __call__(self, environ, start_response):
         request = Request(environ)
+        # Read the raw body first: the Digest check needs it and werkzeug
+        # would otherwise consume it while parsing the form.
+        request.get_data(cache=True)
         environ["sandbox.log"] = {}
         if request.path.startswith(ADMIN_PREFIX):
             response = self.admin(request)
@@ -213,6 +216,12 @@ class BankApp:
                 self.state.clock_offset += float(body.get("advance", 0))
                 self.state.save()
         return json_response({"now": self.state.now(), "offset": self.state.clock_offset})
+
+    def admin_reset(self, request):
+        """Forget tokens, consents, codes, faults, log and clock; load a scenario."""
+        body = self._json_body(request) or {}
+        self.state.reset(body.get("scenario") or {})
+        return self.admin_info(request)
 
     def admin_consents(self, request):
         """POST {"action": "expire"|"revoke"} ends every active consent of this bank."""

@@ -72,6 +72,20 @@ class State:
             self._scenario_built_for = scenario.today
             self.save()
 
+    def reset(self, scenario_data):
+        scenario = Scenario(scenario_data)
+        with self.lock:
+            self.scenario_data = scenario_data
+            self.scenario = scenario
+            self._scenario_built_for = scenario.today
+            self.clock_offset = 0.0
+            for table in (self.tokens, self.consents, self.codes, self.grant_requests,
+                          self.page_sessions, self.cursors):
+                table.clear()
+            self.faults = []
+            self.log.clear()
+            self.save()
+
     def add_transactions(self, bank, iban, transactions):
         """Append explicit transactions to one account (the demo's payments)."""
         with self.lock:

@@ -472,6 +472,7 @@ def command_demo(args) -> int:
             f"(./setup/demo --stop, or: fuser -k {args.port}/tcp) or choose another port: ./setup/demo --port 8070"
         )
     odoo_src, venv, pg = prepare()
+    ensure_debian_packages(("wkhtmltopdf",), "PDF invoices")
     config = write_odoo_config(venv, odoo_src, pg, "odoo-demo.conf", {
         "dbfilter": f"^{DEMO_DB}$", "list_db": "False", "http_port": str(args.port),
         "proxy_mode": "False",
@@ -566,7 +567,7 @@ def command_test(args) -> int:
     odoo_src, venv, pg = prepare()
     python = str(venv / "bin" / "python")
     if not args.no_browser:
-        ensure_debian_packages(("chromium",), "browser tests")
+        ensure_debian_packages(("chromium", "wkhtmltopdf"), "browser tests and PDF invoices")
         probe = run([python, "-c", "import websocket"], check=False, quiet=True)
         if probe.returncode:
             raise SetupError("websocket-client is missing from the environment: Odoo would SKIP browser "

@@ -88,6 +88,7 @@ def test_protocol_doc_example_row():
     # 50946165.12345 is no valid betalingskenmerk: it stays readable text.
     assert tx.structured_reference is None
     assert tx.remittance_text == "Kenmerk: 50946165.12345"
+    assert tx.end_to_end_id == "50946165.12345"
     assert tx.bank_transaction_code == "654"
     assert tx.balance_after == Decimal("6941.18")
     assert not tx.is_card_payment
@@ -100,6 +101,23 @@ def test_valid_betalingskenmerk_becomes_structured_reference():
     tx = abnamro_mapping.map_transaction(row(descriptionLines=lines))
     assert (tx.structured_reference, tx.structured_reference_issuer) == ("5000056789012345", "CUR")
     assert tx.remittance_text == "Factuur 2026-017"
+
+
+def test_betalingskenmerk_wrapped_over_two_lines_and_kenmerk_as_end_to_end_id():
+    fields = ["SEPA Overboeking", "IBAN: NL91ABNA0417164300", "BIC: ABNANL2A", "Naam: Klant BV",
+              "Betalingskenmerk: 5000056789012345", "Omschrijving: Factuur 2026-017",
+              "Kenmerk: E2E-2026-017"]
+    lines = []
+    for field in fields:  # the bank's own wrapping: cut at 32, mid-word
+        while len(field) > 32:
+            lines.append(field[:32])
+            field = field[32:]
+        lines.append(field)
+    assert "45" in lines
+    tx = abnamro_mapping.map_transaction(row(descriptionLines=lines))
+    assert (tx.structured_reference, tx.structured_reference_issuer) == ("5000056789012345", "CUR")
+    assert tx.end_to_end_id == "E2E-2026-017"
+    assert tx.remittance_text == "Factuur 2026-017\nKenmerk: E2E-2026-017"
 
 
 def test_invalid_check_digit_is_not_taken_as_betalingskenmerk():

@@ -1,0 +1,5 @@
+from . import test_bank_link_fetch
+from . import test_bank_link_balance
+from . import test_bank_link_lifecycle
+from . import test_bank_link_security
+from . import test_bank_link_consent

@@ -1,0 +1,57 @@
+"""Bring each addon's i18n/nl.po up to date with the terms in the code.
+
+    .venv/bin/python setup/lib/i18n_sync.py .local/odoo-test-<db>.conf <db>
+
+Exports the translatable terms of our installed addons from database <db>
+with Odoo's own exporter (so occurrences keep the format Odoo's importer
+needs), keeps every Dutch translation already in nl.po (matched by msgid),
+leaves new terms with an empty msgstr (the translation test names them) and
+drops terms the code no longer has. Translate the empty entries afterwards.
+"""
+
+import io
+import sys
+from pathlib import Path
+
+import polib
+
+import odoo
+from odoo.tools import config
+from odoo.tools.translate import trans_export
+
+REPO = Path(__file__).resolve().parents[2]
+ADDONS = ("l10n_nl_bankkoppeling", "account_bank_link_ing", "account_bank_link_abnamro")
+
+
+def sync(cr, addon: str) -> tuple[int, int]:
+    path = REPO / addon / "i18n" / "nl.po"
+    path.parent.mkdir(exist_ok=True)
+    known = {}
+    if path.exists():
+        known = {e.msgid: e.msgstr for e in polib.pofile(str(path)) if e.msgstr and not e.obsolete}
+    buffer = io.BytesIO()
+    trans_export("nl_NL", [addon], buffer, "po", cr)
+    exported = polib.pofile(buffer.getvalue().decode())
+    for entry in exported:
+        if entry.msgid in known:
+            entry.msgstr = known[entry.msgid]
+        if "fuzzy" in entry.flags:
+            entry.flags.remove("fuzzy")
+    exported.metadata.update({"Language": "nl", "Plural-Forms": "nplurals=2; plural=(n != 1);"})
+    for key in ("POT-Creation-Date", "PO-Revision-Date"):
+        exported.metadata.pop(key, None)
+    exported.save(str(path))
+    return len(exported), sum(1 for e in exported if not e.msgstr)
+
+
+def main(config_path: str, database: str) -> None:
+    config.parse_config(["-c", config_path])
+    registry = odoo.modules.registry.Registry(database)
+    with registry.cursor() as cr:
+        for addon in ADDONS:
+            total, missing = sync(cr, addon)
+            print(f"{addon}: {total} terms, {missing} without Dutch translation")
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])
