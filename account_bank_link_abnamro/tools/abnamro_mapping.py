@@ -324,9 +324,11 @@ def _remittance_text(description: Description, *, structured_from: str | None) -
             continue
         label = description.labels.get(key, key.replace("_", " ").capitalize())
         parts.append(f"{label}: {fields[key]}")
-    parts.extend(description.free_text)
-    if not parts and not fields:
+    if not fields:
+        # Nothing labelled ("ABN AMRO Bank N.V." / "Kosten ..."): every line
+        # is the text, the first one included.
         parts = [description.header] if description.header else []
+    parts.extend(description.free_text)
     return "\n".join(parts)
 
 

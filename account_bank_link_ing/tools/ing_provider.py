@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import time
+import zoneinfo
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
@@ -21,6 +22,7 @@ except ImportError:  # plain Python, see tests/conftest.py
 #: Scopes of the consent: balances and transactions of payment accounts.
 AIS_SCOPE = "payment-accounts:balances:view payment-accounts:transactions:view"
 PRODUCTION_URL = "https://api.ing.com"
+AMSTERDAM = zoneinfo.ZoneInfo(provider.BANK_TIMEZONE)
 SANDBOX_URL = "https://api.sandbox.ing.com"
 
 
@@ -151,13 +153,17 @@ class IngProvider(provider.BankProvider):
     ) -> Iterator[provider.TransactionPage]:
         """Pages of booked transactions, following ``_links.next`` to the end.
 
-        ING filters on execution date, so a row may carry a booking date just
-        outside [date_from, date_to]; it is passed on, not dropped: dropping it
-        would lose it for good, while the framework deduplicates by id.
+        ING filters on the UTC execution moment, not on the booking date, so
+        the window is widened to cover the whole Amsterdam days (see
+        :func:`utc_start_of_local_day`; a date-only ``dateTo`` already runs to
+        23:59:59 UTC). A row whose booking date falls just outside
+        [date_from, date_to] is passed on, not dropped: dropping it would
+        lose it for good, while the framework deduplicates by id.
         """
         if date_from > date_to:
             raise provider.InvalidRequestError(f"Period {date_from} to {date_to} is empty")
-        query = urlencode({"dateFrom": date_from.isoformat(), "dateTo": date_to.isoformat()})
+        query = urlencode({"dateFrom": utc_start_of_local_day(date_from),
+                           "dateTo": date_to.isoformat()})
         url = self.client.url(
             f"/v3/accounts/{_path_segment(account.resource_id)}/transactions?{query}"
         )
@@ -191,6 +197,18 @@ class IngProvider(provider.BankProvider):
                 f"ING's next link after page {page_number} repeats an earlier page"
             )
         return url
+
+
+def utc_start_of_local_day(day: datetime.date) -> str:
+    """``dateFrom`` for ING: 00:00 in Amsterdam, in UTC.
+
+    A date alone means 00:00 UTC to ING, which is 01:00 or 02:00 in
+    Amsterdam: a card payment at 00:30 on ``day`` would fall outside this
+    window, and outside the previous one if that was fetched before it
+    happened.
+    """
+    midnight = datetime.datetime.combine(day, datetime.time(0), tzinfo=AMSTERDAM)
+    return midnight.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def add_query(url: str, params: Mapping[str, str]) -> str:

@@ -3,3 +3,4 @@ from . import test_bank_link_balance
 from . import test_bank_link_lifecycle
 from . import test_bank_link_security
 from . import test_bank_link_consent
+from . import test_bank_link_wizard

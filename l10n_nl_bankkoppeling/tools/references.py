@@ -195,6 +195,10 @@ _KEYWORD_INVOICE = re.compile(
     r"(?P<seq>[0-9]{1,10})" + _NUMBER_END,
     _FLAGS,
 )
+_LISTED_INVOICE = re.compile(
+    r"[ ]?(?:,|&|\+|en|and)[ ]?(?P<seq>[0-9]{1,10})" + _NUMBER_END, _FLAGS
+)
+_MAX_LISTED_INVOICES = 20
 # What may not follow a bare sequence number: a postcode's letters (case
 # sensitive on purpose: "1234 AB" yes, "1234 en" no; and not the short words
 # of upper-case bank text: "NOTA 1129 EN BEDANKT") or a month name.
@@ -278,15 +282,30 @@ def _invoice_candidates(text):
     for match in _YEAR_SEQUENCE_INVOICE.finditer(text):
         yield match.start(), match.end(), InvoiceKey(int(match["seq"]), int(match["year"]))
     for match in _KEYWORD_INVOICE.finditer(text):
-        digits = match["seq"]
-        if _is_postcode_or_date(text, digits, match.end()):
+        if _is_postcode_or_date(text, match["seq"], match.end()):
             continue
-        if 7 <= len(digits) <= 10 and digits.startswith("20"):
-            # "factuur 20260123": the year glued to the sequence number.
-            key = InvoiceKey(int(digits[4:]), int(digits[:4]))
-        else:
-            key = InvoiceKey(int(digits))
-        yield match.start("seq"), match.end(), key
+        yield match.start("seq"), match.end(), _keyword_invoice_key(match["seq"])
+        yield from _listed_invoices(text, match.end(), len(match["seq"]))
+
+
+def _keyword_invoice_key(digits):
+    if 7 <= len(digits) <= 10 and digits.startswith("20"):
+        # "factuur 20260123": the year glued to the sequence number.
+        return InvoiceKey(int(digits[4:]), int(digits[:4]))
+    return InvoiceKey(int(digits))
+
+
+def _listed_invoices(text, position, first_length):
+    """"facturen 1203, 1204 en 1207": numbers of about the same length
+    listed after the first (not "factuur 123, 45 euro")."""
+    for _ in range(_MAX_LISTED_INVOICES):
+        match = _LISTED_INVOICE.match(text, position)
+        if not match or len(match["seq"]) < max(3, first_length - 1):
+            return
+        if _is_postcode_or_date(text, match["seq"], match.end()):
+            return
+        yield match.start("seq"), match.end(), _keyword_invoice_key(match["seq"])
+        position = match.end()
 
 
 # --------------------------------------------------------------------------
@@ -505,25 +524,32 @@ def _add_end_to_end(view, value, start, end):
         view.add(END_TO_END, value, start, end, (_RANK_END_TO_END, 0))
 
 
-def _read_rf(view, start, end, rank):
-    """Add the RF references in ``view.masked[start:end]`` and mask them."""
-    spans = []
-    for rf_start, rf_end, value in _rf_candidates(view.masked[start:end]):
+def _mask_local(segment, spans):
+    pieces, position = [], 0
+    for start, end in spans:
+        pieces.append(segment[position:start])
+        pieces.append(_MASK * (end - start))
+        position = end
+    pieces.append(segment[position:])
+    return "".join(pieces)
+
+
+def _read_checked(view, start, end, rank):
+    """Add the RF references, then the betalingskenmerken, in
+    ``view.masked[start:end]``; return the spans they take (the caller
+    masks them, once for the whole text)."""
+    segment = view.masked[start:end]
+    rf_spans = []
+    for rf_start, rf_end, value in _rf_candidates(segment):
         view.add(RF, value, start + rf_start, start + rf_end, (rank, 0))
-        spans.append((start + rf_start, start + rf_end))
-    view.mask(spans)
-    return bool(spans)
-
-
-def _read_kenmerken(view, start, end, rank):
-    """Add the betalingskenmerken in ``view.masked[start:end]`` and mask
-    them."""
-    spans = []
-    for kenmerk_start, kenmerk_end, value in _kenmerk_candidates(view.masked[start:end]):
+        rf_spans.append((rf_start, rf_end))
+    # RF digits must not be read again as a betalingskenmerk.
+    segment = _mask_local(segment, rf_spans)
+    spans = [(start + rf_start, start + rf_end) for rf_start, rf_end in rf_spans]
+    for kenmerk_start, kenmerk_end, value in _kenmerk_candidates(segment):
         view.add(BETALINGSKENMERK, value, start + kenmerk_start, start + kenmerk_end, (rank, 0))
         spans.append((start + kenmerk_start, start + kenmerk_end))
-    view.mask(spans)
-    return bool(spans)
+    return spans
 
 
 def _read_structured_value(view, issuer, value_start, value_end):
@@ -607,8 +633,9 @@ def _read_labels(view):
         if name.startswith(_READ_LABELS):
             continue
         if name.startswith(_KENMERK_LABELS):
-            found_rf = _read_rf(view, start, end, _RANK_LABELLED)
-            if _read_kenmerken(view, start, end, _RANK_LABELLED) or found_rf:
+            checked = _read_checked(view, start, end, _RANK_LABELLED)
+            if checked:
+                spans.extend(checked)
                 continue
             before = len(view.found)
             _read_invoices(view, start, end)
@@ -652,10 +679,13 @@ def _mask_pattern(view, pattern):
 def _scan(view):
     _read_tags(view)
     _read_labels(view)
-    _read_rf(view, 0, len(view.masked), _RANK_TEXT)
-    for pattern in (_IBAN, _PHONE, _CARD_FIELDS):
-        _mask_pattern(view, pattern)
-    _read_kenmerken(view, 0, len(view.masked), _RANK_TEXT)
+    for pattern in (_RF_START, _IBAN, _PHONE, _CARD_FIELDS):
+        if pattern is _RF_START:
+            rf_spans = [span for span in _read_checked_rf_only(view)]
+            view.mask(rf_spans)
+        else:
+            _mask_pattern(view, pattern)
+    view.mask(_read_checked(view, 0, len(view.masked), _RANK_TEXT))
     _read_invoices(view)
     # In the spaced view, keep only what crosses a wrap; what touches one
     # is a cut-off piece, found whole in the joined view.

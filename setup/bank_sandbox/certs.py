@@ -14,6 +14,7 @@ Files (PEM):
 """
 
 import datetime
+import fcntl
 import ipaddress
 import os
 import sys
@@ -149,9 +150,23 @@ def _make_leaf(directory, stem, ca, common_name, *, server=False, signing=False,
 
 
 def generate(directory):
-    """Create every missing file in ``directory``; return it as a Path."""
+    """Create every missing file in ``directory``; return it as a Path.
+
+    Several test sessions may share one directory at the same time: an
+    exclusive lock keeps them from writing two different CAs.
+    """
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
+    with open(directory / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            _generate_all(directory)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+    return directory
+
+
+def _generate_all(directory):
     ca = _make_ca(directory, "ca", "Bank Sandbox Root CA")
     _make_leaf(directory, "server", ca, "localhost", server=True, organisation="Bank Sandbox")
     _make_leaf(directory, "ing_tls", ca, "Sandbox TPP QWAC (ING)")
@@ -160,7 +175,6 @@ def generate(directory):
     other_ca = _make_ca(directory, "other_ca", "Untrusted Other CA")
     _make_leaf(directory, "other_client", other_ca, "Client of an untrusted CA")
     _make_leaf(directory, "other_signing", other_ca, "Signing cert of an untrusted CA", signing=True)
-    return directory
 
 
 def main(argv=None):

@@ -504,12 +504,10 @@ class IngApp(ConsentFlowMixin, BankApp):
         if rest:
             last = page[-1]
             key = "CQR" + secrets.token_hex(8).upper()
-            with self.state.lock:
-                self.state.cursors[key] = {
-                    "account": account.resource_id, "from": lowest, "to": highest, "limit": limit,
-                    "after": [last["booking_date"], last["time"], last["seq"]],
-                }
-                self.state.save()
+            self.state.remember_cursor(key, {
+                "account": account.resource_id, "from": lowest, "to": highest, "limit": limit,
+                "after": [last["booking_date"], last["time"], last["seq"]],
+            })
             body["transactions"]["_links"] = {
                 "next": {"href": f"/v3/accounts/{account.resource_id}/transactions?next={key}"}}
         return json_response(body, headers=headers)

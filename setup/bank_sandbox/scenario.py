@@ -369,8 +369,11 @@ def _customer_payment(seed, rng, day):
     invoice = "%d-%04d" % (day.year, rng.randrange(1, 1200))
     style = rng.random()
     reference = None
-    if style < 0.5:
+    if style < 0.45:
         reference = dutch.random_betalingskenmerk(rng)
+        description = ""
+    elif style < 0.5:
+        reference = dutch.rf_reference(invoice.replace("-", "") + "%03d" % rng.randrange(1000))
         description = ""
     elif style < 0.8:
         description = f"Factuur {invoice}"
@@ -384,7 +387,7 @@ def _customer_payment(seed, rng, day):
         description = f"fact {invoice} + {second}"
     return {
         "kind": "sepa",
-        "amount": _money(rng, 95, 4500),
+        "amount": _money(rng, 95, 1850),
         "counterparty_name": name,
         "counterparty_iban": _counterparty_iban(seed, name),
         "description": description,
@@ -500,8 +503,8 @@ def _monthly_events(seed, rng, day):
 
 
 DAILY_KINDS = [
-    (_customer_payment, 0.45),
-    (_supplier_payment, 0.15),
+    (_customer_payment, 0.42),
+    (_supplier_payment, 0.18),
     (_card_payment, 0.25),
     (_ideal, 0.1),
     (_atm, 0.05),

@@ -18,6 +18,7 @@ from pathlib import Path
 from .scenario import Scenario
 
 LOG_LIMIT = 5000
+CURSOR_LIMIT = 20000
 
 
 def fingerprint(secret):
@@ -171,6 +172,14 @@ class State:
             self.save()
         return code
 
+    def remember_cursor(self, key, cursor):
+        with self.lock:
+            self.cursors[key] = cursor
+            # Oldest first (dict order): a long-running demo must not grow forever.
+            for stale in list(self.cursors)[:-CURSOR_LIMIT]:
+                del self.cursors[stale]
+            self.save()
+
     # ----------------------------------------------------------- faults
     def add_faults(self, faults):
         with self.lock:
@@ -212,7 +221,6 @@ class State:
             entry = {"seq": self._log_seq, "time": round(self.now(), 3), **entry}
             self.log.append(entry)
             del self.log[:-LOG_LIMIT]
-            self.save()
 
     # ----------------------------------------------------------- persistence
     _PERSISTED = ("scenario_data", "clock_offset", "tokens", "consents", "codes",

@@ -4,6 +4,7 @@ import datetime
 
 import pytest
 from stdnum import iban as stdnum_iban
+from stdnum import iso11649
 
 from bank_sandbox import dutch
 from bank_sandbox.scenario import Scenario
@@ -59,10 +60,13 @@ def test_history_is_deterministic_and_stable_when_the_window_slides():
     assert shared == later
 
 
-def test_generated_references_are_valid_kenmerken(scenario):
+def test_generated_references_are_valid_kenmerken_or_rf_references(scenario):
     references = [r["reference"] for a in scenario.accounts["ing"] for r in a.booked if r.get("reference")]
-    assert len(references) > 50
-    assert all(dutch.is_valid_betalingskenmerk(ref) for ref in references)
+    kenmerken = [ref for ref in references if not ref.startswith("RF")]
+    creditor_references = [ref for ref in references if ref.startswith("RF")]
+    assert len(kenmerken) > 50 and len(creditor_references) > 3
+    assert all(dutch.is_valid_betalingskenmerk(ref) for ref in kenmerken)
+    assert all(iso11649.is_valid(ref) for ref in creditor_references)
 
 
 def test_generated_mix_holds_the_dutch_business_staples(scenario):

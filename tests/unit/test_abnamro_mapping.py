@@ -157,6 +157,13 @@ def test_counterparty_falls_back_to_fields_of_the_record():
     assert tx.remittance_text == "Rente en/of kosten"
 
 
+def test_unlabelled_lines_are_all_kept_as_text():
+    tx = abnamro_mapping.map_transaction(row(descriptionLines=[
+        "ABN AMRO Bank N.V.", "Kosten Zakelijk Betalingsverkeer"], mutationCode="508",
+        counterPartyName="", counterPartyAccountNumber=""))
+    assert tx.remittance_text == "ABN AMRO Bank N.V.\nKosten Zakelijk Betalingsverkeer"
+
+
 def test_tagged_description():
     text = ("/TRTP/SEPA OVERBOEKING/IBAN/NL91ABNA0417164300/BIC/ABNANL2A/NAME/Klant BV/"
             "REMI/USTD//Factuur 2026-017/EREF/E2E-1234")

@@ -13,7 +13,12 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
-from account_bank_link_ing.tools.ing_provider import IngConfig, IngProvider, add_query
+from account_bank_link_ing.tools.ing_provider import (
+    IngConfig,
+    IngProvider,
+    add_query,
+    utc_start_of_local_day,
+)
 from l10n_nl_bankkoppeling.tools import provider
 
 BASE = "https://api.ing.example"
@@ -77,7 +82,8 @@ def test_follows_relative_and_absolute_next_links(ing):
                         page(["c"])])
     ids = [t.bank_id for p in fetch(ing) for t in p.transactions]
     assert ids == ["a", "b", "c"]
-    assert asked[0] == f"{BASE}/v3/accounts/acc-1/transactions?dateFrom=2026-11-01&dateTo=2026-11-20"
+    assert asked[0] == (f"{BASE}/v3/accounts/acc-1/transactions"
+                        "?dateFrom=2026-10-31T23%3A00%3A00Z&dateTo=2026-11-20")
     assert asked[1:] == [f"{BASE}/v3/accounts/acc-1/transactions?next=P2",
                          f"{BASE}/v3/accounts/acc-1/transactions?next=P3"]
 
@@ -101,6 +107,16 @@ def test_malformed_page_raises_after_good_pages(ing):
     assert next(pages).transactions
     with pytest.raises(provider.ProtocolError):
         next(pages)
+
+
+@pytest.mark.parametrize(
+    ("day", "expected"),
+    [(datetime.date(2026, 1, 15), "2026-01-14T23:00:00Z"),   # CET
+     (datetime.date(2026, 7, 15), "2026-07-14T22:00:00Z"),   # CEST
+     (datetime.date(2026, 3, 29), "2026-03-28T23:00:00Z")],  # the night clocks go forward
+)
+def test_date_from_is_amsterdam_midnight_in_utc(day, expected):
+    assert utc_start_of_local_day(day) == expected
 
 
 def test_empty_period_is_refused(ing):

@@ -292,6 +292,17 @@ def test_several_invoices_in_one_payment():
 
 
 @pytest.mark.parametrize(
+    "text, numbers",
+    [("facturen 1203, 1204 en 1207", ["1203", "1204", "1207"]),
+     ("nota 4711 & 4712 + 4713", ["4711", "4712", "4713"]),
+     ("factuur 123, 45 euro", ["123"]),
+     ("factuur 1234 en 1235 AB Utrecht", ["1234"])],
+)
+def test_invoice_numbers_listed_after_one_keyword(text, numbers):
+    assert found(text) == [("invoice_number", number) for number in numbers]
+
+
+@pytest.mark.parametrize(
     "name, key",
     [
         ("INV/2026/00123", InvoiceKey(123, 2026, "INV")),
