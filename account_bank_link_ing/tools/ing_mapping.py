@@ -45,10 +45,22 @@ BUSINESS_PRODUCTS = ("zakelijk", "business", "bedrijf", "corporate", "commercial
 PRIVATE_PRODUCTS = ("betaalrekening", "oranje", "privé", "prive", "private", "personal",
                     "persoonlijk", "jongeren")
 
+# Why an account is not eligible. Fixed English texts (no product name in
+# them), so that the framework can translate them with _(); the product is
+# shown beside them from BankAccount.product.
+REASON_FOREIGN_CURRENCY = "Only EUR accounts can be linked; this is a foreign-currency account."
+REASON_SAVINGS = "Savings accounts cannot be linked to an accounting package."
+REASON_INVESTMENT = "Investment accounts cannot be linked to an accounting package."
+REASON_PRIVATE = "Private accounts cannot be linked; only business current accounts and G-accounts."
+REASON_UNKNOWN_PRODUCT = ("This ING product is not known to be a business current account or "
+                          "G-account; ask support to check it.")
+REASON_NO_IBAN = "This account has no IBAN (card account)."
+_EXCLUSION_REASONS = {"savings": REASON_SAVINGS, "investment": REASON_INVESTMENT}
+
 # transactionType values of card rows. *unconfirmed*: ING's Dutch channels
 # call them "Betaalautomaat" (BA) and "Geldautomaat" (GM); the remittance
 # text of a card row carries "Pasvolgnr".
-_CARD_TYPES = ("betaalautomaat", "geldautomaat", "card", "kaart", "pin", "pos", "atm")
+_CARD_TYPES = ("betaalautomaat", "geldautomaat", "card", "kaart", "pin", "pinbetaling", "pos", "atm")
 _CARD_TEXT = re.compile(r"\bpasvolgnr\b", re.IGNORECASE)
 
 
@@ -240,18 +252,18 @@ def map_page(payload: Any, headers: Mapping[str, str]) -> provider.TransactionPa
 def eligibility(product: str | None, currency: str | None) -> tuple[bool, str | None]:
     """Whether ING allows the account in an accounting-package link."""
     if (currency or "").upper() != "EUR":
-        return False, f"Foreign-currency account ({currency or 'no currency'}): only EUR accounts can be linked."
+        return False, REASON_FOREIGN_CURRENCY
     name = (product or "").strip().lower()
     if any(word in name for word in G_ACCOUNT_PRODUCTS):
         return True, None
     for kind, words in EXCLUDED_PRODUCTS:
         if any(word in name for word in words):
-            return False, f"This is a {kind} account ({product}): only business current accounts and G-accounts can be linked."
+            return False, _EXCLUSION_REASONS[kind]
     if any(word in name for word in BUSINESS_PRODUCTS):
         return True, None
     if any(word in name for word in PRIVATE_PRODUCTS):
-        return False, f"This is a private account ({product}): only business current accounts and G-accounts can be linked."
-    return False, f"Unknown ING product {product!r}: only business current accounts and G-accounts can be linked."
+        return False, REASON_PRIVATE
+    return False, REASON_UNKNOWN_PRODUCT
 
 
 def map_account(raw: Mapping[str, Any]) -> provider.BankAccount:
@@ -263,7 +275,7 @@ def map_account(raw: Mapping[str, Any]) -> provider.BankAccount:
     iban = _clean_iban(raw.get("iban"))
     if not iban:
         # Card accounts (maskedPan) have no IBAN and cannot become a journal.
-        eligible, reason = False, "This account has no IBAN (card account)."
+        eligible, reason = False, REASON_NO_IBAN
     return provider.BankAccount(
         resource_id=str(raw["resourceId"]),
         iban=iban or "",

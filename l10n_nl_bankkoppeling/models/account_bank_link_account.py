@@ -138,7 +138,7 @@ class AccountBankLinkAccount(models.Model):
                     _("'%(iban)s' is not a valid IBAN.", iban=account.iban)
                 )
 
-    @api.constrains("active_link", "iban")
+    @api.constrains("active_link", "iban", "journal_id", "carries_transactions", "eligible")
     def _check_iban_linked_once(self):
         """An IBAN feeds one journal in the whole database: two companies
         importing the same account would each book its transactions."""

@@ -6,10 +6,14 @@ class AccountBankStatement(models.Model):
     _inherit = "account.bank.statement"
 
     nl_bank_link_account_id = fields.Many2one(
-        "account.bank.link.account", readonly=True, index="btree_not_null", copy=False
+        "account.bank.link.account",
+        "Linked bank account",
+        readonly=True,
+        index="btree_not_null",
+        copy=False,
     )
     #: ``2026-03-04`` (one statement per booking date) or ``2026-03`` (per period).
-    nl_statement_key = fields.Char(readonly=True, copy=False)
+    nl_statement_key = fields.Char("Statement key", readonly=True, copy=False)
     nl_bank_balance = fields.Monetary(
         "Bank's booked balance", readonly=True, copy=False
     )
@@ -28,7 +32,11 @@ class AccountBankStatementLine(models.Model):
     _inherit = "account.bank.statement.line"
 
     nl_bank_link_account_id = fields.Many2one(
-        "account.bank.link.account", readonly=True, index="btree_not_null", copy=False
+        "account.bank.link.account",
+        "Linked bank account",
+        readonly=True,
+        index="btree_not_null",
+        copy=False,
     )
     nl_end_to_end_id = fields.Char("End-to-end id", readonly=True, copy=False)
     nl_bank_transaction_code = fields.Char(

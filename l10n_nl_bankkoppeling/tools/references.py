@@ -524,32 +524,42 @@ def _add_end_to_end(view, value, start, end):
         view.add(END_TO_END, value, start, end, (_RANK_END_TO_END, 0))
 
 
-def _mask_local(segment, spans):
+def _mask_local(segment, spans, offset=0):
     pieces, position = [], 0
     for start, end in spans:
-        pieces.append(segment[position:start])
+        pieces.append(segment[position:start - offset])
         pieces.append(_MASK * (end - start))
-        position = end
+        position = end - offset
     pieces.append(segment[position:])
     return "".join(pieces)
 
 
-def _read_checked(view, start, end, rank):
-    """Add the RF references, then the betalingskenmerken, in
-    ``view.masked[start:end]``; return the spans they take (the caller
-    masks them, once for the whole text)."""
-    segment = view.masked[start:end]
-    rf_spans = []
-    for rf_start, rf_end, value in _rf_candidates(segment):
+def _read_rf(view, start, end, rank):
+    """Add the RF references in ``view.masked[start:end]``; return their
+    spans (the caller masks them: once per text keeps it linear)."""
+    spans = []
+    for rf_start, rf_end, value in _rf_candidates(view.masked[start:end]):
         view.add(RF, value, start + rf_start, start + rf_end, (rank, 0))
-        rf_spans.append((rf_start, rf_end))
-    # RF digits must not be read again as a betalingskenmerk.
-    segment = _mask_local(segment, rf_spans)
-    spans = [(start + rf_start, start + rf_end) for rf_start, rf_end in rf_spans]
+        spans.append((start + rf_start, start + rf_end))
+    return spans
+
+
+def _read_kenmerken(view, start, end, rank, segment=None):
+    """Add the betalingskenmerken in ``view.masked[start:end]`` (or in
+    ``segment``, that text with more masked); return their spans."""
+    spans = []
+    segment = view.masked[start:end] if segment is None else segment
     for kenmerk_start, kenmerk_end, value in _kenmerk_candidates(segment):
         view.add(BETALINGSKENMERK, value, start + kenmerk_start, start + kenmerk_end, (rank, 0))
         spans.append((start + kenmerk_start, start + kenmerk_end))
     return spans
+
+
+def _read_checked(view, start, end, rank):
+    """RF references, then betalingskenmerken not inside one."""
+    rf_spans = _read_rf(view, start, end, rank)
+    segment = _mask_local(view.masked[start:end], rf_spans, start)
+    return rf_spans + _read_kenmerken(view, start, end, rank, segment)
 
 
 def _read_structured_value(view, issuer, value_start, value_end):
@@ -660,14 +670,11 @@ def _read_invoices(view, start=0, end=None):
         _invoice_candidates(segment),
         key=lambda item: (-item[2].specificity, item[0] - item[1], item[0]),
     )
-    taken = []
+    taken = bytearray(len(segment))  # candidates are short: checks stay linear
     for invoice_start, invoice_end, key in candidates:
-        position = bisect.bisect_left(taken, (invoice_start, invoice_end))
-        neighbours = taken[max(position - 1, 0):position + 1]
-        if any(other_start < invoice_end and invoice_start < other_end
-               for other_start, other_end in neighbours):
+        if any(taken[invoice_start:invoice_end]):
             continue
-        bisect.insort(taken, (invoice_start, invoice_end))
+        taken[invoice_start:invoice_end] = b"\x01" * (invoice_end - invoice_start)
         view.add(INVOICE_NUMBER, str(key), start + invoice_start, start + invoice_end,
                  (_RANK_INVOICE, -key.specificity), key=key)
 
@@ -679,13 +686,11 @@ def _mask_pattern(view, pattern):
 def _scan(view):
     _read_tags(view)
     _read_labels(view)
-    for pattern in (_RF_START, _IBAN, _PHONE, _CARD_FIELDS):
-        if pattern is _RF_START:
-            rf_spans = [span for span in _read_checked_rf_only(view)]
-            view.mask(rf_spans)
-        else:
-            _mask_pattern(view, pattern)
-    view.mask(_read_checked(view, 0, len(view.masked), _RANK_TEXT))
+    # RF before IBANs: "RF18 5390 0754 7034" has an IBAN's shape.
+    view.mask(_read_rf(view, 0, len(view.masked), _RANK_TEXT))
+    for pattern in (_IBAN, _PHONE, _CARD_FIELDS):
+        _mask_pattern(view, pattern)
+    view.mask(_read_kenmerken(view, 0, len(view.masked), _RANK_TEXT))
     _read_invoices(view)
     # In the spaced view, keep only what crosses a wrap; what touches one
     # is a cut-off piece, found whole in the joined view.

@@ -387,7 +387,7 @@ def _customer_payment(seed, rng, day):
         description = f"fact {invoice} + {second}"
     return {
         "kind": "sepa",
-        "amount": _money(rng, 95, 1850),
+        "amount": _money(rng, 150, 2600),
         "counterparty_name": name,
         "counterparty_iban": _counterparty_iban(seed, name),
         "description": description,
@@ -450,8 +450,12 @@ def _ideal(seed, rng, day):
     }
 
 
-def _monthly_events(seed, rng, day):
-    """Fixed-date business events: costs, rent, salaries, taxes."""
+def _monthly_events(seed, rng, day, size):
+    """Fixed-date business events: costs, rent, salaries, taxes.
+
+    ``size`` (the account's transactions per day) scales payroll and taxes so
+    a quiet account does not sink into the red.
+    """
     events = []
     if day.day == 1:
         events.append({
@@ -474,7 +478,7 @@ def _monthly_events(seed, rng, day):
             "end_to_end_id": f"{creditor_id[:6]}{day:%Y%m%d}",
         })
     if day.day == 24:
-        for employee in EMPLOYEES:
+        for employee in EMPLOYEES[:max(1, min(len(EMPLOYEES), round(size)))]:
             events.append({
                 "kind": "sepa",
                 "amount": -_money(rng, 1850, 3900),
@@ -493,7 +497,7 @@ def _monthly_events(seed, rng, day):
             description = f"Loonheffing {MONTHS_NL[day.month - 2]} {day.year}"
         events.append({
             "kind": "sepa",
-            "amount": -_money(rng, 900, 8500),
+            "amount": -_money(rng, 300 * size, 2500 * size),
             "counterparty_name": name,
             "counterparty_iban": iban,
             "description": description,
@@ -528,7 +532,7 @@ def generate_history(seed, account, today, settings):
     for offset in range(days, -1, -1):
         day = today - datetime.timedelta(days=offset)
         rng = dutch.seeded(seed, account.iban, day.isoformat())
-        events = _monthly_events(seed, rng, day)
+        events = _monthly_events(seed, rng, day, per_day)
         if day.weekday() < 5 or rng.random() < 0.3:
             count = int(per_day) + (1 if rng.random() < per_day - int(per_day) else 0)
             count = max(0, count + rng.choice([-1, 0, 0, 1]))

@@ -7,7 +7,9 @@ changes nothing and a newer version of this file only adds what is new.
 
 from __future__ import annotations
 
+import base64
 import datetime
+from pathlib import Path
 
 from schwifty import IBAN
 
@@ -28,7 +30,7 @@ JOURNALS = [
     # code, name, bank code, account number (IBAN is computed), provider
     ("ING", "ING Zakelijk", "INGB", "0006543210", "ing"),
     ("ABN", "ABN AMRO Zakelijk", "ABNA", "0417164300", "abnamro"),
-    ("ABN2", "ABN AMRO Spaarrekening Zakelijk", "ABNA", "0532013000", "abnamro"),
+    ("ABN2", "ABN AMRO Zakelijk 2", "ABNA", "0532013000", "abnamro"),
 ]
 
 CUSTOMERS = [
@@ -69,16 +71,12 @@ def ensure(env, name, model, values):
     return remember(env, name, env[model].create(values))
 
 
-def load(env, sandbox: dict) -> None:
-    company = env.ref("base.main_company")
-    if company.name != COMPANY["name"]:
-        company.write(dict(COMPANY, country_id=env.ref("base.nl").id))
-        company.partner_id.write({"country_id": env.ref("base.nl").id})
-    env.user.write({"lang": "nl_NL", "tz": "Europe/Amsterdam"})
-
+def ensure_journals(env, company, remember_ids=True):
+    """The demo bank journals, by code: {"ING": journal, ...}."""
+    journals = {}
     for code, name, bank_code, account, _provider in JOURNALS:
         iban = make_iban(bank_code, account)
-        journal = ref(env, f"journal_{code.lower()}")
+        journal = ref(env, f"journal_{code.lower()}") if remember_ids else None
         if not journal:
             journal = env["account.journal"].search(
                 [("company_id", "=", company.id), ("code", "=", code)], limit=1
@@ -86,7 +84,109 @@ def load(env, sandbox: dict) -> None:
                 "name": name, "code": code, "type": "bank", "company_id": company.id,
                 "bank_acc_number": iban,
             })
-            remember(env, f"journal_{code.lower()}", journal)
+            if remember_ids:
+                remember(env, f"journal_{code.lower()}", journal)
+        journals[code] = journal
+    return journals
+
+
+#: Legal representative of the demo company: the banks only accept a consent
+#: from the legal representative; the demo user plays that role.
+LEGAL_REPRESENTATIVE = ("Anna de Graaf", "directie@goudenkorenaar.example")
+
+
+def _pem(certs: Path, name: str) -> bytes:
+    return base64.b64encode((certs / name).read_bytes())
+
+
+def bank_link_settings(sandbox: dict) -> dict:
+    """Settings of the demo links per provider, pointing at the sandbox.
+    The sandbox's client id and API key are its defaults (scenario.py)."""
+    certs = Path(sandbox["certs"])
+    settings = {}
+    if sandbox.get("ing"):
+        settings["ing"] = {
+            "ing_environment": "sandbox",
+            "ing_base_url": sandbox["ing"],
+            "ing_tls_certificate": _pem(certs, "ing_tls.pem"),
+            "ing_tls_certificate_name": "ing_tls.pem",
+            "ing_tls_key": _pem(certs, "ing_tls.key"),
+            "ing_tls_key_name": "ing_tls.key",
+            "ing_signing_certificate": _pem(certs, "ing_signing.pem"),
+            "ing_signing_certificate_name": "ing_signing.pem",
+            "ing_signing_key": _pem(certs, "ing_signing.key"),
+            "ing_signing_key_name": "ing_signing.key",
+            "ing_ca_certificate": _pem(certs, "ca.pem"),
+            "ing_ca_certificate_name": "ca.pem",
+        }
+    if sandbox.get("abnamro"):
+        settings["abnamro"] = {
+            "abnamro_environment": "sandbox",
+            "abnamro_api_url": sandbox["abnamro"],
+            "abnamro_auth_url": sandbox["abnamro"],
+            "abnamro_token_url": sandbox["abnamro"] + "/as/token.oauth2",
+            "abnamro_client_id": sandbox.get("abnamro_client_id", "sandbox-tpp"),
+            "abnamro_api_key": sandbox.get("abnamro_api_key", "sandbox-api-key"),
+            "abnamro_tls_certificate": _pem(certs, "abnamro_tls.pem"),
+            "abnamro_tls_certificate_name": "abnamro_tls.pem",
+            "abnamro_tls_key": _pem(certs, "abnamro_tls.key"),
+            "abnamro_tls_key_name": "abnamro_tls.key",
+            "abnamro_ca_certificate": _pem(certs, "ca.pem"),
+            "abnamro_ca_certificate_name": "ca.pem",
+        }
+    return settings
+
+
+SANDBOX_URL_PARAMETERS = {
+    "ing": "account_bank_link_ing.sandbox_url",
+    "abnamro": "account_bank_link_abnamro.sandbox_url",
+}
+
+
+def ensure_bank_links(env, company, sandbox: dict, remember_ids=True):
+    """A draft link per bank of the demo journals, configured for the local
+    sandbox, so that the journal's "Link bank" walks the consent at once.
+    Re-running points existing draft links at the sandbox's current URLs and
+    certificates (they change when the sandbox's certificates are remade);
+    links that have a consent are left alone."""
+    Link = env["account.bank.link"]
+    providers = dict(Link._fields["provider"]._description_selection(env))
+    links = {}
+    for provider, values in bank_link_settings(sandbox).items():
+        if provider not in providers:
+            continue  # the bank's addon is not installed
+        env["ir.config_parameter"].sudo().set_param(SANDBOX_URL_PARAMETERS[provider], sandbox[provider])
+        name = f"bank_link_{provider}"
+        link = ref(env, name) if remember_ids else None
+        if not link:
+            link = Link.search([("company_id", "=", company.id), ("provider", "=", provider),
+                                ("state", "=", "draft")], limit=1)
+        if not link:
+            link = Link.create({
+                "company_id": company.id,
+                "provider": provider,
+                "legal_representative_name": LEGAL_REPRESENTATIVE[0],
+                "legal_representative_email": LEGAL_REPRESENTATIVE[1],
+                "legal_representative_confirmed": True,
+            })
+            if remember_ids:
+                remember(env, name, link)
+        if link.state == "draft":
+            link.write(values)
+        links[provider] = link
+    return links
+
+
+def load(env, sandbox: dict) -> None:
+    company = env.ref("base.main_company")
+    if company.name != COMPANY["name"]:
+        company.write(dict(COMPANY, country_id=env.ref("base.nl").id))
+        company.partner_id.write({"country_id": env.ref("base.nl").id})
+    env.user.write({"lang": "nl_NL", "tz": "Europe/Amsterdam"})
+
+    ensure_journals(env, company)
+    if sandbox:
+        ensure_bank_links(env, company, sandbox)
 
     partners = {}
     for key, name, city, bank_code, account in CUSTOMERS + SUPPLIERS:

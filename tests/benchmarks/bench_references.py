@@ -61,6 +61,13 @@ def adversarial_inputs(size):
         "32-column lines": "\n".join(fill("5000 0567 8901 2")[i:i + 32] for i in range(0, size, 33)),
         "no newline, no space": fill("x"),
         "valid kenmerken": fill(betalingskenmerk.format("5000056789012345") + " factuur 123 "),
+        "label with kenmerk flood": fill("Kenmerk: 5000056789012345 "),
+        "invoice flood": fill("factuur 123, INV/2026/00123 "),
+        "RF flood, valid": fill("RF18 5390 0754 7034 "),
+        "structured tag flood": fill("/REMI/STRD/CUR/5000056789012345/EREF/E2E-1"),
+        "wrapped kenmerken": "\n".join(
+            fill("OMSCHRIJVING: " + betalingskenmerk.format("5000056789012345") + " X ")[i:i + 32]
+            for i in range(0, size, 32)),
         "random-ish unicode": fill("é٥𝟓\u00a0<br>\x00"),
     }
 

@@ -6,7 +6,7 @@ import datetime
 import pytest
 
 from account_bank_link_ing.tools import ing_client, ing_mapping
-from account_bank_link_ing.tools.ing_provider import IngConfig, IngProvider
+from account_bank_link_ing.tools.ing_provider import IngConfig, IngProvider, utc_start_of_local_day
 from l10n_nl_bankkoppeling.tools import provider
 
 REDIRECT_URI = "https://odoo.example.nl/bank_link/callback"
@@ -134,6 +134,7 @@ def test_all_pages_without_gaps_or_duplicates(bank_sandbox, ing, tokens):
     requests_made = [e for e in bank_sandbox.log("ing") if e["path"].endswith("/transactions")]
     assert len(requests_made) == len(pages)
     assert all(e["status"] == 200 for e in requests_made)
+    assert f"dateFrom={utc_start_of_local_day(date_from)}" in requests_made[0]["query"]
     assert all("next=" in e["query"] for e in requests_made[1:])
     assert all(page.adjusted_date_from is None for page in pages)
 

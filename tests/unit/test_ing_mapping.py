@@ -111,6 +111,7 @@ def test_remittance_parts_become_lines(text, expected):
     [
         ("Betaalautomaat", "", True),
         ("Geldautomaat", "", True),
+        ("Pinbetaling", "", True),
         ("Card payment", "", True),
         ("Overschrijving", "Pasvolgnr: 001 22-03-2026 13:01 Transactie: X Term: Y", True),
         ("Overschrijving", "Naam: Pinsent BV", False),
@@ -215,6 +216,15 @@ def test_account_eligibility(product, currency, eligible):
     assert (reason is None) is eligible
 
 
+@pytest.mark.parametrize(
+    ("product", "reason"),
+    [("Zakelijke Spaarrekening", "REASON_SAVINGS"), ("Beleggingsrekening", "REASON_INVESTMENT"),
+     ("Betaalrekening", "REASON_PRIVATE"), ("Iets Nieuws", "REASON_UNKNOWN_PRODUCT")],
+)
+def test_ineligible_reason_is_a_fixed_translatable_text(product, reason):
+    assert ing_mapping.eligibility(product, "EUR") == (False, getattr(ing_mapping, reason))
+
+
 def test_account_mapping_keeps_reason():
     account = ing_mapping.map_account({
         "resourceId": "7de0041d-4f25-4b6c-a885-0bbeb1eab220", "iban": "NL69INGB0123456789",
@@ -222,7 +232,8 @@ def test_account_mapping_keeps_reason():
     })
     assert account.resource_id == "7de0041d-4f25-4b6c-a885-0bbeb1eab220"
     assert account.iban == "NL69INGB0123456789"
-    assert not account.eligible and "USD" in account.ineligible_reason
+    assert not account.eligible
+    assert account.ineligible_reason == ing_mapping.REASON_FOREIGN_CURRENCY
 
 
 def test_card_account_without_iban_is_not_eligible():

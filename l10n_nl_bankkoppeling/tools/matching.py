@@ -1,0 +1,647 @@
+"""Decide how Dutch bank lines match open invoices and booking rules.
+
+Plain Python (no Odoo): the Odoo side loads the candidates for a whole
+batch of bank lines with a few queries, builds a ``Matcher`` and asks it for
+one ``Decision`` per line. The matcher indexes the candidates by payment
+reference, invoice-number sequence, partner and amount, so a decision costs
+the same whatever the number of open invoices.
+
+Amounts are integers in the currency's smallest unit (cents), signed as the
+bank line: a receipt is positive and matches items whose open amount is
+positive (customer invoices), a payment is negative and matches negative
+open amounts (vendor bills, refunds).
+
+The rules, strongest first:
+
+1. ``reference``: a betalingskenmerk or RF reference (structured, or found
+   in the text by ``extract_references``) equal to an item's payment
+   reference;
+2. ``invoice_number``: invoice numbers in the text naming one or several
+   open items of one commercial partner;
+3. ``iban``: the counterparty IBAN is known for exactly one partner, who has
+   exactly one open item of the paid amount;
+4. ``name``: the IBAN is unknown but the payer's name is a partner's (only
+   ever proposed);
+5. ``text_rule``: user-maintained rules (counterparty IBAN and/or text) that
+   book the line on an account.
+
+A line is reconciled automatically only when exactly one answer is certain
+and no other evidence on the line points elsewhere; otherwise the matcher
+proposes. A reference with a wrong check digit is no reference (see
+``references.extract_references``), so it never matches by reference.
+"""
+
+import dataclasses
+import datetime
+import re
+import unicodedata
+from collections import defaultdict
+
+try:
+    from odoo.addons.l10n_nl_bankkoppeling.tools import references as _references
+    from odoo.addons.l10n_nl_bankkoppeling.tools import betalingskenmerk
+except ImportError:  # plain Python, see tests/conftest.py
+    from l10n_nl_bankkoppeling.tools import references as _references
+    from l10n_nl_bankkoppeling.tools import betalingskenmerk
+
+from stdnum import iso11649
+
+__all__ = [
+    "AUTO",
+    "PROPOSE",
+    "NOTHING",
+    "RULE_REFERENCE",
+    "RULE_INVOICE_NUMBER",
+    "RULE_IBAN",
+    "RULE_NAME",
+    "RULE_TEXT",
+    "BankLine",
+    "OpenItem",
+    "PartnerAccount",
+    "PartnerName",
+    "TextRule",
+    "Allocation",
+    "Decision",
+    "Matcher",
+    "normalize_iban",
+    "normalize_name",
+    "normalize_reference",
+    "learned_text_pattern",
+]
+
+AUTO = "auto"
+PROPOSE = "propose"
+NOTHING = "nothing"
+
+RULE_REFERENCE = "reference"
+RULE_INVOICE_NUMBER = "invoice_number"
+RULE_IBAN = "iban"
+RULE_NAME = "name"
+RULE_TEXT = "text_rule"
+
+#: English reason texts, for logs and the benchmark; the Odoo side
+#: translates the same codes.
+REASONS = {
+    "reference_full": "Payment reference {reference} of {invoices}, amount equal",
+    "reference_discount": "Payment reference {reference} of {invoices}, amount within the early-payment discount",
+    "reference_partial": "Payment reference {reference} of {invoices}, partial payment",
+    "reference_multi": "Payment references {reference} of {invoices}, amounts sum to the payment",
+    "reference_amount_differs": "Payment reference {reference} of {invoices}, but the amount differs",
+    "reference_currency": "Payment reference {reference} of {invoices}, but in another currency",
+    "invoice_full": "Invoice number(s) {invoices} in the text, amounts sum to the payment",
+    "invoice_discount": "Invoice number {invoices} in the text, amount within the early-payment discount",
+    "invoice_partial": "Invoice number {invoices} in the text, partial payment",
+    "invoice_ambiguous": "Invoice number {numbers} in the text fits several open invoices",
+    "invoice_amount_differs": "Invoice number(s) {invoices} in the text, but the amounts differ",
+    "invoice_partners_differ": "Invoice number(s) {invoices} in the text belong to different partners",
+    "invoice_payer_differs": "Invoice number(s) {invoices} in the text, but the payer's IBAN belongs to another partner",
+    "invoice_currency": "Invoice number(s) {invoices} in the text, but in another currency",
+    "iban_single": "Counterparty IBAN {iban} is known for {partner}, whose only open item of this amount is {invoices}",
+    "iban_several": "Counterparty IBAN {iban} is known, several open items of this amount",
+    "name_match": "Payer name {name} matches a partner (IBAN not known)",
+    "text_rule": "Booking rule {rule_name}",
+    "text_rule_unconfirmed": "Learned booking rule {rule_name} (not confirmed yet)",
+    "text_rules_conflict": "Several booking rules match",
+    "conflict": "The line fits several answers: {detail}",
+    "foreign_currency": "The payment is in a foreign currency: not reconciled automatically",
+}
+
+
+# --------------------------------------------------------------------------
+# Input and output
+# --------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class BankLine:
+    """A bank statement line as the matcher needs it.
+
+    ``text`` holds everything the payer or bank wrote (label, reference,
+    remittance text); ``structured_reference`` the bank's structured
+    creditor reference, if any; ``foreign_currency`` is set when the payment
+    was made in another currency than the bank account's.
+    """
+
+    id: int
+    company_id: int
+    amount: int
+    currency: str
+    text: str = ""
+    structured_reference: str | None = None
+    counterparty_iban: str | None = None
+    counterparty_name: str | None = None
+    date: datetime.date | None = None
+    foreign_currency: str | None = None
+    journal_id: int | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class OpenItem:
+    """An open receivable or payable journal item (usually an invoice's).
+
+    ``open_amount`` is signed (positive: the partner owes us).
+    ``partner_family``: the commercial partner and its parent companies,
+    who may pay on its behalf. ``discount_amount`` is the open amount
+    after the early-payment discount, valid until ``discount_date``.
+    """
+
+    id: int
+    company_id: int
+    open_amount: int
+    currency: str
+    partner_id: int | None = None
+    partner_family: frozenset = frozenset()
+    payment_reference: str | None = None
+    name: str | None = None
+    discount_amount: int | None = None
+    discount_date: datetime.date | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class PartnerAccount:
+    """A known bank account: ``company_id`` None when shared by companies."""
+
+    iban: str
+    partner_id: int
+    company_id: int | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class PartnerName:
+    partner_id: int
+    name: str
+    company_id: int | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class TextRule:
+    """A booking rule: counterparty IBAN and/or a text pattern.
+
+    ``target`` is any hashable saying where the rule books (account, tax,
+    analytic, partner): two rules with equal targets agree. ``sign`` is 1
+    (receipts only), -1 (payments only) or 0 (both). Unconfirmed (learned)
+    rules are only proposed, and only once seen ``min_seen`` times.
+    """
+
+    id: int
+    company_id: int
+    target: object
+    iban: str | None = None
+    pattern: str | None = None
+    sign: int = 0
+    confirmed: bool = True
+    times_seen: int = 0
+    name: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class Allocation:
+    """How much of the bank line goes to one open item (signed, cents)."""
+
+    item_id: int
+    amount: int
+    discount: int = 0
+
+
+@dataclasses.dataclass(frozen=True)
+class Decision:
+    """The answer for one bank line.
+
+    ``status`` is ``AUTO`` (reconcile ``allocations`` or book with
+    ``text_rule_id``), ``PROPOSE`` (show ``proposal_item_ids`` or
+    ``text_rule_id``) or ``NOTHING``. ``reason_code`` and ``reason_args``
+    explain it (see ``REASONS``).
+    """
+
+    line_id: int
+    status: str
+    rule: str | None = None
+    reason_code: str | None = None
+    reason_args: tuple = ()
+    allocations: tuple = ()
+    proposal_item_ids: tuple = ()
+    text_rule_id: int | None = None
+    partner_id: int | None = None
+
+    @property
+    def reason(self):
+        if not self.reason_code:
+            return ""
+        return REASONS[self.reason_code].format(**dict(self.reason_args))
+
+    @property
+    def is_partial(self):
+        return self.reason_code in ("reference_partial", "invoice_partial")
+
+
+# --------------------------------------------------------------------------
+# Normalisation
+# --------------------------------------------------------------------------
+
+_NOT_ALNUM = re.compile(r"[^A-Z0-9]+")
+_LEGAL_FORMS = frozenset("BV NV VOF CV BVBA GMBH LTD BV. EZ HOLDING STICHTING VERENIGING".split())
+
+
+def normalize_iban(iban):
+    """Upper case without spaces, or ``None``."""
+    if not iban:
+        return None
+    compact = _NOT_ALNUM.sub("", str(iban).upper())
+    return compact or None
+
+
+def normalize_reference(reference):
+    """A payment reference as compared: betalingskenmerk digits, compact
+    RF, or the text upper case without spaces and punctuation."""
+    if not reference:
+        return None
+    text = str(reference).strip()
+    if betalingskenmerk.is_valid(text):
+        return betalingskenmerk.compact(text)
+    if iso11649.is_valid(text):
+        return iso11649.compact(text)
+    compact = _NOT_ALNUM.sub("", text.upper())
+    return compact or None
+
+
+def _fold(text):
+    text = unicodedata.normalize("NFKD", text or "")
+    return "".join(char for char in text if not unicodedata.combining(char)).upper()
+
+
+def normalize_name(name):
+    """A company or person name without accents, punctuation and legal
+    form (``Bakkerij Jansen B.V.`` -> ``BAKKERIJ JANSEN``)."""
+    words = _fold(name).replace(".", "").split()
+    words = [_NOT_ALNUM.sub("", word) for word in words]
+    words = [word for word in words if word and word not in _LEGAL_FORMS]
+    return " ".join(words) or None
+
+
+def _normalize_text(text):
+    return " ".join(_fold(text).split())
+
+
+_DIGITS_AND_DATES = re.compile(r"[0-9][0-9./:-]*")
+_LEARNED_PATTERN_LENGTH = 40
+
+
+def learned_text_pattern(text):
+    """The stable part of a bank text, as a learned rule's pattern: the
+    words without numbers, dates and amounts, cut to a short prefix
+    (``Kosten Zakelijk Betalingsverkeer 01-11-2026`` -> ``KOSTEN ZAKELIJK
+    BETALINGSVERKEER``). ``None`` when nothing stable is left."""
+    words = [
+        word for word in _normalize_text(_DIGITS_AND_DATES.sub(" ", text or "")).split()
+        if len(word) > 1 and word != "/"
+    ]
+    pattern = ""
+    for word in words:
+        candidate = f"{pattern} {word}".strip()
+        if len(candidate) > _LEARNED_PATTERN_LENGTH:
+            break
+        pattern = candidate
+    return pattern or None
+
+
+def _sign(amount):
+    return (amount > 0) - (amount < 0)
+
+
+# --------------------------------------------------------------------------
+# The matcher
+# --------------------------------------------------------------------------
+
+
+class Matcher:
+    """Index the candidates once, then decide per bank line.
+
+    :param items: the open items (``OpenItem``) of the lines' companies
+    :param partner_accounts: known IBANs (``PartnerAccount``)
+    :param partner_names: partners' names (``PartnerName``) for rule 4
+    :param text_rules: booking rules (``TextRule``)
+    :param min_seen: how often a learned rule must have been chosen by hand
+        before it is proposed
+    """
+
+    def __init__(self, items=(), partner_accounts=(), partner_names=(), text_rules=(), min_seen=2):
+        self.items = {}
+        self._by_reference = defaultdict(list)
+        self._by_sequence = defaultdict(list)
+        self._by_partner_amount = defaultdict(list)
+        for item in items:
+            self._add_item(item)
+        self._partners_by_iban = defaultdict(set)
+        for account in partner_accounts:
+            iban = normalize_iban(account.iban)
+            if iban:
+                self._partners_by_iban[iban].add((account.company_id, account.partner_id))
+        self._partners_by_name = defaultdict(set)
+        for partner in partner_names:
+            name = normalize_name(partner.name)
+            if name:
+                self._partners_by_name[name].add((partner.company_id, partner.partner_id))
+        self._rules_by_company = defaultdict(list)
+        for rule in text_rules:
+            self._rules_by_company[rule.company_id].append(rule)
+        self.min_seen = min_seen
+
+    def _add_item(self, item):
+        self.items[item.id] = item
+        reference = normalize_reference(item.payment_reference)
+        if reference:
+            self._by_reference[(item.company_id, reference)].append(item)
+        key = _references.invoice_number_key(item.name) if item.name else None
+        if key is not None:
+            self._by_sequence[(item.company_id, key.sequence)].append((key, item))
+        if item.partner_id:
+            self._by_partner_amount[
+                (item.company_id, item.partner_id, item.currency, item.open_amount)
+            ].append(item)
+
+    # ---------------------------------------------------------------- API
+
+    def decide_all(self, lines):
+        return [self.decide(line) for line in lines]
+
+    def decide(self, line):
+        """The ``Decision`` for one ``BankLine``."""
+        if not line.amount:
+            return Decision(line.id, NOTHING)
+        refs = _references.extract_references(line.text or "", line.structured_reference)
+        payer_partners = self._payer_partners(line)
+        outcomes = []
+        for rule in (self._by_reference_rule, self._by_invoice_number_rule):
+            outcome = rule(line, refs, payer_partners)
+            if outcome:
+                outcomes.append(outcome)
+        if not any(outcome.status == AUTO for outcome in outcomes):
+            outcome = self._by_iban_rule(line, payer_partners)
+            if outcome:
+                outcomes.append(outcome)
+        outcome = self._by_text_rules(line)
+        if outcome:
+            outcomes.append(outcome)
+        if not outcomes:
+            outcome = self._by_name_rule(line, payer_partners)
+            if outcome:
+                outcomes.append(outcome)
+        decision = self._combine(line, outcomes)
+        if decision.status == AUTO and line.foreign_currency:
+            return dataclasses.replace(
+                decision, status=PROPOSE, reason_code="foreign_currency", reason_args=(),
+                proposal_item_ids=tuple(a.item_id for a in decision.allocations), allocations=(),
+            )
+        return decision
+
+    # ------------------------------------------------------------ helpers
+
+    def _payer_partners(self, line):
+        iban = normalize_iban(line.counterparty_iban)
+        if not iban:
+            return set()
+        return {
+            partner for company, partner in self._partners_by_iban.get(iban, ())
+            if company in (None, line.company_id)
+        }
+
+    def _decision(self, line, status, rule, code, args, **values):
+        return Decision(line.id, status, rule, code, tuple(sorted(args.items())), **values)
+
+    def _fits_line(self, line, item):
+        return item.company_id == line.company_id and _sign(item.open_amount) == _sign(line.amount)
+
+    @staticmethod
+    def _names(items):
+        return ", ".join(item.name or str(item.id) for item in items)
+
+    @staticmethod
+    def _discount_applies(line, item):
+        return (
+            item.discount_amount is not None
+            and item.discount_amount != item.open_amount
+            and line.amount == item.discount_amount
+            and (item.discount_date is None or line.date is None or line.date <= item.discount_date)
+        )
+
+    def _settle(self, line, rule, items, prefix, args, partial_allowed):
+        """AUTO when ``items`` settle the line: full, early-payment
+        discount, or (one item) partial; else a proposal."""
+        items = sorted(items, key=lambda item: item.id)
+        args = dict(args, invoices=self._names(items))
+        proposal = tuple(item.id for item in items)
+        if any(item.currency != line.currency for item in items):
+            return self._decision(line, PROPOSE, rule, f"{prefix}_currency", args,
+                                  proposal_item_ids=proposal)
+        partner = items[0].partner_id if len({item.partner_id for item in items}) == 1 else None
+        total = sum(item.open_amount for item in items)
+        if total == line.amount:
+            code = f"{prefix}_multi" if prefix == "reference" and len(items) > 1 else f"{prefix}_full"
+            allocations = tuple(Allocation(item.id, item.open_amount) for item in items)
+            return self._decision(line, AUTO, rule, code, args, allocations=allocations,
+                                  partner_id=partner)
+        if len(items) == 1:
+            item = items[0]
+            if self._discount_applies(line, item):
+                allocation = Allocation(item.id, line.amount, item.open_amount - line.amount)
+                return self._decision(line, AUTO, rule, f"{prefix}_discount", args,
+                                      allocations=(allocation,), partner_id=partner)
+            if partial_allowed and abs(line.amount) < abs(item.open_amount):
+                return self._decision(line, AUTO, rule, f"{prefix}_partial", args,
+                                      allocations=(Allocation(item.id, line.amount),),
+                                      partner_id=partner)
+        return self._decision(line, PROPOSE, rule, f"{prefix}_amount_differs", args,
+                              proposal_item_ids=proposal, partner_id=partner)
+
+    # -------------------------------------------------------------- rules
+
+    def _by_reference_rule(self, line, refs, payer_partners):
+        found, values = {}, []
+        for ref in refs:
+            if ref.kind not in (_references.BETALINGSKENMERK, _references.RF):
+                continue
+            matches = [
+                item for item in self._by_reference.get((line.company_id, ref.value), ())
+                if self._fits_line(line, item)
+            ]
+            if matches:
+                values.append(ref.value)
+            for item in matches:
+                found[item.id] = item
+        if not found:
+            return None
+        # A partial payment has less to confirm it than an equal amount:
+        # then the payer, when known, must be the invoice's partner (family).
+        payer_agrees = not payer_partners or any(
+            payer_partners & (item.partner_family or {item.partner_id}) for item in found.values()
+        )
+        return self._settle(line, RULE_REFERENCE, found.values(), "reference",
+                            {"reference": ", ".join(values)},
+                            partial_allowed=len(found) == 1 and payer_agrees)
+
+    def _by_invoice_number_rule(self, line, refs, payer_partners):
+        resolved, ambiguous, weakest = {}, [], None
+        for ref in refs:
+            if ref.kind != _references.INVOICE_NUMBER or ref.invoice_key is None:
+                continue
+            matches = [
+                item for key, item in self._by_sequence.get((line.company_id, ref.invoice_key.sequence), ())
+                if key.matches(ref.invoice_key) and self._fits_line(line, item)
+            ]
+            if len(matches) > 1 and payer_partners:
+                # The payer's own invoices first: "factuur 123" of this year.
+                own = [item for item in matches if item.partner_family & payer_partners]
+                matches = own or matches
+            if len(matches) > 1:
+                ambiguous.append((ref, matches))
+            elif matches:
+                resolved[matches[0].id] = matches[0]
+                specificity = ref.invoice_key.specificity
+                weakest = specificity if weakest is None else min(weakest, specificity)
+        if ambiguous:
+            items = [item for _ref, matches in ambiguous for item in matches] + list(resolved.values())
+            return self._decision(
+                line, PROPOSE, RULE_INVOICE_NUMBER, "invoice_ambiguous",
+                {"numbers": ", ".join(ref.value for ref, _m in ambiguous)},
+                proposal_item_ids=tuple(dict.fromkeys(item.id for item in items)),
+            )
+        if not resolved:
+            return None
+        items = list(resolved.values())
+        proposal = tuple(sorted(resolved))
+        args = {"invoices": self._names(sorted(items, key=lambda item: item.id))}
+        if len({item.partner_id for item in items}) > 1:
+            return self._decision(line, PROPOSE, RULE_INVOICE_NUMBER, "invoice_partners_differ",
+                                  args, proposal_item_ids=proposal)
+        family = items[0].partner_family or frozenset({items[0].partner_id})
+        payer_is_partner = bool(payer_partners & family)
+        if payer_partners and not payer_is_partner:
+            return self._decision(line, PROPOSE, RULE_INVOICE_NUMBER, "invoice_payer_differs",
+                                  args, proposal_item_ids=proposal)
+        # A bare "factuur 123" from an unknown payer only counts with the
+        # exact amount; a partial payment needs more than the sequence.
+        partial_allowed = len(items) == 1 and (payer_is_partner or weakest >= 1)
+        return self._settle(line, RULE_INVOICE_NUMBER, items, "invoice", {}, partial_allowed)
+
+    def _by_iban_rule(self, line, payer_partners):
+        if not payer_partners:
+            return None
+        matches = []
+        for partner in sorted(payer_partners):
+            matches.extend(self._by_partner_amount.get(
+                (line.company_id, partner, line.currency, line.amount), ()))
+        if not matches:
+            return None
+        iban = normalize_iban(line.counterparty_iban)
+        if len(matches) == 1 and len(payer_partners) == 1:
+            item = matches[0]
+            return self._decision(
+                line, AUTO, RULE_IBAN, "iban_single",
+                {"iban": iban, "partner": str(item.partner_id), "invoices": self._names(matches)},
+                allocations=(Allocation(item.id, item.open_amount),), partner_id=item.partner_id,
+            )
+        return self._decision(line, PROPOSE, RULE_IBAN, "iban_several", {"iban": iban},
+                              proposal_item_ids=tuple(item.id for item in matches),
+                              partner_id=next(iter(payer_partners)) if len(payer_partners) == 1 else None)
+
+    def _by_name_rule(self, line, payer_partners):
+        if payer_partners or not line.counterparty_name:
+            return None
+        name = normalize_name(line.counterparty_name)
+        partners = {
+            partner for company, partner in self._partners_by_name.get(name, ())
+            if company in (None, line.company_id)
+        } if name else set()
+        if not partners:
+            return None
+        matches = []
+        for partner in sorted(partners):
+            matches.extend(self._by_partner_amount.get(
+                (line.company_id, partner, line.currency, line.amount), ()))
+        return self._decision(
+            line, PROPOSE, RULE_NAME, "name_match", {"name": line.counterparty_name},
+            proposal_item_ids=tuple(item.id for item in matches),
+            partner_id=next(iter(partners)) if len(partners) == 1 else None,
+        )
+
+    def _matching_text_rules(self, line):
+        iban = normalize_iban(line.counterparty_iban)
+        text = None
+        for rule in self._rules_by_company.get(line.company_id, ()):
+            if not rule.iban and not rule.pattern:
+                continue
+            if rule.sign and rule.sign != _sign(line.amount):
+                continue
+            if rule.iban and normalize_iban(rule.iban) != iban:
+                continue
+            if rule.pattern:
+                if text is None:
+                    text = _normalize_text(" ".join(
+                        part for part in (line.text, line.counterparty_name) if part))
+                if _normalize_text(rule.pattern) not in text:
+                    continue
+            yield rule
+
+    def _by_text_rules(self, line):
+        matching = list(self._matching_text_rules(line))
+        confirmed = [rule for rule in matching if rule.confirmed]
+        if confirmed:
+            # The most specific rules speak: IBAN and text over either one.
+            best = max(bool(rule.iban) + bool(rule.pattern) for rule in confirmed)
+            confirmed = [rule for rule in confirmed if bool(rule.iban) + bool(rule.pattern) == best]
+            targets = {rule.target for rule in confirmed}
+            rule = min(confirmed, key=lambda rule: rule.id)
+            if len(targets) == 1:
+                return self._decision(line, AUTO, RULE_TEXT, "text_rule", {"rule_name": rule.name},
+                                      text_rule_id=rule.id)
+            return self._decision(line, PROPOSE, RULE_TEXT, "text_rules_conflict", {},
+                                  text_rule_id=rule.id)
+        learned = [rule for rule in matching if rule.times_seen >= self.min_seen]
+        if learned:
+            rule = max(learned, key=lambda rule: (rule.times_seen, -rule.id))
+            return self._decision(line, PROPOSE, RULE_TEXT, "text_rule_unconfirmed",
+                                  {"rule_name": rule.name}, text_rule_id=rule.id)
+        return None
+
+    # ------------------------------------------------------------ combine
+
+    def _combine(self, line, outcomes):
+        if not outcomes:
+            return Decision(line.id, NOTHING)
+        certain = [outcome for outcome in outcomes if outcome.status == AUTO]
+        answers = {self._answer(outcome) for outcome in certain}
+        # One certain answer, and nothing else on the line points elsewhere.
+        if certain and len(answers) == 1 and all(
+            outcome.status == AUTO or self._agrees(outcome, certain[0]) for outcome in outcomes
+        ):
+            return certain[0]
+        if len(outcomes) == 1:
+            return outcomes[0]
+        proposal_ids, text_rule_id, partner_id = [], None, None
+        for outcome in outcomes:
+            proposal_ids.extend(a.item_id for a in outcome.allocations)
+            proposal_ids.extend(outcome.proposal_item_ids)
+            text_rule_id = text_rule_id or outcome.text_rule_id
+            partner_id = partner_id or outcome.partner_id
+        first = outcomes[0]
+        return self._decision(
+            line, PROPOSE, first.rule, "conflict",
+            {"detail": "; ".join(outcome.reason for outcome in outcomes)},
+            proposal_item_ids=tuple(dict.fromkeys(proposal_ids)), text_rule_id=text_rule_id,
+            partner_id=partner_id,
+        )
+
+    @staticmethod
+    def _answer(outcome):
+        if outcome.text_rule_id is not None and not outcome.allocations:
+            return ("rule", outcome.text_rule_id)
+        return tuple(sorted((a.item_id, a.amount) for a in outcome.allocations))
+
+    @staticmethod
+    def _agrees(proposal, certain):
+        """A proposal agrees when it only names items the certain answer
+        settles (e.g. rule 3 proposing the invoice rule 1 matched)."""
+        if proposal.text_rule_id is not None:
+            return False
+        settled = {a.item_id for a in certain.allocations}
+        return bool(settled) and set(proposal.proposal_item_ids) <= settled

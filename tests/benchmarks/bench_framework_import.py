@@ -1,0 +1,206 @@
+"""Benchmark of the bank-link import against a bare statement-line create.
+
+    .venv/bin/python tests/benchmarks/bench_framework_import.py \\
+        --config .local/odoo-test-<db>.conf --db <db> [--lines 10000]
+
+Needs a database with l10n_nl_bankkoppeling installed (``./setup/test
+--only odoo --db <db>`` makes one). Everything happens in one transaction
+that is rolled back: the database is left as it was.
+
+In the same run it imports the same N transactions twice:
+
+* bare: one batch ``account.bank.statement.line.create()`` of N prepared
+  value dicts (no statements, no deduplication, no partner lookup);
+* framework: ``account.bank.link.account._bank_link_fetch()`` with an
+  in-memory bank serving N transactions in pages of 500: download, one
+  query for existing ids, partners by IBAN, statements per booking day,
+  balance chain, balance check, chatter.
+
+and prints lines per second and SQL queries per line for both, the ratio
+of the times (target: framework <= 1.5 x bare), and the framework's
+queries per line at N/10 and N (target: not growing with N).
+"""
+
+import argparse
+import datetime
+import random
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+from unittest.mock import patch
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--config", required=True)
+    parser.add_argument("--db", required=True)
+    parser.add_argument("--lines", type=int, default=10_000)
+    parser.add_argument("--days", type=int, default=40)
+    return parser.parse_args()
+
+
+def make_transactions(bp, count, days, today, counterparties, seed=7):
+    rng = random.Random(seed)
+    first = today - datetime.timedelta(days=days - 1)
+    rows = []
+    for number in range(count):
+        day = first + datetime.timedelta(days=number * days // count)
+        iban, name = counterparties[number % len(counterparties)]
+        card = number % 10 == 0
+        rows.append(
+            bp.BankTransaction(
+                # Every tenth row has no bank id (card payment): fingerprinted.
+                bank_id=None if card else "TX%07d" % number,
+                booking_date=day,
+                amount=Decimal(rng.randrange(-50_000, 90_000)) / 100,
+                currency="EUR",
+                counterparty_iban=None if card else iban,
+                counterparty_name=name,
+                remittance_text="Factuur 2026-%05d %s" % (number, name),
+                structured_reference=None if number % 3 else "%016d" % (1_000_000_000_000_000 + number),
+                end_to_end_id="E2E-%d" % number,
+                bank_transaction_code="PMNT-RCDT-ESCT",
+                is_card_payment=card,
+            )
+        )
+    return rows
+
+
+def bare_vals(journal, transactions):
+    return [
+        {
+            "journal_id": journal.id,
+            "date": tx.booking_date,
+            "amount": float(tx.amount),
+            "payment_ref": tx.remittance_text or tx.counterparty_name or "/",
+            "partner_name": tx.counterparty_name,
+            "account_number": tx.counterparty_iban,
+            "unique_import_id": "bare:%d" % index,
+        }
+        for index, tx in enumerate(transactions)
+    ]
+
+
+def measure(env, label, count, run):
+    env.flush_all()
+    env.invalidate_all()
+    cr = env.cr
+    queries_before = cr.sql_log_count
+    started = time.perf_counter()
+    run()
+    env.flush_all()
+    elapsed = time.perf_counter() - started
+    queries = cr.sql_log_count - queries_before
+    print(
+        f"{label:<34} {count:>6} lines  {elapsed:7.2f} s  {count / elapsed:8.1f} lines/s  "
+        f"{queries:>7} queries  {queries / count:6.2f} queries/line"
+    )
+    return elapsed, queries
+
+
+def main():
+    args = parse_args()
+    import odoo
+    from odoo import SUPERUSER_ID, api
+    from odoo.tools import config
+
+    config.parse_config(["-c", args.config, "-d", args.db, "--log-level=warn"])
+    from odoo.addons.l10n_nl_bankkoppeling.tests.common import MemoryBank
+    from odoo.addons.l10n_nl_bankkoppeling.tools import provider as bp
+
+    registry = odoo.modules.registry.Registry(args.db)
+    Link = registry["account.bank.link"]
+    LinkAccount = registry["account.bank.link.account"]
+    bank = MemoryBank()
+    bank.page_size = 500
+    selection = [("benchbank", "Benchbank")]
+    bank.code = "benchbank"
+    patches = [patch.object(Link, "_bank_link_get_provider", lambda self: bank)]
+    for field in (Link._fields["provider"], LinkAccount._fields["provider"]):
+        patches += [patch.object(field, "selection", selection), patch.object(field, "_selection", dict(selection))]
+    for patcher in patches:
+        patcher.start()
+    try:
+        with registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": False})
+            try:
+                run_benchmark(env, bank, bp, args)
+            finally:
+                cr.rollback()
+    finally:
+        for patcher in patches:
+            patcher.stop()
+
+
+def run_benchmark(env, bank, bp, args):
+    company = env.company
+    today = env["account.bank.link.account"]._bank_today()
+    partners = env["res.partner"].create(
+        [{"name": "Relatie %03d B.V." % n, "bank_ids": [(0, 0, {"acc_number": "NL%02dBENC%010d" % (n % 90 + 10, n)})]} for n in range(200)]
+    )
+    counterparties = [(p.bank_ids.sanitized_acc_number, p.name) for p in partners]
+    Journal = env["account.journal"]
+
+    def new_journal(code):
+        return Journal.create({"name": "Bench %s" % code, "code": code, "type": "bank", "company_id": company.id})
+
+    def framework_run(count, code, iban):
+        journal = new_journal(code)
+        link = env["account.bank.link"].create(
+            {
+                "company_id": company.id,
+                "provider": "benchbank",
+                "state": "linked",
+                "consent_valid_until": today + datetime.timedelta(days=90),
+            }
+        )
+        link._bank_link_secret()._store_token_set(bp.TokenSet(access_token="bench", refresh_token="bench"))
+        account = env["account.bank.link.account"].create(
+            {
+                "link_id": link.id,
+                "iban": iban,
+                "resource_id": iban,
+                "currency_code": company.currency_id.name,
+                "journal_id": journal.id,
+                "start_date": today - datetime.timedelta(days=args.days + 5),
+            }
+        )
+        bank.transactions = {account.iban: make_transactions(bp, count, args.days, today, counterparties, seed=count)}
+        errors = {}
+
+        def run():
+            errors.update(account._bank_link_fetch(unattended=False))
+
+        result = measure(env, "framework (%s)" % code, count, run)
+        if errors:
+            raise SystemExit("framework fetch failed: %s" % errors)
+        imported = env["account.bank.statement.line"].search_count([("nl_bank_link_account_id", "=", account.id)])
+        if imported != count:
+            raise SystemExit("framework imported %d lines, expected %d" % (imported, count))
+        return result
+
+    count = args.lines
+    small = max(count // 10, 100)
+    print(f"Bank-link import benchmark, database {env.cr.dbname}, {count} lines over {args.days} booking days")
+    transactions = make_transactions(bp, count, args.days, today, counterparties, seed=count)
+    bare_journal = new_journal("BARE")
+    vals_list = bare_vals(bare_journal, transactions)
+    bare_time, bare_queries = measure(
+        env, "bare statement-line create", count, lambda: env["account.bank.statement.line"].create(vals_list)
+    )
+    small_time, small_queries = framework_run(small, "FWS", "NL91ABNA0417164300")
+    fw_time, fw_queries = framework_run(count, "FWL", "NL20INGB0001234567")
+    print()
+    print(f"framework / bare time:            {fw_time / bare_time:5.2f} x   (target <= 1.5)")
+    print(f"framework / bare queries:         {fw_queries / bare_queries:5.2f} x")
+    print(
+        f"framework queries per line:       {small_queries / small:5.2f} at {small} lines, "
+        f"{fw_queries / count:5.2f} at {count} lines   (target: not growing)"
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
