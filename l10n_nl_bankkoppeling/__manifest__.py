@@ -14,6 +14,7 @@
         "l10n_nl",
         "mail",
         "account_statement_import_base",
+        "account_reconcile_oca",
     ],
     "external_dependencies": {
         "python": ["requests", "python-stdnum", "cryptography"],

@@ -16,21 +16,26 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import email.utils
 import json
 import logging
 import time
 from collections.abc import Callable, Mapping
-from decimal import Decimal
 from typing import Any
 from urllib.parse import quote, urlencode, urljoin, urlsplit
 
 import requests
 
 try:
-    from odoo.addons.l10n_nl_bankkoppeling.tools import provider
+    from odoo.addons.l10n_nl_bankkoppeling.tools import bank_http, provider
 except ImportError:  # plain Python, see tests/conftest.py
-    from l10n_nl_bankkoppeling.tools import provider
+    from l10n_nl_bankkoppeling.tools import bank_http, provider
+
+RetryPolicy = bank_http.RetryPolicy
+parse_retry_after = bank_http.parse_retry_after
+
+
+def parse_json(content: bytes, *, what: str) -> Any:
+    return bank_http.parse_json(content, what=what, bank="ABN AMRO")
 
 _logger = logging.getLogger(__name__)
 
@@ -42,47 +47,6 @@ TOKEN_EXPIRED_CODES = {"ERR_2002_002"}
 INSUFFICIENT_SCOPE_CODES = {"ERR_3002_003"}
 NO_ACCESS_CODES = {"MESSAGE_RST560_0016"}
 RATE_LIMIT_CODES = {"ERR_7002_001"}
-
-
-@dataclasses.dataclass(frozen=True)
-class RetryPolicy:
-    """How often and how long the client retries 429, 5xx and time-outs."""
-
-    max_attempts: int = 4
-    base_delay: float = 1.0
-    max_delay: float = 20.0
-
-    def delay(self, attempt: int, retry_after: float | None) -> float:
-        if retry_after is not None:
-            return min(max(retry_after, 0.0), self.max_delay)
-        return min(self.base_delay * (2 ** (attempt - 1)), self.max_delay)
-
-
-def parse_retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
-    try:
-        moment = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=datetime.timezone.utc)
-    return max((moment - datetime.datetime.now(datetime.timezone.utc)).total_seconds(), 0.0)
-
-
-def parse_json(content: bytes, *, what: str) -> Any:
-    """JSON with every non-integer number as an exact Decimal."""
-    try:
-        return json.loads(content.decode("utf-8"), parse_float=Decimal)
-    except (UnicodeDecodeError, ValueError) as error:
-        raise provider.ProtocolError(
-            f"ABN AMRO sent an answer that is not valid JSON ({what}): {error}"
-        ) from None
 
 
 @dataclasses.dataclass(frozen=True)

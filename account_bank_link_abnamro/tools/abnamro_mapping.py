@@ -18,9 +18,9 @@ from typing import Any
 from stdnum import iso11649
 
 try:
-    from odoo.addons.l10n_nl_bankkoppeling.tools import betalingskenmerk, provider
+    from odoo.addons.l10n_nl_bankkoppeling.tools import bank_http, betalingskenmerk, provider
 except ImportError:  # plain Python, see tests/conftest.py
-    from l10n_nl_bankkoppeling.tools import betalingskenmerk, provider
+    from l10n_nl_bankkoppeling.tools import bank_http, betalingskenmerk, provider
 
 LINE_WIDTH = 32
 TIMESTAMP_FORMAT = "%Y-%m-%d-%H:%M:%S.%f"
@@ -256,7 +256,7 @@ def map_transaction(raw: Mapping[str, Any]) -> provider.BankTransaction:
     parse_timestamp(raw.get("transactionTimestamp"))  # malformed -> ProtocolError
 
     lines = rejoin_description_lines(raw.get("descriptionLines"))
-    mutation_code = _clean(str(raw["mutationCode"])) if raw.get("mutationCode") not in (None, "") else None
+    mutation_code = bank_http.clean_text(str(raw["mutationCode"])) if raw.get("mutationCode") not in (None, "") else None
     card = mutation_code in CARD_MUTATION_CODES or bool(lines and _CARD_PREFIX.match(lines[0]))
     description = parse_description(lines)
     fields = description.fields
@@ -265,21 +265,21 @@ def map_transaction(raw: Mapping[str, Any]) -> provider.BankTransaction:
     reference, issuer = structured_reference(fields.get(reference_key))
     structured_from = reference_key if reference else None
     if card:
-        counterparty_name = card_merchant(lines) or _clean(raw.get("counterPartyName"))
-        counterparty_iban = _iban(raw.get("counterPartyAccountNumber"))
+        counterparty_name = card_merchant(lines) or bank_http.clean_text(raw.get("counterPartyName"))
+        counterparty_iban = bank_http.compact_iban(raw.get("counterPartyAccountNumber"))
         remittance = "\n".join(lines)
         counterparty_bic = None
     else:
         # The description's name is complete; counterPartyName stops at 24.
-        counterparty_name = _clean(fields.get("name")) or _clean(raw.get("counterPartyName"))
-        counterparty_iban = _iban(fields.get("iban")) or _iban(raw.get("counterPartyAccountNumber"))
-        counterparty_bic = _clean(fields.get("bic"))
+        counterparty_name = bank_http.clean_text(fields.get("name")) or bank_http.clean_text(raw.get("counterPartyName"))
+        counterparty_iban = bank_http.compact_iban(fields.get("iban")) or bank_http.compact_iban(raw.get("counterPartyAccountNumber"))
+        counterparty_bic = bank_http.clean_text(fields.get("bic"))
         remittance = _remittance_text(description, structured_from=structured_from)
 
     raw_id = raw.get("transactionId")
     return provider.BankTransaction(
         # Empty for some card rows: the framework derives an identity then.
-        bank_id=_clean(str(raw_id)) if raw_id not in (None, "") else None,
+        bank_id=bank_http.clean_text(str(raw_id)) if raw_id not in (None, "") else None,
         booking_date=booking_date,
         amount=amount,
         currency=currency.strip().upper(),
@@ -303,9 +303,9 @@ def _end_to_end_id(fields: Mapping[str, str], *, structured_from: str | None) ->
     (*unconfirmed*; it is also kept in the remittance text), unless that
     kenmerk is the structured reference itself."""
     if fields.get("end_to_end"):
-        return _clean(fields["end_to_end"])
+        return bank_http.clean_text(fields["end_to_end"])
     if fields.get("reference") and structured_from != "reference":
-        value = _clean(fields["reference"])
+        value = bank_http.clean_text(fields["reference"])
         return None if value and value.upper() in ("NOTPROVIDED", "NOT PROVIDED") else value
     return None
 
@@ -346,7 +346,7 @@ def map_transactions(payload: Any) -> tuple[list[provider.BankTransaction], str 
 
 
 def map_account(consent: Mapping[str, Any], details: Mapping[str, Any] | None) -> provider.BankAccount:
-    iban = _iban(consent.get("iban") if isinstance(consent, Mapping) else None)
+    iban = bank_http.compact_iban(consent.get("iban") if isinstance(consent, Mapping) else None)
     if not iban:
         raise provider.ProtocolError("ABN AMRO's consent info names no IBAN")
     details = details if isinstance(details, Mapping) else {}
@@ -356,7 +356,7 @@ def map_account(consent: Mapping[str, Any], details: Mapping[str, Any] | None) -
         resource_id=iban,
         iban=iban,
         currency=currency.strip().upper(),
-        holder_name=_clean(holder),
+        holder_name=bank_http.clean_text(holder),
     )
 
 
@@ -374,13 +374,5 @@ def map_balance(payload: Any) -> provider.BankBalance | None:
     )
 
 
-def _clean(value: Any) -> str | None:
-    if not isinstance(value, str):
-        return None
-    return " ".join(value.split()) or None
 
 
-def _iban(value: Any) -> str | None:
-    if not isinstance(value, str):
-        return None
-    return "".join(value.split()).upper() or None

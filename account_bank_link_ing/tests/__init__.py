@@ -1,1 +1,2 @@
 from . import test_ing_settings
+from . import test_ing_end_to_end

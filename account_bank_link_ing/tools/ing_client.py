@@ -19,7 +19,6 @@ framework only sees them once the bank keeps failing.
 from __future__ import annotations
 
 import base64
-import dataclasses
 import datetime
 import email.utils
 import hashlib
@@ -28,7 +27,6 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from decimal import Decimal
 from typing import Any
 from urllib.parse import quote, urlencode, urljoin, urlsplit
 
@@ -38,9 +36,16 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
 try:
-    from odoo.addons.l10n_nl_bankkoppeling.tools import provider
+    from odoo.addons.l10n_nl_bankkoppeling.tools import bank_http, provider
 except ImportError:  # plain Python, see tests/conftest.py
-    from l10n_nl_bankkoppeling.tools import provider
+    from l10n_nl_bankkoppeling.tools import bank_http, provider
+
+RetryPolicy = bank_http.RetryPolicy
+parse_retry_after = bank_http.parse_retry_after
+
+
+def parse_json(content: bytes, *, what: str) -> Any:
+    return bank_http.parse_json(content, what=what, bank="ING")
 
 _logger = logging.getLogger(__name__)
 
@@ -177,52 +182,9 @@ class HttpSigner:
 # --------------------------------------------------------------------------
 
 
-@dataclasses.dataclass(frozen=True)
-class RetryPolicy:
-    """How often and how long the client retries 429, 5xx and time-outs."""
-
-    max_attempts: int = 4
-    base_delay: float = 1.0
-    max_delay: float = 20.0
-
-    def delay(self, attempt: int, retry_after: float | None) -> float:
-        """Seconds to wait before attempt ``attempt + 1`` (attempt counts from 1)."""
-        if retry_after is not None:
-            return min(max(retry_after, 0.0), self.max_delay)
-        return min(self.base_delay * (2 ** (attempt - 1)), self.max_delay)
-
-
-def parse_retry_after(value: str | None) -> float | None:
-    """``Retry-After`` as seconds: either delta-seconds or an HTTP date."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
-    try:
-        moment = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=datetime.timezone.utc)
-    return max((moment - datetime.datetime.now(datetime.timezone.utc)).total_seconds(), 0.0)
-
-
 # --------------------------------------------------------------------------
 # JSON and error bodies
 # --------------------------------------------------------------------------
-
-
-def parse_json(content: bytes, *, what: str) -> Any:
-    """JSON with every non-integer number as an exact Decimal."""
-    try:
-        return json.loads(content.decode("utf-8"), parse_float=Decimal)
-    except (UnicodeDecodeError, ValueError) as error:
-        raise provider.ProtocolError(
-            f"ING sent an answer that is not valid JSON ({what}): {error}"
-        ) from None
 
 
 def error_details(response: requests.Response) -> tuple[str | None, str | None]:

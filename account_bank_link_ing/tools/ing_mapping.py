@@ -13,9 +13,9 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 try:
-    from odoo.addons.l10n_nl_bankkoppeling.tools import provider
+    from odoo.addons.l10n_nl_bankkoppeling.tools import bank_http, provider
 except ImportError:  # plain Python, see tests/conftest.py
-    from l10n_nl_bankkoppeling.tools import provider
+    from l10n_nl_bankkoppeling.tools import bank_http, provider
 
 ADJUSTED_DATE_FROM_HEADER = "X-ING-AIS-ADJUSTED-DATEFROM"
 VALIDITY_PERIOD_HEADER = "X-ING-AIS-TRANSACTION-VALIDITY-PERIOD"
@@ -180,7 +180,7 @@ def map_transaction(raw: Mapping[str, Any]) -> provider.BankTransaction:
     reference, issuer = structured_reference(raw.get("remittanceInformationStructured"))
     transaction_type = raw.get("transactionType") if isinstance(raw.get("transactionType"), str) else None
     raw_id = raw.get("transactionId")
-    bank_id = _clean(str(raw_id)) if isinstance(raw_id, (str, int)) else None
+    bank_id = bank_http.clean_text(str(raw_id)) if isinstance(raw_id, (str, int)) else None
 
     return provider.BankTransaction(
         bank_id=bank_id,
@@ -188,9 +188,9 @@ def map_transaction(raw: Mapping[str, Any]) -> provider.BankTransaction:
         value_date=to_date(raw.get("valueDate"), field="valueDate", required=False),
         amount=amount,
         currency=currency.upper(),
-        counterparty_name=_clean(raw.get(f"{side}Name")),
-        counterparty_iban=_clean_iban(account.get("iban")),
-        counterparty_bic=_clean(account.get("bic")),
+        counterparty_name=bank_http.clean_text(raw.get(f"{side}Name")),
+        counterparty_iban=bank_http.compact_iban(account.get("iban")),
+        counterparty_bic=bank_http.clean_text(account.get("bic")),
         remittance_text=text,
         structured_reference=reference,
         structured_reference_issuer=issuer,
@@ -272,7 +272,7 @@ def map_account(raw: Mapping[str, Any]) -> provider.BankAccount:
     currency = raw.get("currency") if isinstance(raw.get("currency"), str) else None
     product = raw.get("product") if isinstance(raw.get("product"), str) else None
     eligible, reason = eligibility(product, currency)
-    iban = _clean_iban(raw.get("iban"))
+    iban = bank_http.compact_iban(raw.get("iban"))
     if not iban:
         # Card accounts (maskedPan) have no IBAN and cannot become a journal.
         eligible, reason = False, REASON_NO_IBAN
@@ -280,7 +280,7 @@ def map_account(raw: Mapping[str, Any]) -> provider.BankAccount:
         resource_id=str(raw["resourceId"]),
         iban=iban or "",
         currency=(currency or "").upper(),
-        holder_name=_clean(raw.get("name")),
+        holder_name=bank_http.clean_text(raw.get("name")),
         product=product,
         eligible=eligible,
         ineligible_reason=reason,
@@ -321,13 +321,5 @@ def map_balance(payload: Any) -> provider.BankBalance | None:
     return None
 
 
-def _clean(value: Any) -> str | None:
-    if not isinstance(value, str):
-        return None
-    return " ".join(value.split()) or None
 
 
-def _clean_iban(value: Any) -> str | None:
-    if not isinstance(value, str):
-        return None
-    return "".join(value.split()).upper() or None

@@ -332,7 +332,9 @@ class AccountBankLinkAccount(models.Model):
 
     def _bank_link_import(self, provider, pages, balance, window):
         transactions = [tx for page in pages for tx in page.transactions]
-        builder = StatementBuilder(self, provider.code or self.provider)
+        # Importing is the framework's job on behalf of whoever may fetch
+        # (a billing user may not create statements by hand).
+        builder = StatementBuilder(self.sudo(), provider.code or self.provider)
         result = builder.import_transactions(transactions)
         if balance is not None:
             result["balance"] = builder.check_balance(balance, window[1])

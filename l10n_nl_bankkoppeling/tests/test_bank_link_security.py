@@ -1,8 +1,12 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from datetime import date
+
+from freezegun import freeze_time
+
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import new_test_user, tagged
 
-from .common import TEST_IBAN, BankLinkCase
+from .common import TEST_IBAN, BankLinkCase, tx
 
 
 @tagged("post_install", "-at_install")
@@ -45,11 +49,22 @@ class TestBankLinkSecurity(BankLinkCase):
         self.assertNotIn("refresh-0", bodies)
         self.assertNotIn("access-0", repr(self.link._bank_link_secret()))
 
-    def test_accountant_can_fetch_without_reading_tokens(self):
-        self.bank.transactions[TEST_IBAN] = []
-        errors = self.account.with_user(self.accountant)._bank_link_fetch(unattended=False)
-        self.assertFalse(errors)
-        self.assertEqual(len(self.bank.fetch_calls), 1)
+    @freeze_time("2026-03-04 12:00:00")
+    def test_billing_user_can_fetch_without_reading_tokens(self):
+        billing = new_test_user(
+            self.env,
+            login="facturist",
+            groups="account.group_account_invoice",
+            company_id=self.company.id,
+            company_ids=[self.company.id],
+        )
+        self.bank.transactions[TEST_IBAN] = [tx("S1", date(2026, 3, 3), "12.50")]
+        journal = self.journal.with_user(billing)
+        action = journal.action_bank_link_fetch()
+        self.assertEqual(action["params"]["type"], "success")
+        self.assertEqual(self.statement_lines(self.account).mapped("amount"), [12.5])
+        with self.assertRaises(AccessError):
+            self.env["account.bank.link.secret"].with_user(billing).search([])
 
     def test_iban_linked_by_other_company_is_refused_with_its_name(self):
         other = self.setup_other_company(name="Andere B.V.")["company"]

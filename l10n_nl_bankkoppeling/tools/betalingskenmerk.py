@@ -42,17 +42,17 @@ VALID_LENGTHS = (7, 9, 10, 11, 12, 13, 14, 16)
 SEPARATORS = ".-\u2013"
 
 __all__ = [
-    "InvalidLength",
     "InvalidCharacters",
-    "InvalidLengthCode",
     "InvalidCheckDigit",
-    "compact",
+    "InvalidLength",
+    "InvalidLengthCode",
     "calc_check_digit",
     "calc_length_code",
-    "validate",
-    "is_valid",
+    "compact",
     "format",
     "generate",
+    "is_valid",
+    "validate",
 ]
 
 
@@ -139,7 +139,9 @@ def validate(number):
         raise InvalidLength()
     if len(number) == 7:
         return number
-    if len(number) in LENGTH_CODE_LENGTHS and number[1] != calc_length_code(len(number)):
+    if len(number) in LENGTH_CODE_LENGTHS and number[1] != calc_length_code(
+        len(number)
+    ):
         raise InvalidLengthCode()
     if number[0] != calc_check_digit(number[1:]):
         raise InvalidCheckDigit()
@@ -158,7 +160,9 @@ def format(number, separator=" "):
     """Reformat the number in groups of four digits, as printed on Dutch
     invoices and acceptgiro's (``5000 0567 8901 2345``)."""
     number = compact(number)
-    return separator.join(number[start:start + 4] for start in range(0, len(number), 4))
+    return separator.join(
+        number[start : start + 4] for start in range(0, len(number), 4)
+    )
 
 
 def generate(base_number, length=16):

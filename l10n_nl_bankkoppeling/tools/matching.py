@@ -133,6 +133,8 @@ class BankLine:
     date: datetime.date | None = None
     foreign_currency: str | None = None
     journal_id: int | None = None
+    #: The partner already on the line (typed by hand or set on import).
+    partner_id: int | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -398,12 +400,13 @@ class Matcher:
 
     def _payer_partners(self, line):
         iban = normalize_iban(line.counterparty_iban)
-        if not iban:
-            return set()
-        return {
-            partner for company, partner in self._partners_by_iban.get(iban, ())
-            if company in (None, line.company_id)
-        }
+        partners = {line.partner_id} if line.partner_id else set()
+        if iban:
+            partners.update(
+                partner for company, partner in self._partners_by_iban.get(iban, ())
+                if company in (None, line.company_id)
+            )
+        return partners
 
     def _decision(self, line, status, rule, code, args, **values):
         return Decision(line.id, status, rule, code, tuple(sorted(args.items())), **values)

@@ -39,6 +39,7 @@ is linear in the length of the text.
 
 import bisect
 import dataclasses
+import itertools
 import logging
 import re
 
@@ -63,9 +64,9 @@ _logger = logging.getLogger(__name__)
 
 __all__ = [
     "BETALINGSKENMERK",
-    "RF",
-    "INVOICE_NUMBER",
     "END_TO_END",
+    "INVOICE_NUMBER",
+    "RF",
     "InvoiceKey",
     "Reference",
     "extract_references",
@@ -126,8 +127,14 @@ class InvoiceKey:
         return sum(part is not None for part in (self.prefix, self.year, self.month))
 
     def __str__(self):
-        parts = [self.prefix, self.year, None if self.month is None else f"{self.month:02d}"]
-        return "/".join(str(part) for part in (*parts, self.sequence) if part is not None)
+        parts = [
+            self.prefix,
+            self.year,
+            None if self.month is None else f"{self.month:02d}",
+        ]
+        return "/".join(
+            str(part) for part in (*parts, self.sequence) if part is not None
+        )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -165,7 +172,7 @@ _NOT_A_PREFIX = frozenset(
     december january february march may june july august october
     bea gea pas pasnr term nr termid tel fax mob gsm kvk btw vat iban bic eur
     euro eref remi ref kenmerk datum tijd valutadatum postcode
-    """.split()
+    """.split()  # noqa: SIM905 -- a word list reads better as words
 )
 
 _MONTH_NAMES = (
@@ -203,7 +210,7 @@ _MAX_LISTED_INVOICES = 20
 # sensitive on purpose: "1234 AB" yes, "1234 en" no; and not the short words
 # of upper-case bank text: "NOTA 1129 EN BEDANKT") or a month name.
 _POSTCODE_LETTERS = re.compile(r" ?(?P<letters>[A-Z]{2})(?![A-Za-z])")
-_NOT_POSTCODE_LETTERS = frozenset("EN OF OP IN TE DE IS NA OM AF AL BV NV VS".split())
+_NOT_POSTCODE_LETTERS = frozenset("EN OF OP IN TE DE IS NA OM AF AL BV NV VS".split())  # noqa: SIM905
 _NOT_AFTER_SEQUENCE_MONTH = re.compile(r"[ ]?(?:" + _MONTH_NAMES + r")\b", _FLAGS)
 # The end of an Odoo invoice name: INV/2026/00123, INV/2026/03/0012,
 # RINV/2026/00001, F2026-0123; what comes before the year is the prefix.
@@ -242,7 +249,7 @@ def invoice_number_key(name):
     return InvoiceKey(
         sequence=int(match["seq"]),
         year=int(match["year"]) if match["year"] else None,
-        prefix=_prefix_or_none(name[:match.start()]),
+        prefix=_prefix_or_none(name[: match.start()]),
         month=int(match["month"]) if match["month"] else None,
     )
 
@@ -268,19 +275,31 @@ def _invoice_candidates(text):
         prefix = _prefix_or_none(match["prefix"])
         if prefix is not None and len(prefix) > _MAX_PREFIX_LENGTH:
             prefix = None
-        loose = match["sep2"] in ("", " ") or match["sep1"] == " " and match["sep2"] == "."
-        if len(match["seq"]) < 3 or (prefix is None and match["sep2"] not in ("/", "-")):
+        loose = (
+            match["sep2"] in ("", " ") or match["sep1"] == " " and match["sep2"] == "."
+        )
+        if len(match["seq"]) < 3 or (
+            prefix is None and match["sep2"] not in ("/", "-")
+        ):
             continue
         if loose and prefix is None:
             continue
-        yield match.start(), match.end(), InvoiceKey(
-            sequence=int(match["seq"]),
-            year=int(match["year"]),
-            prefix=prefix,
-            month=int(match["month"]) if match["month"] else None,
+        yield (
+            match.start(),
+            match.end(),
+            InvoiceKey(
+                sequence=int(match["seq"]),
+                year=int(match["year"]),
+                prefix=prefix,
+                month=int(match["month"]) if match["month"] else None,
+            ),
         )
     for match in _YEAR_SEQUENCE_INVOICE.finditer(text):
-        yield match.start(), match.end(), InvoiceKey(int(match["seq"]), int(match["year"]))
+        yield (
+            match.start(),
+            match.end(),
+            InvoiceKey(int(match["seq"]), int(match["year"])),
+        )
     for match in _KEYWORD_INVOICE.finditer(text):
         if _is_postcode_or_date(text, match["seq"], match.end()):
             continue
@@ -296,7 +315,7 @@ def _keyword_invoice_key(digits):
 
 
 def _listed_invoices(text, position, first_length):
-    """"facturen 1203, 1204 en 1207": numbers of about the same length
+    """ "facturen 1203, 1204 en 1207": numbers of about the same length
     listed after the first (not "factuur 123, 45 euro")."""
     for _ in range(_MAX_LISTED_INVOICES):
         match = _LISTED_INVOICE.match(text, position)
@@ -379,20 +398,27 @@ def _kenmerk_candidates(text):
             offsets.append(offsets[-1] + len(piece))
         group_offsets = offsets[0::2]
         whole = _checked_kenmerk("".join(groups))
-        if whole and (len(groups) == 1 or (
-            len(set(separators)) == 1 and _is_printed_grouping(groups)
-        )):
+        if whole and (
+            len(groups) == 1
+            or (len(set(separators)) == 1 and _is_printed_grouping(groups))
+        ):
             yield match.start(), end, whole
             continue
         taken = -1
         for first, last in _uniform_pieces(separators):
             if (first == 0 and last == len(groups) - 1) or first <= taken:
                 continue
-            piece_groups = groups[first:last + 1]
+            piece_groups = groups[first : last + 1]
             digits = _checked_kenmerk("".join(piece_groups))
-            if digits and (len(piece_groups) == 1 or _is_printed_grouping(piece_groups)):
+            if digits and (
+                len(piece_groups) == 1 or _is_printed_grouping(piece_groups)
+            ):
                 taken = last
-                yield group_offsets[first], group_offsets[last] + len(groups[last]), digits
+                yield (
+                    group_offsets[first],
+                    group_offsets[last] + len(groups[last]),
+                    digits,
+                )
 
 
 def _rf_candidates(text):
@@ -518,7 +544,11 @@ def _looks_like_kenmerk(value):
 
 def _add_end_to_end(view, value, start, end):
     value = value.strip(" /")
-    if not value or _NOT_PROVIDED.fullmatch(value.replace(" ", "")) or _looks_like_kenmerk(value):
+    if (
+        not value
+        or _NOT_PROVIDED.search(value.replace(" ", ""))
+        or _looks_like_kenmerk(value)
+    ):
         return
     if _END_TO_END_ID.fullmatch(value) and any(char.isalnum() for char in value):
         view.add(END_TO_END, value, start, end, (_RANK_END_TO_END, 0))
@@ -527,7 +557,7 @@ def _add_end_to_end(view, value, start, end):
 def _mask_local(segment, spans, offset=0):
     pieces, position = [], 0
     for start, end in spans:
-        pieces.append(segment[position:start - offset])
+        pieces.append(segment[position : start - offset])
         pieces.append(_MASK * (end - start))
         position = end - offset
     pieces.append(segment[position:])
@@ -550,7 +580,13 @@ def _read_kenmerken(view, start, end, rank, segment=None):
     spans = []
     segment = view.masked[start:end] if segment is None else segment
     for kenmerk_start, kenmerk_end, value in _kenmerk_candidates(segment):
-        view.add(BETALINGSKENMERK, value, start + kenmerk_start, start + kenmerk_end, (rank, 0))
+        view.add(
+            BETALINGSKENMERK,
+            value,
+            start + kenmerk_start,
+            start + kenmerk_end,
+            (rank, 0),
+        )
         spans.append((start + kenmerk_start, start + kenmerk_end))
     return spans
 
@@ -565,11 +601,23 @@ def _read_checked(view, start, end, rank):
 def _read_structured_value(view, issuer, value_start, value_end):
     value = view.text[value_start:value_end].strip(" /")
     if issuer.upper() == "CUR" and betalingskenmerk.is_valid(value):
-        view.add(BETALINGSKENMERK, betalingskenmerk.compact(value), value_start, value_end,
-                 (_RANK_STRUCTURED, 0), SOURCE_STRUCTURED)
+        view.add(
+            BETALINGSKENMERK,
+            betalingskenmerk.compact(value),
+            value_start,
+            value_end,
+            (_RANK_STRUCTURED, 0),
+            SOURCE_STRUCTURED,
+        )
     elif iso11649.is_valid(value):
-        view.add(RF, iso11649.compact(value), value_start, value_end,
-                 (_RANK_STRUCTURED, 0), SOURCE_STRUCTURED)
+        view.add(
+            RF,
+            iso11649.compact(value),
+            value_start,
+            value_end,
+            (_RANK_STRUCTURED, 0),
+            SOURCE_STRUCTURED,
+        )
 
 
 _STRUCTURED_REMI = re.compile(r"STRD/(?P<issuer>[A-Z]{0,4})/", _FLAGS)
@@ -591,7 +639,9 @@ def _read_tags(view):
         if name == "REMI":
             structured = _STRUCTURED_REMI.match(view.text, tag.end())
             if structured:
-                _read_structured_value(view, structured["issuer"], structured.end(), value_end)
+                _read_structured_value(
+                    view, structured["issuer"], structured.end(), value_end
+                )
                 spans.append((tag.end(), value_end))
             else:
                 unstructured = _UNSTRUCTURED_REMI.match(view.text, tag.end())
@@ -599,7 +649,9 @@ def _read_tags(view):
                     spans.append(unstructured.span())
         else:
             if name == "EREF":
-                _add_end_to_end(view, view.text[tag.end():value_end], tag.end(), value_end)
+                _add_end_to_end(
+                    view, view.text[tag.end() : value_end], tag.end(), value_end
+                )
             spans.append((tag.end(), value_end))
     view.mask(spans)
 
@@ -650,8 +702,11 @@ def _read_labels(view):
             before = len(view.found)
             _read_invoices(view, start, end)
             whole_value = view.masked[start:end].strip(" /")
-            if (len(view.found) == before and _is_field_label(view.masked, label)
-                    and not _looks_like_kenmerk(whole_value)):
+            if (
+                len(view.found) == before
+                and _is_field_label(view.masked, label)
+                and not _looks_like_kenmerk(whole_value)
+            ):
                 _add_end_to_end(view, *_first_token(view.masked, start, end))
         elif name.startswith(_END_TO_END_LABELS):
             # An id has no spaces: what follows is the description again.
@@ -675,8 +730,14 @@ def _read_invoices(view, start=0, end=None):
         if any(taken[invoice_start:invoice_end]):
             continue
         taken[invoice_start:invoice_end] = b"\x01" * (invoice_end - invoice_start)
-        view.add(INVOICE_NUMBER, str(key), start + invoice_start, start + invoice_end,
-                 (_RANK_INVOICE, -key.specificity), key=key)
+        view.add(
+            INVOICE_NUMBER,
+            str(key),
+            start + invoice_start,
+            start + invoice_end,
+            (_RANK_INVOICE, -key.specificity),
+            key=key,
+        )
 
 
 def _mask_pattern(view, pattern):
@@ -695,7 +756,8 @@ def _scan(view):
     # In the spaced view, keep only what crosses a wrap; what touches one
     # is a cut-off piece, found whole in the joined view.
     return [
-        found for found in view.found
+        found
+        for found in view.found
         if not view.wraps or view.crosses_wrap(found[1], found[2])
     ]
 
@@ -717,12 +779,17 @@ def _is_soft_wrap(line):
 def _views(text):
     """The joined view (wrapped values glued back) and, when lines were
     wrapped, a spaced view (``5000 0567|8901 2345`` wraps at a space)."""
-    text = text.replace(_WRAP, "\ufffd").replace(_HARD_BREAK, "\ufffd").replace("\r\n", "\n").replace("\r", "\n")
+    text = (
+        text.replace(_WRAP, "\ufffd")
+        .replace(_HARD_BREAK, "\ufffd")
+        .replace("\r\n", "\n")
+        .replace("\r", "\n")
+    )
     # ING's <br> ends a field: a hard break, never a wrap.
     text = _BR.sub(_HARD_BREAK, text)
     lines = text.split("\n")
     joined, spaced, wrapped = [lines[0]], [lines[0]], False
-    for line, next_line in zip(lines, lines[1:]):
+    for line, next_line in itertools.pairwise(lines):
         if not _is_soft_wrap(line.rpartition(_HARD_BREAK)[2]):
             joined.append("\n" + next_line)
             spaced.append("\n" + next_line)
@@ -751,7 +818,9 @@ def _from_structured(structured):
         value, kind = iso11649.compact(raw), RF
     else:
         return []
-    return [((_RANK_STRUCTURED, -1), -1, -1, Reference(kind, value, SOURCE_STRUCTURED, raw))]
+    return [
+        ((_RANK_STRUCTURED, -1), -1, -1, Reference(kind, value, SOURCE_STRUCTURED, raw))
+    ]
 
 
 def _extract(text, structured=None):

@@ -153,8 +153,8 @@ def ensure_bank_links(env, company, sandbox: dict, remember_ids=True):
     providers = dict(Link._fields["provider"]._description_selection(env))
     links = {}
     for provider, values in bank_link_settings(sandbox).items():
-        if provider not in providers:
-            continue  # the bank's addon is not installed
+        if provider not in providers or not set(values) <= set(Link._fields):
+            continue  # the bank's addon is not installed (or an older one)
         env["ir.config_parameter"].sudo().set_param(SANDBOX_URL_PARAMETERS[provider], sandbox[provider])
         name = f"bank_link_{provider}"
         link = ref(env, name) if remember_ids else None

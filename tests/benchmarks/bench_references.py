@@ -17,15 +17,17 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests"))
-import conftest  # noqa: E402,F401  (registers the addon folders as packages)
+import conftest  # noqa: F401  (registers the addon folders as packages)
 
-from l10n_nl_bankkoppeling.tools import betalingskenmerk, references  # noqa: E402
+from l10n_nl_bankkoppeling.tools import betalingskenmerk, references
 
 MEGABYTE = 1_000_000
 
 
 def corpus_texts():
-    corpus = json.loads((REPO / "tests" / "data" / "reference_corpus.json").read_text(encoding="utf-8"))
+    corpus = json.loads(
+        (REPO / "tests" / "data" / "reference_corpus.json").read_text(encoding="utf-8")
+    )
     return [(entry["text"], entry.get("structured")) for entry in corpus]
 
 
@@ -38,13 +40,16 @@ def bench_corpus(seconds):
         rounds += 1
     elapsed = time.perf_counter() - started
     rate = rounds * len(texts) / elapsed
-    print(f"corpus: {len(texts)} descriptions x {rounds} rounds in {elapsed:.2f} s "
-          f"= {rate:,.0f} descriptions/second (single core)")
+    print(
+        f"corpus: {len(texts)} descriptions x {rounds} rounds in {elapsed:.2f} s "
+        f"= {rate:,.0f} descriptions/second (single core)"
+    )
     return rate
 
 
 def adversarial_inputs(size):
     """Inputs shaped against each pattern's worst case."""
+
     def fill(unit):
         return (unit * (size // len(unit) + 1))[:size]
 
@@ -58,16 +63,23 @@ def adversarial_inputs(size):
         "label flood": fill("Kenmerk: Naam: "),
         "tag flood": fill("/REMI//EREF/"),
         "invoice-like": fill("INV/2026/ factuur 2026- "),
-        "32-column lines": "\n".join(fill("5000 0567 8901 2")[i:i + 32] for i in range(0, size, 33)),
+        "32-column lines": "\n".join(
+            fill("5000 0567 8901 2")[i : i + 32] for i in range(0, size, 33)
+        ),
         "no newline, no space": fill("x"),
-        "valid kenmerken": fill(betalingskenmerk.format("5000056789012345") + " factuur 123 "),
+        "valid kenmerken": fill(
+            betalingskenmerk.format("5000056789012345") + " factuur 123 "
+        ),
         "label with kenmerk flood": fill("Kenmerk: 5000056789012345 "),
         "invoice flood": fill("factuur 123, INV/2026/00123 "),
         "RF flood, valid": fill("RF18 5390 0754 7034 "),
         "structured tag flood": fill("/REMI/STRD/CUR/5000056789012345/EREF/E2E-1"),
         "wrapped kenmerken": "\n".join(
-            fill("OMSCHRIJVING: " + betalingskenmerk.format("5000056789012345") + " X ")[i:i + 32]
-            for i in range(0, size, 32)),
+            fill(
+                "OMSCHRIJVING: " + betalingskenmerk.format("5000056789012345") + " X "
+            )[i : i + 32]
+            for i in range(0, size, 32)
+        ),
         "random-ish unicode": fill("é٥𝟓\u00a0<br>\x00"),
     }
 
@@ -82,8 +94,10 @@ def bench_adversarial():
             result = references.extract_references(sample)
             times.append(time.perf_counter() - started)
         worst = max(worst, times[1])
-        print(f"1 MB {name:24s} {times[1]:6.2f} s (0.5 MB {times[0]:5.2f} s, "
-              f"ratio {times[1] / max(times[0], 1e-9):4.1f}), {len(result)} references")
+        print(
+            f"1 MB {name:24s} {times[1]:6.2f} s (0.5 MB {times[0]:5.2f} s, "
+            f"ratio {times[1] / max(times[0], 1e-9):4.1f}), {len(result)} references"
+        )
     print(f"1 MB adversarial inputs: worst {worst:.2f} s")
     return worst
 
@@ -99,7 +113,9 @@ def bench_validate():
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=3.0, help="time spent on the corpus")
+    parser.add_argument(
+        "--seconds", type=float, default=3.0, help="time spent on the corpus"
+    )
     args = parser.parse_args()
     bench_corpus(args.seconds)
     bench_validate()

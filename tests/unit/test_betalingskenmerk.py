@@ -31,7 +31,9 @@ PUBLIC_INVALID = ["5010012368971337", "1234567812345678"]
 
 def test_spec_worked_example_sum_is_215():
     rest = "000056789012345"
-    assert sum(SPEC_WEIGHTS[i % 10] * int(d) for i, d in enumerate(reversed(rest))) == 215
+    assert (
+        sum(SPEC_WEIGHTS[i % 10] * int(d) for i, d in enumerate(reversed(rest))) == 215
+    )
     assert betalingskenmerk.calc_check_digit(rest) == "5"
 
 
@@ -74,7 +76,9 @@ def test_check_digit_10_becomes_1_and_11_becomes_0():
         total = sum(SPEC_WEIGHTS[i % 10] * int(d) for i, d in enumerate(reversed(rest)))
         if total % 11 in (0, 1):
             seen.add(total % 11)
-            assert betalingskenmerk.calc_check_digit(rest) == {0: "0", 1: "1"}[total % 11]
+            assert (
+                betalingskenmerk.calc_check_digit(rest) == {0: "0", 1: "1"}[total % 11]
+            )
     assert seen == {0, 1}
 
 
@@ -104,8 +108,16 @@ def test_wrong_length_code_is_its_own_error():
         betalingskenmerk.validate(number)
 
 
-@pytest.mark.parametrize("number", ["50000567890123A5", "5000056789012345€", "RF18539007547034",
-                                    "٥٠٠٠٠٥٦٧٨٩٠١٢٣٤٥", "5000_0567_8901_2345"])
+@pytest.mark.parametrize(
+    "number",
+    [
+        "50000567890123A5",
+        "5000056789012345€",
+        "RF18539007547034",
+        "٥٠٠٠٠٥٦٧٨٩٠١٢٣٤٥",
+        "5000_0567_8901_2345",
+    ],
+)
 def test_invalid_characters(number):
     # Arabic-Indic digits are digits to Python, not to a bank.
     with pytest.raises(betalingskenmerk.InvalidCharacters):
@@ -123,8 +135,12 @@ def test_non_string_is_invalid_characters():
 
 
 def test_errors_are_value_errors_with_a_message():
-    for error in (betalingskenmerk.InvalidLength, betalingskenmerk.InvalidCharacters,
-                  betalingskenmerk.InvalidLengthCode, betalingskenmerk.InvalidCheckDigit):
+    for error in (
+        betalingskenmerk.InvalidLength,
+        betalingskenmerk.InvalidCharacters,
+        betalingskenmerk.InvalidLengthCode,
+        betalingskenmerk.InvalidCheckDigit,
+    ):
         assert issubclass(error, ValueError)
         assert issubclass(error, exceptions.ValidationError)
         assert "betalingskenmerk" in str(error())
@@ -132,8 +148,14 @@ def test_errors_are_value_errors_with_a_message():
 
 @pytest.mark.parametrize(
     "typed",
-    ["5000 0567 8901 2345", "5000.0567.8901.2345", "5000-0567-8901-2345", " 5000056789012345 ",
-     "5000\u00a00567\u00a08901\u00a02345", "5000\t0567\n8901 2345"],
+    [
+        "5000 0567 8901 2345",
+        "5000.0567.8901.2345",
+        "5000-0567-8901-2345",
+        " 5000056789012345 ",
+        "5000\u00a00567\u00a08901\u00a02345",
+        "5000\t0567\n8901 2345",
+    ],
 )
 def test_compact_strips_what_payers_type(typed):
     assert betalingskenmerk.compact(typed) == "5000056789012345"
@@ -142,8 +164,12 @@ def test_compact_strips_what_payers_type(typed):
 
 @pytest.mark.parametrize(
     "number, printed",
-    [("5000056789012345", "5000 0567 8901 2345"), ("271234567", "2712 3456 7"),
-     ("5000.0567.8901.2345", "5000 0567 8901 2345"), ("1234567", "1234 567")],
+    [
+        ("5000056789012345", "5000 0567 8901 2345"),
+        ("271234567", "2712 3456 7"),
+        ("5000.0567.8901.2345", "5000 0567 8901 2345"),
+        ("1234567", "1234 567"),
+    ],
 )
 def test_format_groups_of_four(number, printed):
     assert betalingskenmerk.format(number) == printed
@@ -168,7 +194,10 @@ def test_generate_is_injective_for_one_length():
 
 
 def test_generate_from_invoice_sequence():
-    assert betalingskenmerk.generate(123) == check_digit_by_hand("000000000000123") + "000000000000123"
+    assert (
+        betalingskenmerk.generate(123)
+        == check_digit_by_hand("000000000000123") + "000000000000123"
+    )
     assert betalingskenmerk.generate(1234567, length=9) == "271234567"
 
 
@@ -178,7 +207,9 @@ def test_generate_rejects_lengths_not_allowed(length):
         betalingskenmerk.generate(1, length)
 
 
-@pytest.mark.parametrize("base, length", [(-1, 16), (10**15, 16), (10**7, 9), (10**12, 14), (10**7, 7)])
+@pytest.mark.parametrize(
+    "base, length", [(-1, 16), (10**15, 16), (10**7, 9), (10**12, 14), (10**7, 7)]
+)
 def test_generate_rejects_numbers_that_do_not_fit(base, length):
     with pytest.raises(ValueError):
         betalingskenmerk.generate(base, length)

@@ -29,7 +29,9 @@ def valid_by_hand(number):
         return False
     if len(number) < 15 and int(number[1]) != (len(number) - 2) % 10:
         return False
-    total = sum(SPEC_WEIGHTS[i % 10] * int(d) for i, d in enumerate(reversed(number[1:])))
+    total = sum(
+        SPEC_WEIGHTS[i % 10] * int(d) for i, d in enumerate(reversed(number[1:]))
+    )
     return int(number[0]) == {10: 1, 11: 0}.get(11 - total % 11, 11 - total % 11)
 
 
@@ -38,7 +40,7 @@ def found(text, structured=None):
 
 
 def wrap(text, width=32):
-    return "\n".join(text[i:i + width] for i in range(0, len(text), width))
+    return "\n".join(text[i : i + width] for i in range(0, len(text), width))
 
 
 # --------------------------------------------------------------------------
@@ -64,13 +66,22 @@ def test_corpus_covers_every_bank_style_and_kind():
 
 
 def test_corpus_betalingskenmerken_are_valid_by_the_spec_not_just_by_the_module():
-    kenmerken = [ref["value"] for entry in CORPUS for ref in entry["expected"]
-                 if ref["kind"] == "betalingskenmerk"]
+    kenmerken = [
+        ref["value"]
+        for entry in CORPUS
+        for ref in entry["expected"]
+        if ref["kind"] == "betalingskenmerk"
+    ]
     assert all(valid_by_hand(value) for value in kenmerken)
     lengths = {len(value) for value in kenmerken}
     assert {7, 9, 10, 11, 12, 13, 14, 16} <= lengths
     # Independently known numbers, not produced by generate().
-    for public in ("5000056789012345", "0123456789012345", "1000000000000006", "271234567"):
+    for public in (
+        "5000056789012345",
+        "0123456789012345",
+        "1000000000000006",
+        "271234567",
+    ):
         assert public in kenmerken
 
 
@@ -84,7 +95,9 @@ def test_corpus_traps_include_the_public_invalid_samples():
 @pytest.mark.parametrize("entry", CORPUS, ids=[entry["id"] for entry in CORPUS])
 def test_corpus_entry(entry):
     result = extract_references(entry["text"], entry.get("structured"))
-    got = [dict(kind=ref.kind, value=ref.value, source=ref.source) for ref in result]
+    got = [
+        {"kind": ref.kind, "value": ref.value, "source": ref.source} for ref in result
+    ]
     assert got == entry["expected"], entry.get("note", "")
 
 
@@ -97,8 +110,14 @@ KENMERK = "5000056789012345"
 
 @pytest.mark.parametrize(
     "typed",
-    ["5000056789012345", "5000 0567 8901 2345", "5000.0567.8901.2345", "5000-0567-8901-2345",
-     "5000  0567  8901  2345", "5000\u00a00567\u00a08901\u00a02345"],
+    [
+        "5000056789012345",
+        "5000 0567 8901 2345",
+        "5000.0567.8901.2345",
+        "5000-0567-8901-2345",
+        "5000  0567  8901  2345",
+        "5000\u00a00567\u00a08901\u00a02345",
+    ],
 )
 def test_kenmerk_typed_with_separators(typed):
     result = extract_references(f"Betaling {typed} dank")
@@ -107,8 +126,18 @@ def test_kenmerk_typed_with_separators(typed):
     ]
 
 
-@pytest.mark.parametrize("number", ["5010012368971337", "5010 0123 6897 1337", "1234567812345678",
-                                    "5000 0567 8901 2346", "1234567", "12345678", "123456789012345"])
+@pytest.mark.parametrize(
+    "number",
+    [
+        "5010012368971337",
+        "5010 0123 6897 1337",
+        "1234567812345678",
+        "5000 0567 8901 2346",
+        "1234567",
+        "12345678",
+        "123456789012345",
+    ],
+)
 def test_no_kenmerk_without_valid_check_digit(number):
     assert found(f"Omschrijving: betaling {number}") == []
 
@@ -117,7 +146,9 @@ def test_shorter_forms_with_length_code():
     for length in (9, 10, 11, 12, 13, 14):
         number = betalingskenmerk.generate(4711, length)
         assert found(f"kenmerk {number}") == [("betalingskenmerk", number)]
-        assert found(f"kenmerk {betalingskenmerk.format(number)}") == [("betalingskenmerk", number)]
+        assert found(f"kenmerk {betalingskenmerk.format(number)}") == [
+            ("betalingskenmerk", number)
+        ]
 
 
 def test_wrong_length_code_in_text_is_no_reference():
@@ -133,7 +164,9 @@ def test_kenmerk_not_taken_from_inside_iban_or_vat_number():
 
 
 def test_kenmerk_next_to_a_date_with_other_separators():
-    assert found(f"21-11-2026 {betalingskenmerk.format(KENMERK)}") == [("betalingskenmerk", KENMERK)]
+    assert found(f"21-11-2026 {betalingskenmerk.format(KENMERK)}") == [
+        ("betalingskenmerk", KENMERK)
+    ]
 
 
 def test_seven_digit_kenmerk_only_when_structured():
@@ -143,8 +176,11 @@ def test_seven_digit_kenmerk_only_when_structured():
 
 
 def test_phone_number_that_passes_the_check_is_not_taken():
-    phone = next(betalingskenmerk.generate(n, 10) for n in range(81234567, 89999999)
-                 if betalingskenmerk.generate(n, 10).startswith("08"))
+    phone = next(
+        betalingskenmerk.generate(n, 10)
+        for n in range(81234567, 89999999)
+        if betalingskenmerk.generate(n, 10).startswith("08")
+    )
     assert found(f"bel ons: tel {phone}") == []
     assert found(f"kenmerk {phone}") == [("betalingskenmerk", phone)]
 
@@ -159,8 +195,13 @@ def test_kenmerk_cut_across_32_column_lines_at_every_position(cut):
     printed = betalingskenmerk.format(KENMERK)
     lead = "OMSCHRIJVING: " + "X" * (18 - cut) + " "
     lines = wrap(lead + printed + " DANK")
-    assert lines.split("\n")[0].endswith(printed[:cut - 1] if cut > 1 else " ") or cut == 1
-    assert found("SEPA OVERBOEKING\nNAAM: JANSEN BV\n" + lines) == [("betalingskenmerk", KENMERK)]
+    assert (
+        lines.split("\n")[0].endswith(printed[: cut - 1] if cut > 1 else " ")
+        or cut == 1
+    )
+    assert found("SEPA OVERBOEKING\nNAAM: JANSEN BV\n" + lines) == [
+        ("betalingskenmerk", KENMERK)
+    ]
 
 
 @pytest.mark.parametrize("cut", range(1, 15))
@@ -172,7 +213,9 @@ def test_invoice_number_cut_across_lines_at_every_position(cut):
 def test_not_provided_cut_across_mt940_lines_is_no_end_to_end_id():
     text = "/TRTP/SEPA OVERBOEKING/IBAN/NL91ABNA0417164300/BIC/ABNANL2A/NAME/X/EREF/NOTPROVIDED"
     for width in (32, 65):
-        text_wrapped = wrap("/REMI/FACTUUR 77" + "Z" * (width - 16 - 6 - 3) + "/EREF/NOTPROVIDED", width)
+        text_wrapped = wrap(
+            "/REMI/FACTUUR 77" + "Z" * (width - 16 - 6 - 3) + "/EREF/NOTPROVIDED", width
+        )
         assert ("end_to_end", "NOTPROVIDED") not in found(text_wrapped)
     assert found(wrap(text, 65)) == []
 
@@ -185,8 +228,10 @@ def test_ing_br_is_a_field_end_not_a_wrap():
 
 
 def test_abn_fixed_columns_with_a_full_name_column():
-    text = ("SEPA OVERBOEKING                IBAN: NL69INGB0123456789        "
-            "NAAM: RESTAURANT DE GOUDEN LEEUWOMSCHRIJVING: FACTUUR 2024")
+    text = (
+        "SEPA OVERBOEKING                IBAN: NL69INGB0123456789        "
+        "NAAM: RESTAURANT DE GOUDEN LEEUWOMSCHRIJVING: FACTUUR 2024"
+    )
     assert found(text) == [("invoice_number", "2024")]
 
 
@@ -196,11 +241,15 @@ def test_abn_fixed_columns_with_a_full_name_column():
 
 
 def test_ing_mt940_structured_and_end_to_end():
-    text = ("/EREF/E2E-77//CNTP/NL91ABNA0417164300/ABNANL2A/Jansen BV/Amsterdam"
-            f"/REMI/STRD/CUR/{KENMERK}/")
+    text = (
+        "/EREF/E2E-77//CNTP/NL91ABNA0417164300/ABNANL2A/Jansen BV/Amsterdam"
+        f"/REMI/STRD/CUR/{KENMERK}/"
+    )
     result = extract_references(text)
     assert [(ref.kind, ref.value, ref.source) for ref in result] == [
-        ("betalingskenmerk", KENMERK, "structured"), ("end_to_end", "E2E-77", "text")]
+        ("betalingskenmerk", KENMERK, "structured"),
+        ("end_to_end", "E2E-77", "text"),
+    ]
 
 
 def test_invalid_structured_kenmerk_is_dropped():
@@ -214,13 +263,23 @@ def test_structured_rf():
 
 
 def test_tag_values_other_than_remittance_are_not_read():
-    text = (f"/TRTP/SEPA OVERBOEKING/IBAN/NL91ABNA0417164300/BIC/ABNANL2A/NAME/INV 2026-00123 BV"
-            f"/MARF/{KENMERK}/REMI/bedankt/EREF/NOTPROVIDED")
+    text = (
+        f"/TRTP/SEPA OVERBOEKING/IBAN/NL91ABNA0417164300/BIC/ABNANL2A/NAME/INV 2026-00123 BV"
+        f"/MARF/{KENMERK}/REMI/bedankt/EREF/NOTPROVIDED"
+    )
     assert found(text) == []
 
 
-@pytest.mark.parametrize("eref", ["/EREF/NOTPROVIDED", "EREF: NOTPROVIDED", "KENMERK: NOTPROVIDED",
-                                  "Kenmerk: NOT PROVIDED", "/EREF/notprovided//CNTP/x"])
+@pytest.mark.parametrize(
+    "eref",
+    [
+        "/EREF/NOTPROVIDED",
+        "EREF: NOTPROVIDED",
+        "KENMERK: NOTPROVIDED",
+        "Kenmerk: NOT PROVIDED",
+        "/EREF/notprovided//CNTP/x",
+    ],
+)
 def test_not_provided_is_never_an_end_to_end_id(eref):
     assert found(eref) == []
 
@@ -237,8 +296,15 @@ def test_end_to_end_from_labels():
 # --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("typed", ["RF18539007547034", "RF18 5390 0754 7034", "rf18 5390 0754 7034",
-                                   "RF18-5390-0754-7034"])
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "RF18539007547034",
+        "RF18 5390 0754 7034",
+        "rf18 5390 0754 7034",
+        "RF18-5390-0754-7034",
+    ],
+)
 def test_rf_in_text(typed):
     assert found(f"betaling {typed} dank") == [("rf", "RF18539007547034")]
 
@@ -277,10 +343,22 @@ def test_invoice_numbers_as_customers_type_them(typed, key):
 
 @pytest.mark.parametrize(
     "text",
-    ["Huur Kerkstraat 12 1234 AB Utrecht", "factuur 1234 AB Amsterdam", "factuur 21-11-2026",
-     "factuur 12 november", "factuur 123,45", "Premie 2026-11", "Consult op 2026-11-21",
-     "Terugbetaling EUR 1.234,56", "om 16:17", "KvK 12345678", "Tel 06-12345678",
-     "Huur Kerkstraat 2026 123", "Contributie november 2026", "BEA NR:CT202601 21.11.26/09.15"],
+    [
+        "Huur Kerkstraat 12 1234 AB Utrecht",
+        "factuur 1234 AB Amsterdam",
+        "factuur 21-11-2026",
+        "factuur 12 november",
+        "factuur 123,45",
+        "Premie 2026-11",
+        "Consult op 2026-11-21",
+        "Terugbetaling EUR 1.234,56",
+        "om 16:17",
+        "KvK 12345678",
+        "Tel 06-12345678",
+        "Huur Kerkstraat 2026 123",
+        "Contributie november 2026",
+        "BEA NR:CT202601 21.11.26/09.15",
+    ],
 )
 def test_no_invoice_number_in_traps(text):
     assert found(text) == []
@@ -288,15 +366,19 @@ def test_no_invoice_number_in_traps(text):
 
 def test_several_invoices_in_one_payment():
     assert found("INV/2026/00042 + INV/2026/00043") == [
-        ("invoice_number", "INV/2026/42"), ("invoice_number", "INV/2026/43")]
+        ("invoice_number", "INV/2026/42"),
+        ("invoice_number", "INV/2026/43"),
+    ]
 
 
 @pytest.mark.parametrize(
     "text, numbers",
-    [("facturen 1203, 1204 en 1207", ["1203", "1204", "1207"]),
-     ("nota 4711 & 4712 + 4713", ["4711", "4712", "4713"]),
-     ("factuur 123, 45 euro", ["123"]),
-     ("factuur 1234 en 1235 AB Utrecht", ["1234"])],
+    [
+        ("facturen 1203, 1204 en 1207", ["1203", "1204", "1207"]),
+        ("nota 4711 & 4712 + 4713", ["4711", "4712", "4713"]),
+        ("factuur 123, 45 euro", ["123"]),
+        ("factuur 1234 en 1235 AB Utrecht", ["1234"]),
+    ],
 )
 def test_invoice_numbers_listed_after_one_keyword(text, numbers):
     assert found(text) == [("invoice_number", number) for number in numbers]
@@ -345,8 +427,10 @@ def test_matching_a_typed_number_with_an_odoo_invoice_name(typed, name, same):
 
 
 def test_strongest_first():
-    text = ("EREF: ORDER-1 factuur 77 INV/2026/00123 "
-            f"kenmerk {betalingskenmerk.format(KENMERK)} RF18 5390 0754 7034")
+    text = (
+        "EREF: ORDER-1 factuur 77 INV/2026/00123 "
+        f"kenmerk {betalingskenmerk.format(KENMERK)} RF18 5390 0754 7034"
+    )
     structured = betalingskenmerk.generate(99)
     kinds = [(ref.kind, ref.source) for ref in extract_references(text, structured)]
     assert kinds == [
@@ -357,12 +441,16 @@ def test_strongest_first():
         ("invoice_number", "text"),
         ("end_to_end", "text"),
     ]
-    invoices = [ref.value for ref in extract_references(text) if ref.kind == "invoice_number"]
+    invoices = [
+        ref.value for ref in extract_references(text) if ref.kind == "invoice_number"
+    ]
     assert invoices == ["INV/2026/123", "77"]  # the more specific first
 
 
 def test_same_reference_twice_is_reported_once_in_its_strongest_place():
-    result = extract_references(f"kenmerk {KENMERK} nogmaals {KENMERK}", structured=KENMERK)
+    result = extract_references(
+        f"kenmerk {KENMERK} nogmaals {KENMERK}", structured=KENMERK
+    )
     assert [(ref.value, ref.source) for ref in result] == [(KENMERK, "structured")]
 
 
@@ -373,7 +461,9 @@ def test_reference_is_frozen_and_keeps_the_raw_text():
         ref.value = "1"
 
 
-@pytest.mark.parametrize("text", [None, 42, b"5000056789012345", ["factuur 123"], "", " ", "\x00" * 10])
+@pytest.mark.parametrize(
+    "text", [None, 42, b"5000056789012345", ["factuur 123"], "", " ", "\x00" * 10]
+)
 def test_odd_input_gives_an_empty_answer(text):
     assert extract_references(text) == ()
     assert extract_references(text, structured=12345) == ()

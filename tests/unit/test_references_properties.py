@@ -28,7 +28,9 @@ def _load_odoo_validator():
     by path, no Odoo runtime."""
     if not ODOO_STRUCTURED_REFERENCE.exists():
         pytest.skip(f"Odoo source not at {ODOO_STRUCTURED_REFERENCE}")
-    spec = importlib.util.spec_from_file_location("odoo_structured_reference", ODOO_STRUCTURED_REFERENCE)
+    spec = importlib.util.spec_from_file_location(
+        "odoo_structured_reference", ODOO_STRUCTURED_REFERENCE
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.is_valid_structured_reference_nl
@@ -40,7 +42,9 @@ def odoo_is_valid_nl():
 
 
 def _length_code_is_right(compact):
-    return not 9 <= len(compact) <= 14 or compact[1] == betalingskenmerk.calc_length_code(len(compact))
+    return not 9 <= len(compact) <= 14 or compact[
+        1
+    ] == betalingskenmerk.calc_length_code(len(compact))
 
 
 # Digits, the separators payers type, and whitespace Odoo and we both strip.
@@ -53,13 +57,21 @@ def _numbers_of_every_form():
         st.integers(min_value=0, max_value=10**7 - 1),
         st.sampled_from(VALID_LENGTHS),
     )
-    mutated = st.tuples(valid, st.integers(min_value=0), st.integers(min_value=0, max_value=9)).map(
-        lambda item: item[0][: item[1] % len(item[0])] + str(item[2]) + item[0][item[1] % len(item[0]) + 1:]
+    mutated = st.tuples(
+        valid, st.integers(min_value=0), st.integers(min_value=0, max_value=9)
+    ).map(
+        lambda item: (
+            item[0][: item[1] % len(item[0])]
+            + str(item[2])
+            + item[0][item[1] % len(item[0]) + 1 :]
+        )
     )
     return st.one_of(valid, mutated, digitish, st.from_regex(r"\A[0-9]{6,17}\Z"))
 
 
-@settings(max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(number=_numbers_of_every_form())
 @example(number="5000056789012345")
 @example(number="5010012368971337")
@@ -82,14 +94,24 @@ def test_agrees_with_odoo_where_both_apply(odoo_is_valid_nl, number):
 
 
 @settings(max_examples=300, deadline=None)
-@given(number=st.builds(betalingskenmerk.generate, st.integers(0, 10**7 - 1), st.sampled_from(VALID_LENGTHS)))
+@given(
+    number=st.builds(
+        betalingskenmerk.generate,
+        st.integers(0, 10**7 - 1),
+        st.sampled_from(VALID_LENGTHS),
+    )
+)
 def test_odoo_accepts_what_we_generate_also_printed(odoo_is_valid_nl, number):
     assert odoo_is_valid_nl(number)
     assert odoo_is_valid_nl(betalingskenmerk.format(number))  # groups of four, spaces
 
 
 @settings(max_examples=2000, deadline=None)
-@given(number=st.one_of(st.text(), digitish, st.binary().map(lambda b: b.decode("latin-1"))))
+@given(
+    number=st.one_of(
+        st.text(), digitish, st.binary().map(lambda b: b.decode("latin-1"))
+    )
+)
 def test_validate_raises_only_documented_errors(number):
     try:
         result = betalingskenmerk.validate(number)
@@ -116,15 +138,59 @@ def test_generate_then_validate_and_format_round_trip(base, length):
 # --------------------------------------------------------------------------
 
 FRAGMENTS = [
-    "Naam: ", "Omschrijving: ", "IBAN: ", "Kenmerk: ", "KENMERK: ", "EREF: ", "<br>", "\n",
-    "/TRTP/", "/REMI/", "/STRD/CUR/", "/REMI/STRD/ISO/", "/EREF/", "/CNTP/", "//", "/USTD//",
-    "NOTPROVIDED", "factuur ", "fact.nr. ", "INV/2026/00123", "F2026-0123", "2026-", "RF18 ",
-    "5390 0754 7034", "5000 0567 8901 2345", "5010012368971337", "NL91ABNA0417164300",
-    "1234 AB", "21-11-2026", "16:17", "EUR 1.234,56", "tel 06-12345678", "+31 20 123 4567",
-    "BEA   NR:5GYV99   12.09.19/16.17", "PAS321", "KvK 12345678", " ", "  ", "-", ".", "0", "7",
-    "\x00", "\ue000", "\ue001", "\u00a0", "é", "٥", "𝟓",
+    "Naam: ",
+    "Omschrijving: ",
+    "IBAN: ",
+    "Kenmerk: ",
+    "KENMERK: ",
+    "EREF: ",
+    "<br>",
+    "\n",
+    "/TRTP/",
+    "/REMI/",
+    "/STRD/CUR/",
+    "/REMI/STRD/ISO/",
+    "/EREF/",
+    "/CNTP/",
+    "//",
+    "/USTD//",
+    "NOTPROVIDED",
+    "factuur ",
+    "fact.nr. ",
+    "INV/2026/00123",
+    "F2026-0123",
+    "2026-",
+    "RF18 ",
+    "5390 0754 7034",
+    "5000 0567 8901 2345",
+    "5010012368971337",
+    "NL91ABNA0417164300",
+    "1234 AB",
+    "21-11-2026",
+    "16:17",
+    "EUR 1.234,56",
+    "tel 06-12345678",
+    "+31 20 123 4567",
+    "BEA   NR:5GYV99   12.09.19/16.17",
+    "PAS321",
+    "KvK 12345678",
+    " ",
+    "  ",
+    "-",
+    ".",
+    "0",
+    "7",
+    "\x00",
+    "\ue000",
+    "\ue001",
+    "\u00a0",
+    "é",
+    "٥",
+    "𝟓",
 ]
-bank_like_text = st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=8)), max_size=40).map("".join)
+bank_like_text = st.lists(
+    st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=8)), max_size=40
+).map("".join)
 any_text = st.one_of(st.text(), bank_like_text)
 
 
@@ -149,7 +215,9 @@ def _check_result(result):
             assert "NOTPROVIDED" not in ref.value.upper().replace(" ", "")
 
 
-@settings(max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(text=any_text, structured=st.one_of(st.none(), any_text, st.integers()))
 def test_extract_answers_anything_without_raising(text, structured):
     # _extract has no safety net: a bug would show here as an exception.
@@ -160,9 +228,13 @@ def test_extract_answers_anything_without_raising(text, structured):
 @given(
     base=st.integers(0, 10**7 - 1),
     length=st.sampled_from((9, 10, 11, 12, 13, 14, 16)),
-    before=st.sampled_from(["", "Betaling ", "Omschrijving: kenmerk ", "/REMI/USTD//", "OMSCHRIJVING: X "]),
+    before=st.sampled_from(
+        ["", "Betaling ", "Omschrijving: kenmerk ", "/REMI/USTD//", "OMSCHRIJVING: X "]
+    ),
     separator=st.sampled_from(["", " ", ".", "-"]),
-    after=st.sampled_from(["", " dank", "<br>IBAN: NL91ABNA0417164300", "/EREF/NOTPROVIDED"]),
+    after=st.sampled_from(
+        ["", " dank", "<br>IBAN: NL91ABNA0417164300", "/EREF/NOTPROVIDED"]
+    ),
 )
 def test_a_typed_kenmerk_is_always_found(base, length, before, separator, after):
     number = betalingskenmerk.generate(base, length)
@@ -179,17 +251,32 @@ def test_a_typed_kenmerk_is_always_found(base, length, before, separator, after)
 )
 def test_a_kenmerk_cut_by_a_line_wrap_is_found(base, width, padding):
     number = betalingskenmerk.generate(base)
-    text = "OMSCHRIJVING: " + "X" * padding + " " + betalingskenmerk.format(number) + " DANK"
-    wrapped = "\n".join(text[i:i + width] for i in range(0, len(text), width))
-    assert ("betalingskenmerk", number) in [(ref.kind, ref.value) for ref in references._extract(wrapped)]
+    text = (
+        "OMSCHRIJVING: "
+        + "X" * padding
+        + " "
+        + betalingskenmerk.format(number)
+        + " DANK"
+    )
+    wrapped = "\n".join(text[i : i + width] for i in range(0, len(text), width))
+    assert ("betalingskenmerk", number) in [
+        (ref.kind, ref.value) for ref in references._extract(wrapped)
+    ]
 
 
 @settings(max_examples=300, deadline=None)
-@given(prefix=st.sampled_from(["INV", "RINV", "F", "VF", "FAC2"]), year=st.integers(2000, 2099),
-       sequence=st.integers(1, 99999), month=st.one_of(st.none(), st.integers(1, 12)))
+@given(
+    prefix=st.sampled_from(["INV", "RINV", "F", "VF", "FAC2"]),
+    year=st.integers(2000, 2099),
+    sequence=st.integers(1, 99999),
+    month=st.one_of(st.none(), st.integers(1, 12)),
+)
 def test_an_odoo_invoice_name_in_text_matches_its_key(prefix, year, sequence, month):
     month_part = f"/{month:02d}" if month else ""
     name = f"{prefix}/{year}{month_part}/{sequence:05d}"
-    found = [ref for ref in references._extract(f"Omschrijving: betaling {name} dank")
-             if ref.kind == "invoice_number"]
+    found = [
+        ref
+        for ref in references._extract(f"Omschrijving: betaling {name} dank")
+        if ref.kind == "invoice_number"
+    ]
     assert found and found[0].invoice_key.matches(references.invoice_number_key(name))

@@ -1,0 +1,182 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""End to end: an Odoo user links the demo ING journal through the local bank
+sandbox (real HTTPS, mutual TLS, HTTP signatures, the consent pages with TAN)
+and fetches statements. Nothing is mocked."""
+
+import datetime
+import sys
+from decimal import Decimal
+from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from odoo.tests import HttpCase, new_test_user, tagged
+
+from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+
+REPO = Path(__file__).resolve().parents[2]
+DEMO_SCENARIO = REPO / "setup" / "bank_sandbox" / "demo_scenario.json"
+ING_IBAN = "NL67INGB0006543210"
+PASSWORD = "korenaar-boekhouder-1"
+
+
+def import_repo_helpers():
+    """tests/sandbox.py (starts the sandbox) and setup/lib/demo_data.py (the
+    demo's journals and links): the test uses what ./setup/demo uses."""
+    for folder in (REPO / "tests", REPO / "setup" / "lib"):
+        if str(folder) not in sys.path:
+            sys.path.insert(0, str(folder))
+    import demo_data
+    import sandbox
+
+    return sandbox, demo_data
+
+
+@tagged("post_install", "-at_install")
+class TestIngEndToEnd(AccountTestInvoicingCommon, HttpCase):
+    country_code = "NL"
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        sandbox, cls.demo_data = import_repo_helpers()
+        cls.sandbox = cls.enterClassContext(
+            sandbox.running_sandbox(scenario_file=str(DEMO_SCENARIO))
+        )
+        cls.company = cls.company_data["company"]
+        cls.journals = cls.demo_data.ensure_journals(cls.env, cls.company, remember_ids=False)
+        cls.sandbox_urls = {
+            "ing": cls.sandbox.ing_url,
+            "abnamro": cls.sandbox.abnamro_url,
+            "certs": str(cls.sandbox.certs.directory),
+        }
+        cls.links = cls.demo_data.ensure_bank_links(
+            cls.env, cls.company, cls.sandbox_urls, remember_ids=False
+        )
+        cls.user = new_test_user(
+            cls.env,
+            login="korenaar_boekhouder",
+            password=PASSWORD,
+            groups="account.group_account_manager,account.group_account_user",
+            company_id=cls.company.id,
+            company_ids=[cls.company.id],
+        )
+
+    def setUp(self):
+        super().setUp()
+        self.sandbox.reset()
+
+    def sandbox_account(self, iban):
+        return next(a for a in self.sandbox.accounts("ing") if a["iban"] == iban)
+
+    def walk_wizard_to_the_bank(self, journal):
+        action = journal.with_user(self.user).action_bank_link_start()
+        wizard = self.env["account.bank.link.wizard"].with_user(self.user).browse(action["res_id"])
+        wizard.write({"company_registry": "81234567", "provider": "ing"})
+        wizard.action_next()
+        wizard.write(
+            {
+                "legal_representative_name": "Anna de Graaf",
+                "legal_representative_email": "directie@goudenkorenaar.example",
+                "legal_representative_confirmed": True,
+            }
+        )
+        wizard.action_next()
+        self.assertEqual(wizard.step, "consent")
+        return wizard, wizard.action_go_to_bank()
+
+    def consent_at_the_bank(self, start_url):
+        """The browser: Odoo's start route, the bank's pages, Odoo's callback."""
+        self.authenticate(self.user.login, PASSWORD)
+        response = self.url_open(start_url, allow_redirects=False)
+        self.assertEqual(response.status_code, 303, response.text[:1000])
+        bank_page = response.headers["Location"]
+        self.assertTrue(bank_page.startswith(self.sandbox.ing_url + "/granting/"), bank_page)
+        back = self.sandbox.approve_ing(bank_page)
+        query = dict(parse_qsl(urlsplit(back).query))
+        self.assertIn("code", query, back)
+        self.assertEqual(urlsplit(back).path, "/bank_link/callback")
+        response = self.url_open("/bank_link/callback?" + urlencode(query), allow_redirects=False)
+        self.assertEqual(response.status_code, 303, response.text[:1000])
+        return response.headers["Location"]
+
+    def test_link_demo_journal_and_fetch_statements(self):
+        journal = self.journals["ING"]
+        demo_link = self.links["ing"]
+        self.assertEqual(demo_link.state, "draft")
+        wizard, action = self.walk_wizard_to_the_bank(journal)
+        # The wizard continues with the demo's configured draft link.
+        self.assertEqual(wizard.link_id, demo_link)
+        self.assertIn("legal representative", wizard.consent_text)
+
+        landing = self.consent_at_the_bank(action["url"])
+        self.assertIn("account.bank.link.wizard", landing)
+        self.env.invalidate_all()
+
+        # The accounts the consent covers appear on the link.
+        link = wizard.link_id
+        self.assertEqual(link.state, "linked")
+        self.assertEqual(link.consent_date, datetime.date.today())
+        eligible_ibans = {a["iban"] for a in self.sandbox.accounts("ing") if a["eligible"]}
+        self.assertEqual(set(link.account_ids.mapped("iban")), eligible_ibans)
+        self.assertIn(ING_IBAN, eligible_ibans)
+        self.assertTrue(all(link.account_ids.mapped("eligible")))
+        self.assertIn("G-rekening", link.account_ids.mapped("product"))
+
+        # The wizard offers the journal's own account, preselected.
+        self.assertEqual(wizard.step, "accounts")
+        line = wizard.line_ids.filtered(lambda l: l.iban == ING_IBAN)
+        self.assertTrue(line.selected)
+        self.assertEqual(line.journal_id, journal)
+        others = wizard.line_ids - line
+        self.assertFalse(any(others.mapped("selected")))
+        start = datetime.date.today() - datetime.timedelta(days=90)
+        line.start_date = start
+        wizard.action_next()
+        self.assertEqual(wizard.step, "done")
+        self.assertIn("20:00", wizard.first_fetch_text)
+
+        journal = journal.with_user(self.user)
+        journal.invalidate_recordset()
+        self.assertEqual(journal.bank_link_state, "linked")
+        account = journal.bank_link_account_id
+        self.assertEqual(account.iban, ING_IBAN)
+
+        result = journal.action_bank_link_fetch()
+        self.assertEqual(result["params"]["type"], "success", result["params"]["message"])
+
+        expected = self.sandbox_account(ING_IBAN)
+        lines = self.env["account.bank.statement.line"].search(
+            [("nl_bank_link_account_id", "=", account.id), ("nl_is_balance_correction", "=", False)]
+        )
+        self.assertEqual(len(lines), expected["booked"])
+        self.assertEqual(set(lines.journal_id.ids), {journal.id})
+        total = sum(Decimal(str(amount)) for amount in lines.mapped("amount"))
+        self.assertEqual(total, Decimal("18988.68") - Decimal("15250.00") if expected["balance"] == 18988.68
+                         else Decimal(str(expected["balance"])) - Decimal("15250.00"))
+        self.assertEqual(account.bank_balance, expected["balance"])
+        # One statement per booking date.
+        statements = lines.statement_id
+        self.assertEqual(len(statements), len(set(lines.mapped("date"))))
+
+        invoice_payment = lines.filtered(lambda l: l.unique_import_id and "DEMO-ING-000000000000001" in l.unique_import_id)
+        self.assertEqual(len(invoice_payment), 1)
+        self.assertEqual(invoice_payment.amount, 1512.50)
+        self.assertEqual(invoice_payment.partner_name, "Hotel De Zwaan B.V.")
+        self.assertEqual(invoice_payment.account_number, "NL82INGB0007356188")
+        self.assertIn("Factuur 2026-017", invoice_payment.payment_ref)
+        self.assertEqual(invoice_payment.nl_structured_reference, "5000056789012345")
+        self.assertEqual(invoice_payment.date, datetime.date.today() - datetime.timedelta(days=3))
+
+        # Fetching again adds nothing: the bank's ids keep lines unique.
+        journal.action_bank_link_fetch()
+        again = self.env["account.bank.statement.line"].search_count(
+            [("nl_bank_link_account_id", "=", account.id), ("nl_is_balance_correction", "=", False)]
+        )
+        self.assertEqual(again, expected["booked"])
+
+        # The sandbox really saw mutual TLS and signed calls for this link.
+        log = self.sandbox.log(bank="ing")
+        paths = [entry["path"] for entry in log]
+        self.assertIn("/oauth2/token", paths)
+        self.assertTrue(any(p.endswith("/transactions") for p in paths))
+        self.assertTrue(all(entry["client_cert"] for entry in log if entry["path"].startswith("/v3/")))

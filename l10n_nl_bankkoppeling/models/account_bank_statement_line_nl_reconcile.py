@@ -1,0 +1,620 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""Dutch automatic reconciliation: the Odoo side of tools/matching.py.
+
+``action_nl_auto_reconcile()`` loads the candidates of a whole recordset of
+bank lines with a few queries, asks the engine for a decision per line,
+reconciles the certain ones in one batch (Odoo's ``_reconcile_plan``) and
+stores the proposals, which the OCA reconciliation screen then shows.
+"""
+
+import logging
+import time
+from collections import defaultdict
+
+from odoo import Command, _, api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL
+
+from ..tools import matching
+
+_logger = logging.getLogger(__name__)
+
+NL_RULES = [
+    (matching.RULE_REFERENCE, "Payment reference"),
+    (matching.RULE_INVOICE_NUMBER, "Invoice number"),
+    (matching.RULE_IBAN, "Counterparty IBAN and amount"),
+    (matching.RULE_NAME, "Payer name"),
+    (matching.RULE_TEXT, "Booking rule"),
+]
+
+
+def _reason_templates(env):
+    """The engine's reason codes in the user's language."""
+    return {
+        "reference_full": _("Payment reference %(reference)s of %(invoices)s, amount equal"),
+        "reference_discount": _("Payment reference %(reference)s of %(invoices)s, amount within the early-payment discount"),
+        "reference_partial": _("Payment reference %(reference)s of %(invoices)s, partial payment"),
+        "reference_multi": _("Payment references %(reference)s of %(invoices)s, amounts sum to the payment"),
+        "reference_amount_differs": _("Payment reference %(reference)s of %(invoices)s, but the amount differs"),
+        "reference_currency": _("Payment reference %(reference)s of %(invoices)s, but in another currency"),
+        "invoice_full": _("Invoice number(s) %(invoices)s in the text, amounts sum to the payment"),
+        "invoice_discount": _("Invoice number %(invoices)s in the text, amount within the early-payment discount"),
+        "invoice_partial": _("Invoice number %(invoices)s in the text, partial payment"),
+        "invoice_ambiguous": _("Invoice number %(numbers)s in the text fits several open invoices"),
+        "invoice_amount_differs": _("Invoice number(s) %(invoices)s in the text, but the amounts differ"),
+        "invoice_partners_differ": _("Invoice number(s) %(invoices)s in the text belong to different partners"),
+        "invoice_payer_differs": _("Invoice number(s) %(invoices)s in the text, but the payer's IBAN belongs to another partner"),
+        "invoice_currency": _("Invoice number(s) %(invoices)s in the text, but in another currency"),
+        "iban_single": _("Counterparty IBAN %(iban)s is known for %(partner)s, whose only open item of this amount is %(invoices)s"),
+        "iban_several": _("Counterparty IBAN %(iban)s is known, several open items of this amount"),
+        "name_match": _("Payer name %(name)s matches a partner (IBAN not known)"),
+        "text_rule": _("Booking rule %(rule_name)s"),
+        "text_rule_unconfirmed": _("Learned booking rule %(rule_name)s (not confirmed yet)"),
+        "text_rules_conflict": _("Several booking rules match"),
+        "conflict": _("The line fits several answers: %(detail)s"),
+        "foreign_currency": _("The payment is in a foreign currency: not reconciled automatically"),
+    }
+
+
+class AccountBankStatementLine(models.Model):
+    _inherit = "account.bank.statement.line"
+
+    nl_reconcile_state = fields.Selection(
+        [
+            ("auto", "Reconciled automatically"),
+            ("proposed", "Proposal"),
+            ("none", "No match"),
+            ("undone", "Automatic reconciliation undone"),
+            ("learned", "Booking rule offered"),
+        ],
+        string="Automatic matching",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+    )
+    nl_reconcile_rule = fields.Selection(NL_RULES, string="Matched by", readonly=True, copy=False)
+    nl_reconcile_reason = fields.Char("Why", readonly=True, copy=False)
+    nl_reconcile_rule_id = fields.Many2one(
+        "account.nl.reconcile.rule", string="Booking rule", readonly=True, copy=False,
+        ondelete="set null",
+    )
+    nl_proposal_line_ids = fields.Many2many(
+        "account.move.line", "account_bank_statement_line_nl_proposal_rel", "statement_line_id",
+        "move_line_id", string="Proposed items", readonly=True, copy=False,
+    )
+    nl_iban_to_confirm = fields.Char(
+        "New IBAN of the partner", readonly=True, copy=False,
+        help="The partner paid from an account not known yet: confirm to add it to the partner.",
+    )
+
+    # ------------------------------------------------------------------
+    # Public API
+    # ------------------------------------------------------------------
+
+    def action_nl_auto_reconcile(self):
+        """Match these bank lines (any origin: bank link, camt.053 import,
+        typed by hand) and reconcile the certain ones; the others get a
+        proposal. Safe to call again: reconciled lines are skipped, and a
+        line whose automatic reconciliation was undone is only proposed.
+
+        :return: ``{'auto': n, 'proposed': n, 'none': n, 'decision_seconds': s,
+            'write_seconds': s}``
+        """
+        lines = self.filtered(lambda line: not line.is_reconciled and line.move_id.state == "posted")
+        stats = {"auto": 0, "proposed": 0, "none": 0, "decision_seconds": 0.0, "write_seconds": 0.0}
+        if not lines:
+            return stats
+        started = time.perf_counter()
+        decisions = lines._nl_decide()
+        stats["decision_seconds"] = time.perf_counter() - started
+        started = time.perf_counter()
+        auto, other = [], []
+        for line, decision in zip(lines, decisions):
+            if decision.status == matching.AUTO and line.nl_reconcile_state != "undone":
+                auto.append((line, decision))
+            else:
+                other.append((line, decision))
+        done = lines._nl_reconcile_batch(auto)
+        # A line the batch refused (e.g. a lock date) is left as a proposal.
+        other += [(line, decision) for line, decision in auto if line not in done]
+        lines._nl_store_proposals(other)
+        stats["write_seconds"] = time.perf_counter() - started
+        stats["auto"] = len(done)
+        stats["proposed"] = sum(1 for _line, d in other if d.status != matching.NOTHING)
+        stats["none"] = len(lines) - stats["auto"] - stats["proposed"]
+        return stats
+
+    def action_nl_auto_reconcile_button(self):
+        stats = self.action_nl_auto_reconcile()
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": _("Automatic reconciliation"),
+                "message": _(
+                    "%(auto)s lines reconciled, %(proposed)s with a proposal, %(none)s without a match.",
+                    auto=stats["auto"], proposed=stats["proposed"], none=stats["none"],
+                ),
+                "type": "success",
+                "sticky": False,
+                "next": {"type": "ir.actions.act_window_close"},
+            },
+        }
+
+    def action_nl_confirm_iban(self):
+        """Add the IBAN the partner paid from to the partner's bank accounts."""
+        for line in self.filtered("nl_iban_to_confirm"):
+            if not line.partner_id:
+                raise UserError(_("Set a partner on the bank line first."))
+            line._find_or_create_bank_account()
+            line.nl_iban_to_confirm = False
+
+    def action_nl_dismiss_iban(self):
+        self.nl_iban_to_confirm = False
+
+    # ------------------------------------------------------------------
+    # Decisions
+    # ------------------------------------------------------------------
+
+    def _nl_decide(self):
+        matcher = self._nl_build_matcher()
+        return matcher.decide_all([line._nl_engine_line() for line in self])
+
+    def _nl_line_currency(self):
+        return self.journal_id.currency_id or self.company_id.currency_id
+
+    def _nl_engine_line(self):
+        currency = self._nl_line_currency()
+        foreign = None
+        if self.foreign_currency_id and self.foreign_currency_id != currency:
+            foreign = self.foreign_currency_id.name
+        elif currency != self.company_id.currency_id:
+            # Reconciling in a currency other than the company's needs rates: by hand.
+            foreign = currency.name
+        structured = self.nl_structured_reference or self.ref or None
+        text = "\n".join(part for part in (self.payment_ref, self.ref, self.narration and str(self.narration)) if part and part != "/")
+        return matching.BankLine(
+            id=self.id,
+            company_id=self.company_id.id,
+            amount=_to_minor(self.amount, currency),
+            currency=currency.name,
+            text=text,
+            structured_reference=structured,
+            counterparty_iban=self.account_number or self.partner_bank_id.acc_number or None,
+            counterparty_name=self.partner_name or None,
+            date=self.date,
+            foreign_currency=foreign,
+            journal_id=self.journal_id.id,
+            partner_id=self.partner_id.commercial_partner_id.id or None,
+        )
+
+    def _nl_build_matcher(self):
+        companies = self.company_id
+        items = self._nl_load_open_items(companies)
+        ibans = {matching.normalize_iban(line.account_number) for line in self if line.account_number}
+        ibans.discard(None)
+        accounts = self._nl_load_partner_accounts(ibans)
+        partner_ids = {item.partner_id for item in items if item.partner_id}
+        names = [
+            matching.PartnerName(partner.id, partner.name, partner.company_id.id or None)
+            for partner in self.env["res.partner"].browse(partner_ids).with_context(prefetch_fields=False)
+        ] if partner_ids else []
+        rules = self.env["account.nl.reconcile.rule"].search([("company_id", "in", companies.ids)])
+        return matching.Matcher(items, accounts, names, rules._nl_as_engine_rules())
+
+    def _nl_load_open_items(self, companies):
+        """Every open receivable/payable item of ``companies``, in one query."""
+        self.env["account.move.line"].flush_model()
+        self.env["account.move"].flush_model()
+        self.env.cr.execute(SQL(
+            """
+            SELECT aml.id, aml.company_id, aml.amount_residual_currency, aml.amount_currency,
+                   cur.name, cur.decimal_places, partner.commercial_partner_id,
+                   move.payment_reference, move.ref, move.name, move.move_type,
+                   aml.discount_amount_currency, aml.discount_date
+              FROM account_move_line aml
+              JOIN account_move move ON move.id = aml.move_id
+              JOIN account_account account ON account.id = aml.account_id
+              JOIN res_currency cur ON cur.id = aml.currency_id
+         LEFT JOIN res_partner partner ON partner.id = aml.partner_id
+             WHERE aml.company_id IN %s
+               AND aml.parent_state = 'posted'
+               AND NOT aml.reconciled
+               AND account.account_type IN ('asset_receivable', 'liability_payable')
+               AND aml.amount_residual_currency != 0
+               AND move.statement_line_id IS NULL
+               AND move.origin_payment_id IS NULL
+            """,
+            tuple(companies.ids),
+        ))
+        rows = self.env.cr.fetchall()
+        families = self._nl_partner_families({row[6] for row in rows if row[6]})
+        items = []
+        for (aml_id, company_id, residual, amount_currency, currency, digits, partner_id,
+             payment_reference, ref, name, move_type, discount_amount, discount_date) in rows:
+            reference = payment_reference
+            if not reference and move_type in ("in_invoice", "in_refund"):
+                reference = ref  # a vendor's betalingskenmerk is often typed as the bill reference
+            open_amount = round(residual * 10**digits)
+            discount = None
+            if discount_amount and discount_date and residual == amount_currency:
+                discount = round(discount_amount * 10**digits)
+            items.append(matching.OpenItem(
+                id=aml_id,
+                company_id=company_id,
+                open_amount=open_amount,
+                currency=currency,
+                partner_id=partner_id,
+                partner_family=families.get(partner_id, frozenset({partner_id} if partner_id else ())),
+                payment_reference=reference,
+                name=name,
+                discount_amount=discount,
+                discount_date=discount_date,
+            ))
+        return items
+
+    def _nl_partner_families(self, partner_ids):
+        """Each commercial partner with its parent companies, who may pay
+        on its behalf."""
+        if not partner_ids:
+            return {}
+        parents = {}
+        todo = set(partner_ids)
+        for _depth in range(5):  # holdings are rarely deeper than this
+            if not todo:
+                break
+            self.env.cr.execute(
+                "SELECT id, parent_id FROM res_partner WHERE id IN %s", [tuple(todo)])
+            found = dict(self.env.cr.fetchall())
+            parents.update(found)
+            todo = {parent for parent in found.values() if parent and parent not in parents}
+        families = {}
+        for partner_id in partner_ids:
+            family, current = [partner_id], parents.get(partner_id)
+            while current and current not in family:
+                family.append(current)
+                current = parents.get(current)
+            families[partner_id] = frozenset(family)
+        return families
+
+    def _nl_load_partner_accounts(self, ibans):
+        if not ibans:
+            return []
+        self.env["res.partner.bank"].flush_model()
+        self.env.cr.execute(
+            """
+            SELECT bank.sanitized_acc_number, partner.commercial_partner_id, bank.company_id
+              FROM res_partner_bank bank
+              JOIN res_partner partner ON partner.id = bank.partner_id
+             WHERE bank.sanitized_acc_number IN %s AND bank.active
+            """,
+            [tuple(ibans)],
+        )
+        return [
+            matching.PartnerAccount(iban, partner_id, company_id)
+            for iban, partner_id, company_id in self.env.cr.fetchall()
+        ]
+
+    # ------------------------------------------------------------------
+    # Writes
+    # ------------------------------------------------------------------
+
+    def _nl_reason(self, decision):
+        if not decision.reason_code:
+            return False
+        args = dict(decision.reason_args)
+        if decision.reason_code == "iban_single" and args.get("partner", "").isdigit():
+            args["partner"] = self.env["res.partner"].browse(int(args["partner"])).display_name
+        return _reason_templates(self.env)[decision.reason_code] % args
+
+    def _nl_reconcile_batch(self, auto):
+        """Reconcile ``[(line, decision)]`` in one go: the suspense lines
+        are replaced by counterparts (one write for all moves) and the
+        counterparts reconciled with the invoices in one reconciliation
+        plan. Returns the lines reconciled."""
+        if not auto:
+            return self.browse()
+        aml_model = self.env["account.move.line"]
+        rules = self.env["account.nl.reconcile.rule"].browse(
+            {d.text_rule_id for _line, d in auto if d.text_rule_id})
+        items = aml_model.browse({a.item_id for _line, d in auto for a in d.allocations})
+        items.fetch(["account_id", "partner_id", "move_id", "currency_id", "name"])
+        # The payer is the invoice's partner: set it first (grouped), so the
+        # counterparts and the move carry it.
+        by_partner = defaultdict(list)
+        for line, decision in auto:
+            partner_id = decision.partner_id or (
+                rules.browse(decision.text_rule_id).partner_id.id if decision.text_rule_id else None)
+            if partner_id and line.partner_id.commercial_partner_id.id != partner_id:
+                by_partner[partner_id].append(line.id)
+        for partner_id, line_ids in by_partner.items():
+            self.browse(line_ids).write({"partner_id": partner_id})
+
+        vals_list, pairs, done = [], [], self.browse()
+        for line, decision in auto:
+            try:
+                line_vals = (
+                    line._nl_rule_counterpart_vals(rules.browse(decision.text_rule_id))
+                    if decision.text_rule_id and not decision.allocations
+                    else line._nl_invoice_counterpart_vals(decision, items)
+                )
+            except UserError as error:
+                _logger.info("Bank line %s not reconciled automatically: %s", line.id, error)
+                continue
+            for vals, item in line_vals:
+                if item:
+                    pairs.append((len(vals_list), item))
+                vals_list.append(vals)
+            done |= line
+        if not done:
+            return done
+        moves = done.move_id
+        suspense = aml_model.browse()
+        for line in done:
+            suspense |= line._seek_for_lines()[1]
+        container = {"records": moves, "self": moves}
+        with moves._check_balanced(container):
+            suspense.with_context(
+                force_delete=True, skip_account_move_synchronization=True, skip_readonly_check=True,
+            ).unlink()
+            counterparts = aml_model.with_context(
+                check_move_validity=False, skip_account_move_synchronization=True,
+                skip_invoice_sync=True, skip_sync_invoice=True,
+            ).create(vals_list)
+        plan = [counterparts[index] | item for index, item in pairs]
+        if plan:
+            aml_model._reconcile_plan(plan)
+
+        by_values = defaultdict(list)
+        for line, decision in auto:
+            if line not in done:
+                continue
+            values = {
+                "nl_reconcile_state": "auto",
+                "nl_reconcile_rule": decision.rule,
+                "nl_reconcile_reason": line._nl_reason(decision),
+                "nl_reconcile_rule_id": decision.text_rule_id or False,
+                "nl_proposal_line_ids": [Command.clear()],
+                "reconcile_mode": "edit",
+                "reconcile_data": False,
+                "nl_iban_to_confirm": line._nl_new_iban(decision),
+            }
+            by_values[tuple(sorted((k, str(v)) for k, v in values.items()))].append((line.id, values))
+        for group in by_values.values():
+            self.browse([line_id for line_id, _v in group]).write(group[0][1])
+        for rule in rules:
+            rule.times_applied += sum(1 for line, d in auto if line in done and d.text_rule_id == rule.id)
+        return done
+
+    def _nl_new_iban(self, decision):
+        """The payer's IBAN when an invoice match shows it belongs to the
+        partner but is not known yet: the user confirms before it is added."""
+        iban = matching.normalize_iban(self.account_number)
+        if not iban or decision.rule not in (matching.RULE_REFERENCE, matching.RULE_INVOICE_NUMBER):
+            return False
+        known = self.env["res.partner.bank"].search_count([
+            ("sanitized_acc_number", "=", iban),
+            ("partner_id", "child_of", self.partner_id.commercial_partner_id.id),
+        ], limit=1) if self.partner_id else 1
+        return False if known else iban
+
+    def _nl_invoice_counterpart_vals(self, decision, items):
+        """``[(vals, invoice item or None)]`` for the counterparts of an
+        invoice match (and an early-payment discount write-off)."""
+        currency = self._nl_line_currency()
+        result = []
+        for allocation in decision.allocations:
+            item = items.browse(allocation.item_id)
+            if item.currency_id != currency:
+                raise UserError(_("The invoice is in another currency."))
+            settled = _from_minor(allocation.amount + allocation.discount, currency)
+            result.append(({
+                "move_id": self.move_id.id,
+                "account_id": item.account_id.id,
+                "partner_id": item.partner_id.id,
+                "name": item.move_id.name or self.payment_ref,
+                "balance": -settled,
+                "amount_currency": -settled,
+                "currency_id": currency.id,
+            }, item))
+            if allocation.discount:
+                discount = _from_minor(allocation.discount, currency)
+                company = self.company_id
+                account = (company.account_journal_early_pay_discount_loss_account_id if discount > 0
+                           else company.account_journal_early_pay_discount_gain_account_id)
+                if not account:
+                    raise UserError(_("No account for early-payment discounts is set."))
+                result.append(({
+                    "move_id": self.move_id.id,
+                    "account_id": account.id,
+                    "partner_id": item.partner_id.id,
+                    "name": _("Early payment discount %(invoice)s", invoice=item.move_id.name),
+                    "balance": discount,
+                    "amount_currency": discount,
+                    "currency_id": currency.id,
+                }, None))
+        return result
+
+    def _nl_rule_counterpart_vals(self, rule):
+        """``[(vals, None)]`` booking the line with a booking rule; taxes
+        (included in the amount) are computed by the reconcile model's own
+        write-off code."""
+        model = self._nl_writeoff_model(rule)
+        partner = rule.partner_id or self.partner_id
+        result = []
+        for vals in model._get_write_off_move_lines_dict(-self.amount, partner.id, label=self.payment_ref):
+            values = {
+                "move_id": self.move_id.id,
+                "account_id": vals["account_id"],
+                "partner_id": vals.get("partner_id") or partner.id,
+                "name": vals.get("name") or rule.label or self.payment_ref,
+                "balance": vals["balance"],
+                "amount_currency": vals["balance"],
+                "currency_id": self._nl_line_currency().id,
+                "analytic_distribution": vals.get("analytic_distribution"),
+                "tax_ids": vals.get("tax_ids") or [],
+            }
+            for key in ("tax_repartition_line_id", "tax_tag_ids", "group_tax_id"):
+                if vals.get(key):
+                    values[key] = vals[key]
+            result.append((values, None))
+        return result
+
+    def _nl_writeoff_model(self, rule):
+        """An unsaved reconcile model doing what ``rule`` books."""
+        return self.env["account.reconcile.model"].new({
+            "name": rule.name,
+            "rule_type": "writeoff_button",
+            "company_id": rule.company_id.id,
+            "line_ids": [Command.create({
+                "account_id": rule.account_id.id,
+                "amount_type": "percentage",
+                "amount_string": "100",
+                "amount": 100.0,
+                "label": rule.label or False,
+                "tax_ids": [Command.set(rule.tax_ids.ids)],
+                "force_tax_included": len(rule.tax_ids) == 1,
+                "analytic_distribution": rule.analytic_distribution or False,
+            })],
+        })
+
+    def _nl_store_proposals(self, pairs):
+        groups = defaultdict(list)
+        for line, decision in pairs:
+            status = "proposed" if decision.status != matching.NOTHING else "none"
+            partner_id = (decision.partner_id if decision.partner_id and not line.partner_id
+                          and decision.status != matching.NOTHING else None)
+            key = (
+                "undone" if line.nl_reconcile_state == "undone" else status,
+                decision.rule or False,
+                line._nl_reason(decision),
+                decision.text_rule_id or False,
+                tuple(decision.proposal_item_ids or (a.item_id for a in decision.allocations)),
+                partner_id,
+            )
+            groups[key].append(line.id)
+        for (state, rule, reason, rule_id, proposal_ids, partner_id), line_ids in groups.items():
+            values = {
+                "nl_reconcile_state": state,
+                "nl_reconcile_rule": rule,
+                "nl_reconcile_reason": reason,
+                "nl_reconcile_rule_id": rule_id,
+                "nl_proposal_line_ids": [Command.set(list(proposal_ids))],
+                # The OCA screen computes its prefilled data from the proposal again.
+                "reconcile_data": False,
+            }
+            if partner_id:
+                values["partner_id"] = partner_id
+            self.browse(line_ids).write(values)
+
+    # ------------------------------------------------------------------
+    # The OCA reconciliation screen and undo
+    # ------------------------------------------------------------------
+
+    def _default_reconcile_data(self, from_unreconcile=False):
+        """Prefill the OCA screen with our proposal: the proposed items,
+        or the booking rule's lines."""
+        if from_unreconcile or self.is_reconciled or self.nl_reconcile_state not in ("proposed", "undone"):
+            return super()._default_reconcile_data(from_unreconcile=from_unreconcile)
+        proposals = self.nl_proposal_line_ids.filtered(lambda aml: not aml.reconciled)
+        rule = self.nl_reconcile_rule_id
+        if not proposals and not rule:
+            return super()._default_reconcile_data(from_unreconcile=from_unreconcile)
+        liquidity_lines, _suspense, _other = self._seek_for_lines()
+        data, aux = [], 1
+        for line in liquidity_lines:
+            aux, lines = self._get_reconcile_line(line, "liquidity", reconcile_auxiliary_id=aux, move=True)
+            data += lines
+        if proposals:
+            if self.nl_reconcile_rule in (matching.RULE_IBAN, matching.RULE_NAME):
+                proposals = proposals[:1]  # several of one amount: the first, the others are listed
+            amount = self.amount_total_signed
+            for aml in proposals:
+                aux, line_data = self._get_reconcile_line(
+                    aml, "other", is_counterpart=True, max_amount=amount,
+                    reconcile_auxiliary_id=aux, move=True)
+                amount -= sum(item.get("amount") for item in line_data)
+                data += line_data
+            return self._recompute_suspense_line(data, aux, self.manual_reference)
+        return self._recompute_suspense_line(
+            *self._reconcile_data_by_model(data, self._nl_writeoff_model(rule), aux),
+            self.manual_reference,
+        )
+
+    def action_undo_reconciliation(self):
+        automatic = self.filtered(lambda line: line.nl_reconcile_state == "auto")
+        result = super().action_undo_reconciliation()
+        # Not reconciled again by the next run: the user disagreed.
+        automatic.write({"nl_reconcile_state": "undone", "nl_iban_to_confirm": False})
+        return result
+
+    def reconcile_bank_line(self):
+        """A user reconciled in the OCA screen: learn from a booking on an
+        account (not on invoices)."""
+        data = list((self.reconcile_data_info or {}).get("data", []))
+        result = super().reconcile_bank_line()
+        self._nl_learn_from(data)
+        return result
+
+    def _nl_learn_from(self, data):
+        others = [item for item in data if item.get("kind") == "other"]
+        base = [item for item in others if not item.get("tax_repartition_line_id")]
+        if not base or any(item.get("counterpart_line_ids") for item in others):
+            return
+        accounts = {item["account_id"][0] if isinstance(item["account_id"], (list, tuple))
+                    else item["account_id"] for item in base}
+        if len(accounts) != 1:
+            return
+        account = self.env["account.account"].browse(accounts.pop())
+        if account.account_type in ("asset_receivable", "liability_payable"):
+            return
+        tax_ids = set()
+        for item in base:
+            for command in item.get("tax_ids") or []:
+                if isinstance(command, (list, tuple)) and command and command[0] == 6:
+                    tax_ids.update(command[2])
+                elif isinstance(command, int):
+                    tax_ids.add(command)
+        partner = base[0].get("partner_id")
+        partner = self.env["res.partner"].browse(partner[0]) if partner else None
+        rule = self.env["account.nl.reconcile.rule"]._nl_learn(
+            self, account, tax_ids=tax_ids,
+            analytic_distribution=base[0].get("analytic_distribution"), partner=partner)
+        if rule:
+            self.write({
+                "nl_reconcile_state": "learned",
+                "nl_reconcile_rule": matching.RULE_TEXT,
+                "nl_reconcile_rule_id": rule.id,
+                "nl_reconcile_reason": _(
+                    "Booked by hand; booking rule %(rule)s offered (chosen %(count)s times)",
+                    rule=rule.name, count=rule.times_seen),
+            })
+
+    # ------------------------------------------------------------------
+    # Journals, server action
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _nl_unreconciled_lines(self, journals):
+        return self.search([
+            ("journal_id", "in", journals.ids),
+            ("is_reconciled", "=", False),
+            ("move_id.state", "=", "posted"),
+        ])
+
+
+class AccountJournal(models.Model):
+    _inherit = "account.journal"
+
+    def action_nl_auto_reconcile(self):
+        """Match every unreconciled bank line of these journals."""
+        lines = self.env["account.bank.statement.line"]._nl_unreconciled_lines(self)
+        return lines.action_nl_auto_reconcile_button()
+
+
+def _to_minor(amount, currency):
+    return round(amount * 10**currency.decimal_places)
+
+
+def _from_minor(amount, currency):
+    return currency.round(amount / 10**currency.decimal_places)
