@@ -12,6 +12,8 @@
     "external_dependencies": {
         "python": ["requests", "cryptography"],
     },
-    "data": [],
+    "data": [
+        "views/account_bank_link_views.xml",
+    ],
     "installable": True,
 }

@@ -30,6 +30,8 @@
         "views/templates.xml",
         "wizards/bank_link_wizard_views.xml",
         "views/report_invoice.xml",
+        "data/nl_reconcile_data.xml",
+        "views/nl_reconcile_views.xml",
     ],
     "post_init_hook": "_l10n_nl_bankkoppeling_post_init",
     "installable": True,

@@ -3,7 +3,6 @@
 which accounts may be linked, and ING's texts in the link wizard."""
 
 import base64
-import datetime
 import os
 
 from odoo import _, api, fields, models
@@ -63,19 +62,27 @@ class AccountBankLink(models.Model):
     ing_tls_certificate = fields.Binary(
         "ING TLS certificate (QWAC)", attachment=True, groups=ADMIN_GROUP, copy=False
     )
-    ing_tls_certificate_name = fields.Char(groups=ADMIN_GROUP, copy=False)
+    ing_tls_certificate_name = fields.Char(
+        "ING TLS certificate file name", groups=ADMIN_GROUP, copy=False
+    )
     ing_tls_key = fields.Binary(
         "ING TLS private key", attachment=True, groups=ADMIN_GROUP, copy=False
     )
-    ing_tls_key_name = fields.Char(groups=ADMIN_GROUP, copy=False)
+    ing_tls_key_name = fields.Char(
+        "ING TLS key file name", groups=ADMIN_GROUP, copy=False
+    )
     ing_signing_certificate = fields.Binary(
         "ING signing certificate (QSealC)", attachment=True, groups=ADMIN_GROUP, copy=False
     )
-    ing_signing_certificate_name = fields.Char(groups=ADMIN_GROUP, copy=False)
+    ing_signing_certificate_name = fields.Char(
+        "ING signing certificate file name", groups=ADMIN_GROUP, copy=False
+    )
     ing_signing_key = fields.Binary(
         "ING signing private key", attachment=True, groups=ADMIN_GROUP, copy=False
     )
-    ing_signing_key_name = fields.Char(groups=ADMIN_GROUP, copy=False)
+    ing_signing_key_name = fields.Char(
+        "ING signing key file name", groups=ADMIN_GROUP, copy=False
+    )
     ing_ca_certificate = fields.Binary(
         "ING sandbox CA certificate",
         attachment=True,
@@ -84,7 +91,9 @@ class AccountBankLink(models.Model):
         help="Sandbox only: the certificate authority of the sandbox's HTTPS "
         "server. Production uses the system's trusted authorities.",
     )
-    ing_ca_certificate_name = fields.Char(groups=ADMIN_GROUP, copy=False)
+    ing_ca_certificate_name = fields.Char(
+        "ING CA certificate file name", groups=ADMIN_GROUP, copy=False
+    )
     ing_tls_certificate_expiry = fields.Date(
         "TLS certificate valid until", compute="_compute_ing_certificate_facts", store=True
     )
@@ -181,6 +190,19 @@ class AccountBankLink(models.Model):
     def _check_ing_pem_files(self):
         for link in self:
             link._bank_link_check_pem_files(ING_CERTIFICATES, ING_KEYS, ING_KEY_PAIRS)
+
+    @api.onchange(*ING_CERTIFICATES, *ING_KEYS)
+    def _onchange_ing_pem_files(self):
+        """Say at once, on upload, what the save would refuse."""
+        try:
+            self._bank_link_check_pem_files(ING_CERTIFICATES, ING_KEYS, ING_KEY_PAIRS)
+        except ValidationError as error:
+            return {
+                "warning": {
+                    "title": _("Certificate or key refused"),
+                    "message": error.args[0],
+                }
+            }
 
     def _bank_link_check_pem_files(self, certificates, keys, pairs):
         """Refuse an upload that will only fail later at the bank: no

@@ -1,9 +1,35 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from odoo import models
+from stdnum import iban as stdnum_iban
+
+from odoo import api, models
 
 
 class AccountBankLinkWizard(models.TransientModel):
     _inherit = "account.bank.link.wizard"
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        """Started from a journal with an INGB IBAN: the bank is known."""
+        for vals in vals_list:
+            if vals.get("journal_id") and not vals.get("provider"):
+                journal = self.env["account.journal"].browse(vals["journal_id"])
+                if stdnum_iban.compact(journal.bank_acc_number or "")[4:8] == "INGB":
+                    vals["provider"] = "ing"
+            if vals.get("provider") == "ing" and not vals.get("link_id"):
+                vals.update(self._ing_draft_contact(vals))
+        return super().create(vals_list)
+
+    @api.model
+    def _ing_draft_contact(self, vals):
+        """The legal representative of the configured draft link the wizard
+        will continue with, so that it need not be typed again."""
+        company = self.env["res.company"].browse(vals.get("company_id")) or self.env.company
+        draft = self.env["account.bank.link"]._bank_link_reusable_draft("ing", company)
+        return {
+            name: draft[name]
+            for name in ("legal_representative_name", "legal_representative_email")
+            if draft[name] and not vals.get(name)
+        }
 
     def _step_contact_done(self):
         if not self.link_id and self.provider == "ing":

@@ -106,6 +106,23 @@ class TestIngSettings(TransactionCase):
         self.assertIn("expired on", message)
         self.assertIn(self.link._bank_link_format_date(expired.not_valid_after.date()), message)
 
+    def test_upload_is_checked_before_saving(self):
+        """The form warns on upload already, before the save refuses."""
+        form_record = self.env["account.bank.link"].new(
+            {
+                "provider": "ing",
+                "ing_tls_certificate": b64(self.tls_cert_pem),
+                "ing_tls_key": b64(pem_factory.key_pem(self.signing_key)),
+            }
+        )
+        result = form_record._onchange_ing_pem_files()
+        self.assertIn("does not belong to", result["warning"]["message"])
+        form_record.ing_tls_key = b64(pem_factory.key_pem(self.tls_key))
+        self.assertFalse(form_record._onchange_ing_pem_files())
+        self.assertEqual(
+            form_record.ing_tls_certificate_expiry, self.tls_cert.not_valid_after.date()
+        )
+
     def test_other_files_are_refused(self):
         with self.assertRaises(ValidationError) as caught:
             self.link.ing_signing_certificate = b64(pem_factory.key_pem(self.signing_key))
@@ -130,6 +147,21 @@ class TestIngSettings(TransactionCase):
             link.read(["ing_tls_key"])
         with self.assertRaises(AccessError):
             link.read(["ing_signing_key"])
+
+    def test_form_shows_keys_to_administrators_only(self):
+        accountant = new_test_user(
+            self.env,
+            login="ing_boekhouder_form",
+            groups="account.group_account_user,l10n_nl_bankkoppeling.group_bank_link_user",
+        )
+        Link = self.env["account.bank.link"]
+        admin_form = Link.get_views([(False, "form")])["views"]["form"]["arch"]
+        user_form = Link.with_user(accountant).get_views([(False, "form")])["views"]["form"]["arch"]
+        for arch in (admin_form, user_form):
+            self.assertIn('name="ing_tls_certificate_expiry"', arch)
+        self.assertIn('name="ing_tls_key"', admin_form)
+        self.assertNotIn('name="ing_tls_key"', user_form)
+        self.assertNotIn('name="ing_signing_key"', user_form)
 
     # -- eligibility, texts, schedule -------------------------------------
 

@@ -42,6 +42,12 @@ class ConsentStateError(Exception):
     """The ``state`` coming back from the bank is not one we issued for
     this user, link and company, or it was used or expired already."""
 
+#: Key in ``cr.precommit.data`` (cleared at commit and rollback): secrets
+#: committed through a second cursor during this transaction. Under
+#: REPEATABLE READ this transaction may not update those rows itself any
+#: more, so later writes to them go through a second cursor too.
+_SIDE_WRITTEN = "l10n_nl_bankkoppeling.side_written_secrets"
+
 #: States in which the framework may call the bank with the stored tokens.
 ACTIVE_STATES = ("linked", "expiring", "error")
 
@@ -187,6 +193,7 @@ class AccountBankLink(models.Model):
             env["account.bank.link.secret"].browse(secret_id)._store_token_set(
                 new_tokens
             )
+        self.env.cr.precommit.data.setdefault(_SIDE_WRITTEN, set()).add(secret_id)
         self.env["account.bank.link.secret"].browse(secret_id).invalidate_recordset()
         if new_tokens.consent_valid_until:
             self.sudo().consent_valid_until = new_tokens.consent_valid_until
@@ -222,7 +229,14 @@ class AccountBankLink(models.Model):
         secrets_ = self.env["account.bank.link.secret"].sudo().search(
             [("link_id", "in", self.ids)]
         )
-        secrets_._wipe()
+        side_written = self.env.cr.precommit.data.get(_SIDE_WRITTEN, set())
+        committed = secrets_.filtered(lambda secret: secret.id in side_written)
+        (secrets_ - committed)._wipe()
+        if committed:
+            with self.env.registry.cursor() as cr:
+                env = self.env(cr=cr, su=True)
+                env["account.bank.link.secret"].browse(committed.ids)._wipe()
+            committed.invalidate_recordset()
 
     # ------------------------------------------------------------------
     # Accounts at the bank
@@ -396,8 +410,14 @@ class AccountBankLink(models.Model):
         }
 
     def action_fetch(self):
-        self.account_ids.filtered("active_link")._bank_link_fetch(unattended=False)
-        return True
+        """Fetch now, with the user present (not counted against the bank's
+        daily limit); problems are shown and kept, not raised."""
+        self.ensure_one()
+        errors = self.account_ids.filtered("active_link")._bank_link_fetch(unattended=False)
+        journal = self.account_ids.journal_id[:1]
+        if errors:
+            return journal._bank_link_notification("\n".join(errors.values()), "danger")
+        return journal._bank_link_notification(_("Fetched."), "success")
 
     def action_revoke(self):
         for link in self:

@@ -13,6 +13,7 @@ from collections import defaultdict
 
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError
+from odoo.models import NewId
 from odoo.tools import SQL
 
 from ..tools import matching
@@ -31,28 +32,28 @@ NL_RULES = [
 def _reason_templates(env):
     """The engine's reason codes in the user's language."""
     return {
-        "reference_full": _("Payment reference %(reference)s of %(invoices)s, amount equal"),
-        "reference_discount": _("Payment reference %(reference)s of %(invoices)s, amount within the early-payment discount"),
-        "reference_partial": _("Payment reference %(reference)s of %(invoices)s, partial payment"),
-        "reference_multi": _("Payment references %(reference)s of %(invoices)s, amounts sum to the payment"),
-        "reference_amount_differs": _("Payment reference %(reference)s of %(invoices)s, but the amount differs"),
-        "reference_currency": _("Payment reference %(reference)s of %(invoices)s, but in another currency"),
-        "invoice_full": _("Invoice number(s) %(invoices)s in the text, amounts sum to the payment"),
-        "invoice_discount": _("Invoice number %(invoices)s in the text, amount within the early-payment discount"),
-        "invoice_partial": _("Invoice number %(invoices)s in the text, partial payment"),
-        "invoice_ambiguous": _("Invoice number %(numbers)s in the text fits several open invoices"),
-        "invoice_amount_differs": _("Invoice number(s) %(invoices)s in the text, but the amounts differ"),
-        "invoice_partners_differ": _("Invoice number(s) %(invoices)s in the text belong to different partners"),
-        "invoice_payer_differs": _("Invoice number(s) %(invoices)s in the text, but the payer's IBAN belongs to another partner"),
-        "invoice_currency": _("Invoice number(s) %(invoices)s in the text, but in another currency"),
-        "iban_single": _("Counterparty IBAN %(iban)s is known for %(partner)s, whose only open item of this amount is %(invoices)s"),
-        "iban_several": _("Counterparty IBAN %(iban)s is known, several open items of this amount"),
-        "name_match": _("Payer name %(name)s matches a partner (IBAN not known)"),
-        "text_rule": _("Booking rule %(rule_name)s"),
-        "text_rule_unconfirmed": _("Learned booking rule %(rule_name)s (not confirmed yet)"),
-        "text_rules_conflict": _("Several booking rules match"),
-        "conflict": _("The line fits several answers: %(detail)s"),
-        "foreign_currency": _("The payment is in a foreign currency: not reconciled automatically"),
+        "reference_full": env._("Payment reference %(reference)s of %(invoices)s, amount equal"),
+        "reference_discount": env._("Payment reference %(reference)s of %(invoices)s, amount within the early-payment discount"),
+        "reference_partial": env._("Payment reference %(reference)s of %(invoices)s, partial payment"),
+        "reference_multi": env._("Payment references %(reference)s of %(invoices)s, amounts sum to the payment"),
+        "reference_amount_differs": env._("Payment reference %(reference)s of %(invoices)s, but the amount differs"),
+        "reference_currency": env._("Payment reference %(reference)s of %(invoices)s, but in another currency"),
+        "invoice_full": env._("Invoice number(s) %(invoices)s in the text, amounts sum to the payment"),
+        "invoice_discount": env._("Invoice number %(invoices)s in the text, amount within the early-payment discount"),
+        "invoice_partial": env._("Invoice number %(invoices)s in the text, partial payment"),
+        "invoice_ambiguous": env._("Invoice number %(numbers)s in the text fits several open invoices"),
+        "invoice_amount_differs": env._("Invoice number(s) %(invoices)s in the text, but the amounts differ"),
+        "invoice_partners_differ": env._("Invoice number(s) %(invoices)s in the text belong to different partners"),
+        "invoice_payer_differs": env._("Invoice number(s) %(invoices)s in the text, but the payer's IBAN belongs to another partner"),
+        "invoice_currency": env._("Invoice number(s) %(invoices)s in the text, but in another currency"),
+        "iban_single": env._("Counterparty IBAN %(iban)s is known for %(partner)s, whose only open item of this amount is %(invoices)s"),
+        "iban_several": env._("Counterparty IBAN %(iban)s is known, several open items of this amount"),
+        "name_match": env._("Payer name %(name)s matches a partner (IBAN not known)"),
+        "text_rule": env._("Booking rule %(rule_name)s"),
+        "text_rule_unconfirmed": env._("Learned booking rule %(rule_name)s (not confirmed yet)"),
+        "text_rules_conflict": env._("Several booking rules match"),
+        "conflict": env._("The line fits several answers: %(detail)s"),
+        "foreign_currency": env._("The payment is in a foreign currency: not reconciled automatically"),
     }
 
 
@@ -327,8 +328,7 @@ class AccountBankStatementLine(models.Model):
                 rules.browse(decision.text_rule_id).partner_id.id if decision.text_rule_id else None)
             if partner_id and line.partner_id.commercial_partner_id.id != partner_id:
                 by_partner[partner_id].append(line.id)
-        for partner_id, line_ids in by_partner.items():
-            self.browse(line_ids).write({"partner_id": partner_id})
+        self._nl_set_partners(by_partner)
 
         vals_list, pairs, done = [], [], self.browse()
         for line, decision in auto:
@@ -385,6 +385,21 @@ class AccountBankStatementLine(models.Model):
         for rule in rules:
             rule.times_applied += sum(1 for line, d in auto if line in done and d.text_rule_id == rule.id)
         return done
+
+    def _nl_set_partners(self, line_ids_by_partner):
+        """Set the partner on lines and their journal items, one write per
+        partner. Odoo's (and OCA's) per-line synchronisation would also
+        recompute the OCA screen's data (running its matcher) per line."""
+        for partner_id, line_ids in line_ids_by_partner.items():
+            lines = self.browse(line_ids).with_context(
+                skip_account_move_synchronization=True, skip_readonly_check=True)
+            lines.write({"partner_id": partner_id})
+            items = lines.move_id.line_ids.filtered(
+                lambda aml: aml.partner_id.id != partner_id and not aml.reconciled)
+            items.with_context(
+                skip_account_move_synchronization=True, check_move_validity=False,
+                skip_readonly_check=True,
+            ).write({"partner_id": partner_id})
 
     def _nl_new_iban(self, decision):
         """The payer's IBAN when an invoice match shows it belongs to the
@@ -493,7 +508,12 @@ class AccountBankStatementLine(models.Model):
                 partner_id,
             )
             groups[key].append(line.id)
-        for (state, rule, reason, rule_id, proposal_ids, partner_id), line_ids in groups.items():
+        by_partner = defaultdict(list)
+        for key, line_ids in groups.items():
+            if key[-1]:
+                by_partner[key[-1]].extend(line_ids)
+        self._nl_set_partners(by_partner)
+        for (state, rule, reason, rule_id, proposal_ids, _partner_id), line_ids in groups.items():
             values = {
                 "nl_reconcile_state": state,
                 "nl_reconcile_rule": rule,
@@ -503,8 +523,6 @@ class AccountBankStatementLine(models.Model):
                 # The OCA screen computes its prefilled data from the proposal again.
                 "reconcile_data": False,
             }
-            if partner_id:
-                values["partner_id"] = partner_id
             self.browse(line_ids).write(values)
 
     # ------------------------------------------------------------------
@@ -536,10 +554,12 @@ class AccountBankStatementLine(models.Model):
                 amount -= sum(item.get("amount") for item in line_data)
                 data += line_data
             return self._recompute_suspense_line(data, aux, self.manual_reference)
-        return self._recompute_suspense_line(
-            *self._reconcile_data_by_model(data, self._nl_writeoff_model(rule), aux),
-            self.manual_reference,
-        )
+        data, aux = self._reconcile_data_by_model(data, self._nl_writeoff_model(rule), aux)
+        for item in data:
+            for key, value in item.items():
+                if isinstance(value, NewId):
+                    item[key] = False  # the model is not saved
+        return self._recompute_suspense_line(data, aux, self.manual_reference)
 
     def action_undo_reconciliation(self):
         automatic = self.filtered(lambda line: line.nl_reconcile_state == "auto")

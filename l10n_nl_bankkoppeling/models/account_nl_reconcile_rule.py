@@ -64,7 +64,7 @@ class AccountNlReconcileRule(models.Model):
     )
     times_applied = fields.Integer("Times applied", readonly=True, default=0)
 
-    @api.constrains("counterparty_iban", "text_pattern")
+    @api.constrains("counterparty_iban", "text_pattern", "account_id")
     def _check_something_to_match(self):
         for rule in self:
             if not (rule.counterparty_iban or "").strip() and not (rule.text_pattern or "").strip():

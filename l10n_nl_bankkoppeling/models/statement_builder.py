@@ -9,6 +9,11 @@ from odoo import _
 
 from ..tools.statement_identity import transaction_identities
 
+#: Lines per create(): Odoo's per-batch queries (payment state, sequence)
+#: take ``IN (ids)`` lists that PostgreSQL handles badly beyond a few
+#: thousand ids; batches of this size keep the cost per line constant.
+CREATE_BATCH = 500
+
 
 class StatementBuilder:
     def __init__(self, link_account, provider_code):
@@ -44,7 +49,9 @@ class StatementBuilder:
             for uid, tx in new
         ]
         self._apply_import_hooks(vals_list)
-        lines = Line.create(vals_list)
+        lines = Line.browse()
+        for start in range(0, len(vals_list), CREATE_BATCH):
+            lines |= Line.create(vals_list[start : start + CREATE_BATCH])
         touched = self.env["account.bank.statement"].union(*statements.values())
         self.rechain(touched)
         result["lines"] = lines

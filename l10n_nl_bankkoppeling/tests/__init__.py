@@ -6,3 +6,4 @@ from . import test_bank_link_consent
 from . import test_bank_link_wizard
 from . import test_invoice_reference
 from . import test_translations
+from . import test_nl_reconcile

@@ -102,6 +102,14 @@ class TestBankLinkConsent(BankLinkCase, HttpCase):
         response = self.url_open("/bank_link/start/%d" % self.link.id, allow_redirects=False)
         self.assertEqual(response.status_code, 400)
 
+    def test_unknown_code_is_refused_and_logged(self):
+        state = self.start()
+        response = self.callback(state, code="stolen-code")
+        self.assertEqual(response.status_code, 400)
+        self.assertIn("refused the request", response.text)
+        self.assertFalse(self.link._bank_link_secret().sudo().access_token)
+        self.assertIn("refused the request", self.link.message_ids[0].body)
+
     def test_bank_refusal_is_shown_and_changes_nothing(self):
         state = self.start()
         response = self.url_open(

@@ -266,3 +266,30 @@ class TestBankLinkFetch(BankLinkCase):
         self.assertIn("30", self.journal.bank_link_status)  # until 30-06-2026
         self.assertIn("today", self.journal.bank_link_status)
         self.assertEqual(self.journal.bank_link_status_level, "ok")
+
+    @freeze_time("2026-03-04 12:00:00")
+    def test_revocation_right_after_a_token_rotation_still_wipes_tokens(self):
+        self.bank.expired_access_tokens = {"access-0"}
+        original = self.bank.fetch_transactions
+
+        def revoked_after_refresh(tokens, account, date_from, date_to):
+            if tokens.access_token == "access-1":
+                raise bp.ConsentRevokedError("consent revoked", http_status=401)
+            return original(tokens, account, date_from, date_to)
+
+        self.bank.fetch_transactions = revoked_after_refresh
+        self.fetch(unattended=True)
+        self.assertEqual(self.bank.refresh_count, 1)
+        self.assertEqual(self.link.state, "revoked")
+        secret = self.link._bank_link_secret().sudo()
+        secret.invalidate_recordset()
+        self.assertFalse(secret.access_token or secret.refresh_token)
+
+    def test_dashboard_card_shows_the_link_line(self):
+        self.journal.invalidate_recordset()
+        view = self.env.ref("account.account_journal_dashboard_kanban_view")
+        arch = self.env["account.journal"].get_views([(view.id, "kanban")])["views"]["kanban"]["arch"]
+        self.assertIn("bank_link_status", arch)
+        data = self.journal.read(["bank_link_status", "bank_link_status_level"])[0]
+        self.assertIn("not fetched yet", data["bank_link_status"])
+        self.assertEqual(data["bank_link_status_level"], "ok")

@@ -97,6 +97,7 @@ def compact(number):
 
 
 def _weighted_sum(digits):
+    """Sum of the digits times the weights, from the rightmost digit."""
     return sum(
         WEIGHTS[position % len(WEIGHTS)] * int(digit)
         for position, digit in enumerate(reversed(digits))

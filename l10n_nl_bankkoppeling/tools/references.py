@@ -19,10 +19,19 @@ the bank structured) to say what a payment is for, strongest first:
 Input is the transaction's remittance text as the bank clients produce it
 (``BankTransaction.remittance_text``: parts joined by newlines, so ABN AMRO
 ``descriptionLines`` are newline-joined) and the structured reference.
-ING's ``<br>`` separators, ABN AMRO's 32-column and MT940's 65-column
-wrapped lines (a value cut across two lines is joined again), MT940/camt
-``:86:`` tags (``/TRTP/.../REMI/.../EREF/...``) and ``Label: value`` texts
+ING's ``<br>`` separators (a field end), ABN AMRO's 32-column and MT940's
+65-column wrapped lines (a value cut across two lines is joined again; a
+text of MT940/camt ``:86:`` tags, ``/TRTP/.../REMI/.../EREF/...``, is cut
+anywhere, so all its lines are joined) and ``Label: value`` texts
 (``Naam:``, ``Omschrijving:``, ``IBAN:``, ``KENMERK:``) are understood.
+
+Strongest first means: betalingskenmerk and RF (check digits) from the
+structured field or ``/STRD/`` tag, then from a ``Kenmerk:`` field, then
+from free text; then invoice numbers, the most specific first
+(``INV/2026/123`` before ``123``); then end-to-end ids. Each reference is
+given once, in its strongest place. An invoice number only says which
+sequence number the payer typed: ``factuur 123`` matches every invoice
+numbered 123, so a matcher must confirm it (amount, partner).
 IBANs, BICs, names, mandate and creditor ids, phone numbers, card-terminal
 fields, dates, times, amounts, postcodes and house numbers are never taken
 for references.
@@ -127,6 +136,7 @@ class InvoiceKey:
         return sum(part is not None for part in (self.prefix, self.year, self.month))
 
     def __str__(self):
+        """Normalised form, ``INV/2026/123``: also what ``Reference.value`` holds."""
         parts = [
             self.prefix,
             self.year,
@@ -223,6 +233,7 @@ _INVOICE_NAME_MAX_LENGTH = 64
 
 
 def _prefix_or_none(word):
+    """An invoice prefix in upper case, or ``None`` for an ordinary word."""
     word = re.sub(r"[^A-Za-z0-9]", "", word or "", flags=re.ASCII).upper()
     if not word or word.lower() in _NOT_A_PREFIX:
         return None
@@ -308,6 +319,7 @@ def _invoice_candidates(text):
 
 
 def _keyword_invoice_key(digits):
+    """The key of the digits after "factuur", "nota", ..."""
     if 7 <= len(digits) <= 10 and digits.startswith("20"):
         # "factuur 20260123": the year glued to the sequence number.
         return InvoiceKey(int(digits[4:]), int(digits[:4]))
@@ -353,6 +365,7 @@ def _is_printed_grouping(groups):
 
 
 def _checked_kenmerk(digits):
+    """The digits if they are a betalingskenmerk with a check digit."""
     if len(digits) not in _CHECKED_LENGTHS:
         return None
     return digits if betalingskenmerk.is_valid(digits) else None
@@ -479,8 +492,11 @@ _PHONE = re.compile(
     r"[0-9](?:[ -]?[0-9]){5,12}",
     _FLAGS,
 )
+# Compact, or spaced in groups of four; each way has one reading only, so a
+# long word that is no IBAN fails fast (no optional separators to backtrack).
 _IBAN = re.compile(
-    r"(?<![A-Za-z0-9])[A-Z]{2}[0-9]{2}[ ]?[A-Z0-9]{4}(?:[ ]?[A-Z0-9]{1,4}){2,7}(?![A-Za-z0-9])",
+    r"(?<![A-Za-z0-9])[A-Z]{2}[0-9]{2}(?:[A-Z0-9]{11,30}|(?: [A-Z0-9]{4}){2,7}(?: [A-Z0-9]{1,3})?)"
+    r"(?![A-Za-z0-9])",
     _FLAGS,
 )
 _TOKEN = re.compile(r"[^ \n]+")
@@ -498,6 +514,7 @@ class _View:
         self.found = []
 
     def mask(self, spans):
+        """Blank ``spans`` (text-wide positions) out of ``masked``."""
         if not spans:
             return
         pieces, position = [], 0
@@ -512,6 +529,8 @@ class _View:
         self.masked = "".join(pieces)
 
     def add(self, kind, value, start, end, rank, source=SOURCE_TEXT, key=None):
+        """Record a reference found at ``start:end`` (trimmed of spaces and
+        slashes for ``raw``)."""
         raw = self.text[start:end]
         start += len(raw) - len(raw.lstrip(" /"))
         end -= len(raw) - len(raw.rstrip(" /"))
@@ -543,6 +562,8 @@ def _looks_like_kenmerk(value):
 
 
 def _add_end_to_end(view, value, start, end):
+    """Add an end-to-end id, unless it is NOTPROVIDED (also when glued to a
+    cut-off piece) or a betalingskenmerk with a bad check digit."""
     value = value.strip(" /")
     if (
         not value
@@ -555,6 +576,7 @@ def _add_end_to_end(view, value, start, end):
 
 
 def _mask_local(segment, spans, offset=0):
+    """Mask text-wide ``spans`` in ``segment``, which starts at ``offset``."""
     pieces, position = [], 0
     for start, end in spans:
         pieces.append(segment[position : start - offset])
@@ -599,6 +621,8 @@ def _read_checked(view, start, end, rank):
 
 
 def _read_structured_value(view, issuer, value_start, value_end):
+    """Add the reference of a ``/REMI/STRD/<issuer>/`` tag: the bank says
+    it is structured, so the 7 digit form counts here."""
     value = view.text[value_start:value_end].strip(" /")
     if issuer.upper() == "CUR" and betalingskenmerk.is_valid(value):
         view.add(
@@ -657,6 +681,7 @@ def _read_tags(view):
 
 
 def _label_value_end(text, labels, index):
+    """Where the value of ``labels[index]`` ends: next label or line end."""
     end = labels[index + 1].start() if index + 1 < len(labels) else len(text)
     line_end = text.find("\n", labels[index].end(), end)
     return end if line_end < 0 else line_end
@@ -741,10 +766,12 @@ def _read_invoices(view, start=0, end=None):
 
 
 def _mask_pattern(view, pattern):
+    """Mask every match of ``pattern`` (IBANs, phones, card fields)."""
     view.mask([match.span() for match in pattern.finditer(view.masked)])
 
 
 def _scan(view):
+    """Every reference in one view, with its rank and span."""
     _read_tags(view)
     _read_labels(view)
     # RF before IBANs: "RF18 5390 0754 7034" has an IBAN's shape.
@@ -766,6 +793,7 @@ def _scan(view):
 # Text preparation
 # --------------------------------------------------------------------------
 
+_TAGGED_START = re.compile(r"[ \n]*(?::86:)?" + _TAG.pattern)
 _BR = re.compile(r"<br ?/?>", _FLAGS)
 _SPACES = re.compile(r"[^\S\n]+")
 
@@ -773,6 +801,7 @@ _SPACES = re.compile(r"[^\S\n]+")
 def _is_soft_wrap(line):
     # A full line that does not end in padding was cut by the bank (at
     # most one space: the cut fell just after a word).
+    """Whether the bank cut ``line`` at its wrap width."""
     return len(line) in WRAP_WIDTHS and not line.endswith("  ")
 
 
@@ -787,6 +816,13 @@ def _views(text):
     )
     # ING's <br> ends a field: a hard break, never a wrap.
     text = _BR.sub(_HARD_BREAK, text)
+    if _TAGGED_START.match(text):
+        # MT940 tag text: the tags delimit the values and the bank cuts the
+        # lines wherever the width ends ("/REM" + "I/USTD//"), also a
+        # first line shortened by a stripped ":86:".
+        return [
+            _View(_SPACES.sub(" ", text.replace("\n", "").replace(_HARD_BREAK, "\n")))
+        ]
     lines = text.split("\n")
     joined, spaced, wrapped = [lines[0]], [lines[0]], False
     for line, next_line in itertools.pairwise(lines):
@@ -809,6 +845,7 @@ def _views(text):
 
 
 def _from_structured(structured):
+    """The reference in the bank's structured field, if valid."""
     if not isinstance(structured, str) or not structured.strip():
         return []
     raw = structured.strip()
@@ -824,6 +861,7 @@ def _from_structured(structured):
 
 
 def _extract(text, structured=None):
+    """``extract_references`` without the safety net (the fuzzer calls this)."""
     found = _from_structured(structured)
     if isinstance(text, str) and text:
         for view in _views(text):

@@ -71,6 +71,11 @@ def ensure(env, name, model, values):
     return remember(env, name, env[model].create(values))
 
 
+#: ABN2 is a current account in the sandbox (both ABN AMRO journals can be
+#: linked); demo databases made before carry its former name.
+FORMER_JOURNAL_NAMES = {"ABN2": ("ABN AMRO Spaarrekening Zakelijk",)}
+
+
 def ensure_journals(env, company, remember_ids=True):
     """The demo bank journals, by code: {"ING": journal, ...}."""
     journals = {}
@@ -86,6 +91,8 @@ def ensure_journals(env, company, remember_ids=True):
             })
             if remember_ids:
                 remember(env, f"journal_{code.lower()}", journal)
+        if journal.name in FORMER_JOURNAL_NAMES.get(code, ()):
+            journal.name = name
         journals[code] = journal
     return journals
 

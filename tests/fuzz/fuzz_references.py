@@ -123,6 +123,7 @@ def check_one(text, structured):
 
 
 def atheris_one_input(data):
+    """One libFuzzer input: raw text, spliced corpus text or fragments."""
     provider = atheris.FuzzedDataProvider(data)
     mode = provider.ConsumeIntInRange(0, 3)
     text = provider.ConsumeUnicodeNoSurrogates(provider.ConsumeIntInRange(0, 400))
@@ -143,6 +144,7 @@ def atheris_one_input(data):
 
 
 def random_text(rng):
+    """One random input: spliced corpus text, fragments, or junk."""
     kind = rng.random()
     if kind < 0.3:
         base = rng.choice(CORPUS)
@@ -157,6 +159,7 @@ def random_text(rng):
 
 
 def random_junk(rng, length=None):
+    """Random characters from digits, letters or all of Unicode."""
     length = rng.randrange(0, 12) if length is None else length
     alphabet = rng.choice(
         [
@@ -175,6 +178,7 @@ def random_junk(rng, length=None):
 
 
 def run_random(seconds, seed=20261121):
+    """Fuzz with the random generator for ``seconds``; return the crashes."""
     rng = random.Random(seed)
     crashes = 0
     deadline = time.monotonic() + seconds

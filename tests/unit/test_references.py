@@ -163,6 +163,19 @@ def test_kenmerk_not_taken_from_inside_iban_or_vat_number():
     assert found(f"NL12ABNA{KENMERK}") == []
 
 
+@pytest.mark.parametrize(
+    "iban",
+    [
+        "NL91 ABNA 0417 1643 00",
+        "DE89 3704 0044 0532 0130 00",
+        "BE68539007547034",
+        "NL00 0000 5000 0567 8901 2345",
+    ],
+)
+def test_nothing_taken_from_an_iban(iban):
+    assert found(f"naar rekening {iban} dank") == []
+
+
 def test_kenmerk_next_to_a_date_with_other_separators():
     assert found(f"21-11-2026 {betalingskenmerk.format(KENMERK)}") == [
         ("betalingskenmerk", KENMERK)
@@ -249,6 +262,22 @@ def test_ing_mt940_structured_and_end_to_end():
     assert [(ref.kind, ref.value, ref.source) for ref in result] == [
         ("betalingskenmerk", KENMERK, "structured"),
         ("end_to_end", "E2E-77", "text"),
+    ]
+
+
+@pytest.mark.parametrize("prefix", [":86:", ""])
+def test_mt940_tag_text_cut_anywhere_by_the_65_column_lines(prefix):
+    body = (
+        "/RTRN/MS03//EREF/20260317004455//CNTP/NL69INGB0123456789/INGBNL2A/P. de Vries"
+        f"///REMI/USTD//Factuurnr 204411 kenmerk {betalingskenmerk.format(KENMERK)}/"
+    )
+    lines = wrap(":86:" + body, 65).split("\n")
+    lines[0] = lines[0][4 - len(prefix) :]  # the bank client may strip ":86:"
+    assert "/REM" in lines[1] or "/REMI/" in lines[1]
+    assert found("\n".join(lines)) == [
+        ("betalingskenmerk", KENMERK),
+        ("invoice_number", "204411"),
+        ("end_to_end", "20260317004455"),
     ]
 
 

@@ -2,6 +2,7 @@
 verdicts agree with Odoo's own validator where both apply."""
 
 import importlib.util
+import os
 from pathlib import Path
 
 import pytest
@@ -11,9 +12,7 @@ from stdnum import iso11649
 
 from l10n_nl_bankkoppeling.tools import betalingskenmerk, references
 
-ODOO_STRUCTURED_REFERENCE = Path(
-    "/root/odoo-src/odoo/addons/account/tools/structured_reference.py"
-)
+ODOO_VALIDATOR_FILE = "odoo/addons/account/tools/structured_reference.py"
 VALID_LENGTHS = (7, 9, 10, 11, 12, 13, 14, 16)
 DOCUMENTED_ERRORS = (
     betalingskenmerk.InvalidLength,
@@ -23,14 +22,25 @@ DOCUMENTED_ERRORS = (
 )
 
 
+def _odoo_validator_path():
+    """Odoo's source: the one setup/test uses, else the reference checkout."""
+    roots = [os.environ.get("BANKKOPPELING_ODOO_SRC"), "/root/odoo-src"]
+    spec = importlib.util.find_spec("odoo")
+    if spec and spec.submodule_search_locations:
+        roots.extend(str(Path(path).parent) for path in spec.submodule_search_locations)
+    for root in filter(None, roots):
+        if (Path(root) / ODOO_VALIDATOR_FILE).exists():
+            return Path(root) / ODOO_VALIDATOR_FILE
+    return None
+
+
 def _load_odoo_validator():
     """Odoo's structured_reference.py needs only ``re`` and stdnum: load it
     by path, no Odoo runtime."""
-    if not ODOO_STRUCTURED_REFERENCE.exists():
-        pytest.skip(f"Odoo source not at {ODOO_STRUCTURED_REFERENCE}")
-    spec = importlib.util.spec_from_file_location(
-        "odoo_structured_reference", ODOO_STRUCTURED_REFERENCE
-    )
+    path = _odoo_validator_path()
+    if path is None:
+        pytest.skip(f"Odoo source with {ODOO_VALIDATOR_FILE} not found")
+    spec = importlib.util.spec_from_file_location("odoo_structured_reference", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.is_valid_structured_reference_nl

@@ -1,0 +1,571 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""ABN AMRO on the bank link: settings of the TPP registration, the provider,
+one consent per IBAN, and ABN AMRO's texts in the link wizard.
+
+An ABN AMRO consent covers exactly one account, so one link holds a consent
+per IBAN: their tokens live with the link's other secrets (``bank_data``
+of ``account.bank.link.secret``, administrators only), keyed by IBAN. A
+fetch of an account uses, and refreshes, the consent of that account only.
+"""
+
+import base64
+import datetime
+import os
+
+from markupsafe import Markup, escape
+from stdnum import iban as stdnum_iban
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools import config
+
+from odoo.addons.l10n_nl_bankkoppeling.tools import provider as bank_provider
+
+from ..tools import abnamro_provider
+from . import pem_files
+
+ADMIN_GROUP = "l10n_nl_bankkoppeling.group_bank_link_admin"
+#: System parameter with the base URL of the local bank sandbox (./setup/demo
+#: sets it): API, authorize page and token endpoint all live there.
+SANDBOX_URL_PARAMETER = "account_bank_link_abnamro.sandbox_url"
+PRODUCTION_API_URL = abnamro_provider.PRODUCTION_API_URL
+# *unconfirmed* (bank-protocols.md): which OAuth host is current, and whether
+# production's token endpoint is on port 8443 as the sandbox's is.
+PRODUCTION_AUTH_URL = "https://auth.connect.abnamro.com"
+PRODUCTION_TOKEN_URL = "https://auth.connect.abnamro.com:8443/as/token.oauth2"
+TOKEN_PATH = "/as/token.oauth2"
+#: Context key naming the IBAN whose consent a call uses.
+CONSENT_IBAN = "abnamro_consent_iban"
+#: Key in the secret's ``bank_data``: {IBAN: serialised TokenSet}.
+CONSENTS_KEY = "abnamro_consents"
+
+ABNAMRO_CERTIFICATES = ("abnamro_tls_certificate", "abnamro_ca_certificate")
+ABNAMRO_KEYS = ("abnamro_tls_key",)
+ABNAMRO_KEY_PAIRS = (("abnamro_tls_certificate", "abnamro_tls_key"),)
+ABNAMRO_SETTINGS = (
+    "abnamro_environment", "abnamro_api_url", "abnamro_auth_url", "abnamro_token_url",
+    "abnamro_client_id", "abnamro_api_key",
+    "abnamro_tls_certificate", "abnamro_tls_certificate_name",
+    "abnamro_tls_key", "abnamro_tls_key_name",
+    "abnamro_ca_certificate", "abnamro_ca_certificate_name",
+)
+
+
+def _token_set_to_json(tokens, valid_until):
+    def moment(value):
+        return value.isoformat() if value else None
+
+    return {
+        "access_token": tokens.access_token,
+        "refresh_token": tokens.refresh_token,
+        "expires_at": moment(tokens.expires_at),
+        "refresh_expires_at": moment(tokens.refresh_expires_at),
+        "scope": tokens.scope,
+        "consent_valid_until": moment(valid_until),
+    }
+
+
+def _token_set_from_json(data):
+    def moment(value):
+        return datetime.datetime.fromisoformat(value) if value else None
+
+    valid_until = data.get("consent_valid_until")
+    return bank_provider.TokenSet(
+        access_token=data["access_token"],
+        refresh_token=data.get("refresh_token"),
+        expires_at=moment(data.get("expires_at")),
+        refresh_expires_at=moment(data.get("refresh_expires_at")),
+        scope=data.get("scope"),
+        consent_valid_until=datetime.date.fromisoformat(valid_until) if valid_until else None,
+    )
+
+
+class AccountBankLink(models.Model):
+    _inherit = "account.bank.link"
+
+    provider = fields.Selection(
+        selection_add=[("abnamro", "ABN AMRO")], ondelete={"abnamro": "cascade"}
+    )
+    abnamro_environment = fields.Selection(
+        [("sandbox", "Sandbox (test)"), ("production", "Production")],
+        string="ABN AMRO environment",
+        default="sandbox",
+        tracking=True,
+    )
+    abnamro_api_url = fields.Char(
+        "ABN AMRO API URL", compute="_compute_abnamro_urls", store=True, readonly=False
+    )
+    abnamro_auth_url = fields.Char(
+        "ABN AMRO login URL",
+        compute="_compute_abnamro_urls",
+        store=True,
+        readonly=False,
+        help="Host of ABN AMRO's consent page (/as/authorization.oauth2).",
+    )
+    abnamro_token_url = fields.Char(
+        "ABN AMRO token URL", compute="_compute_abnamro_urls", store=True, readonly=False
+    )
+    abnamro_client_id = fields.Char("ABN AMRO client id", groups=ADMIN_GROUP)
+    abnamro_api_key = fields.Char("ABN AMRO API key", groups=ADMIN_GROUP, copy=False)
+    abnamro_tls_certificate = fields.Binary(
+        "ABN AMRO TLS certificate (QWAC)", attachment=True, groups=ADMIN_GROUP, copy=False
+    )
+    abnamro_tls_certificate_name = fields.Char(
+        "ABN AMRO TLS certificate file name", groups=ADMIN_GROUP, copy=False
+    )
+    abnamro_tls_key = fields.Binary(
+        "ABN AMRO TLS private key", attachment=True, groups=ADMIN_GROUP, copy=False
+    )
+    abnamro_tls_key_name = fields.Char(
+        "ABN AMRO TLS key file name", groups=ADMIN_GROUP, copy=False
+    )
+    abnamro_ca_certificate = fields.Binary(
+        "ABN AMRO sandbox CA certificate",
+        attachment=True,
+        groups=ADMIN_GROUP,
+        copy=False,
+        help="Sandbox only: the certificate authority of the sandbox's HTTPS "
+        "server. Production uses the system's trusted authorities.",
+    )
+    abnamro_ca_certificate_name = fields.Char(
+        "ABN AMRO CA certificate file name", groups=ADMIN_GROUP, copy=False
+    )
+    abnamro_tls_certificate_expiry = fields.Date(
+        "ABN AMRO certificate valid until",
+        compute="_compute_abnamro_certificate_facts",
+        store=True,
+    )
+    abnamro_tls_certificate_subject = fields.Char(
+        "ABN AMRO certificate subject", compute="_compute_abnamro_certificate_facts", store=True
+    )
+    abnamro_consent_progress = fields.Html(
+        "ABN AMRO consents",
+        compute="_compute_abnamro_consent_progress",
+        sanitize=False,
+        help="ABN AMRO asks a consent per account: which accounts have one.",
+    )
+
+    # ------------------------------------------------------------------
+    # Settings
+    # ------------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get("provider") == "abnamro" and not vals.get("abnamro_tls_key"):
+                vals.update(
+                    self._bank_link_inherited_settings(
+                        "abnamro", vals, ABNAMRO_SETTINGS, "abnamro_tls_key"
+                    )
+                )
+        return super().create(vals_list)
+
+    @api.model
+    def _bank_link_inherited_settings(self, provider, vals, names, configured_field):
+        """Settings of the company's latest configured link of ``provider``
+        (one whose ``configured_field`` is set)."""
+        company_id = vals.get("company_id") or self.env.company.id
+        candidates = self.sudo().search(
+            [("company_id", "=", company_id), ("provider", "=", provider)], order="id desc"
+        )
+        for link in candidates:
+            if link[configured_field]:
+                return {name: link[name] for name in names if name not in vals}
+        return {}
+
+    @api.model
+    def _bank_link_reusable_draft(self, provider, company):
+        """A configured draft link without accounts (./setup/demo makes
+        one per bank): the wizard continues with it instead of adding one."""
+        return self.search(
+            [
+                ("company_id", "=", company.id),
+                ("provider", "=", provider),
+                ("state", "=", "draft"),
+                ("account_ids", "=", False),
+            ],
+            order="id",
+            limit=1,
+        )
+
+    @api.model
+    def _abnamro_sandbox_url(self):
+        value = self.env["ir.config_parameter"].sudo().get_param(SANDBOX_URL_PARAMETER)
+        return value.rstrip("/") if value else False
+
+    @api.depends("abnamro_environment", "provider")
+    def _compute_abnamro_urls(self):
+        for link in self:
+            if link.provider != "abnamro":
+                urls = (False, False, False)
+            elif link.abnamro_environment == "production":
+                urls = (PRODUCTION_API_URL, PRODUCTION_AUTH_URL, PRODUCTION_TOKEN_URL)
+            elif link._abnamro_sandbox_url():
+                local = link._abnamro_sandbox_url()
+                urls = (local, local, local + TOKEN_PATH)
+            else:
+                urls = (
+                    abnamro_provider.SANDBOX_API_URL,
+                    abnamro_provider.SANDBOX_AUTH_URL,
+                    abnamro_provider.SANDBOX_TOKEN_URL,
+                )
+            link.abnamro_api_url, link.abnamro_auth_url, link.abnamro_token_url = urls
+
+    @api.depends("abnamro_tls_certificate")
+    def _compute_abnamro_certificate_facts(self):
+        for link in self:
+            data = link._bank_link_pem_bytes("abnamro_tls_certificate")
+            info = False
+            if data:
+                try:
+                    info = pem_files.certificate_info(data)
+                except pem_files.PemProblem:
+                    info = False
+            link.abnamro_tls_certificate_expiry = info and info.not_valid_after.date()
+            link.abnamro_tls_certificate_subject = info and info.subject
+
+    def _bank_link_pem_bytes(self, field_name):
+        """The uploaded file's bytes (Binary fields hold base64)."""
+        self.ensure_one()
+        value = self.sudo()[field_name]
+        return base64.b64decode(value) if value else b""
+
+    @api.constrains(*ABNAMRO_CERTIFICATES, *ABNAMRO_KEYS)
+    def _check_abnamro_pem_files(self):
+        for link in self:
+            link._bank_link_check_pem_files(ABNAMRO_CERTIFICATES, ABNAMRO_KEYS, ABNAMRO_KEY_PAIRS)
+
+    @api.onchange(*ABNAMRO_CERTIFICATES, *ABNAMRO_KEYS)
+    def _onchange_abnamro_pem_files(self):
+        """Say at once, on upload, what the save would refuse."""
+        try:
+            self._bank_link_check_pem_files(ABNAMRO_CERTIFICATES, ABNAMRO_KEYS, ABNAMRO_KEY_PAIRS)
+        except ValidationError as error:
+            return {
+                "warning": {
+                    "title": _("Certificate or key refused"),
+                    "message": error.args[0],
+                }
+            }
+
+    def _bank_link_check_pem_files(self, certificates, keys, pairs):
+        """Refuse an upload that will only fail later at the bank: no
+        certificate, expired, a key with a password or of another pair."""
+        self.ensure_one()
+        for name in certificates:
+            data = self._bank_link_pem_bytes(name)
+            if data:
+                self._bank_link_pem_guard(name, pem_files.check_certificate, data)
+        for name in keys:
+            data = self._bank_link_pem_bytes(name)
+            if data:
+                self._bank_link_pem_guard(name, pem_files.load_private_key, data)
+        for certificate_name, key_name in pairs:
+            certificate = self._bank_link_pem_bytes(certificate_name)
+            key = self._bank_link_pem_bytes(key_name)
+            if certificate and key:
+                self._bank_link_pem_guard(
+                    certificate_name, pem_files.check_key_pair, certificate, key
+                )
+
+    def _bank_link_pem_guard(self, field_name, check, *args):
+        try:
+            return check(*args)
+        except pem_files.PemProblem as problem:
+            raise ValidationError(
+                self._bank_link_pem_message(field_name, problem)
+            ) from problem
+
+    def _bank_link_pem_message(self, field_name, problem):
+        label = self._fields[field_name]._description_string(self.env)
+        date = problem.details.get("date")
+        date = self._bank_link_format_date(date) if date else ""
+        messages = {
+            "not_certificate": _(
+                "%(field)s is not a certificate in PEM format. Upload the certificate "
+                "file (.pem or .crt, starting with '-----BEGIN CERTIFICATE-----').",
+                field=label,
+            ),
+            "not_key": _(
+                "%(field)s is not a private key in PEM format. Upload the key file "
+                "(.key or .pem, starting with '-----BEGIN PRIVATE KEY-----').",
+                field=label,
+            ),
+            "key_encrypted": _(
+                "%(field)s is protected by a password. Upload the key without a "
+                "password (for example: openssl pkey -in key.pem -out key-open.pem).",
+                field=label,
+            ),
+            "expired": _(
+                "%(field)s expired on %(date)s. Upload a valid certificate.",
+                field=label,
+                date=date,
+            ),
+            "not_yet_valid": _(
+                "%(field)s is only valid from %(date)s on.", field=label, date=date
+            ),
+            "key_mismatch": _(
+                "The private key does not belong to %(field)s. Upload the key that "
+                "was made together with this certificate.",
+                field=label,
+            ),
+        }
+        return messages[problem.kind]
+
+    def _bank_link_pem_path(self, field_name, suffix):
+        """A file (0600) under Odoo's data directory with the uploaded PEM:
+        the TLS layer reads keys from files only."""
+        self.ensure_one()
+        data = self._bank_link_pem_bytes(field_name)
+        directory = os.path.join(
+            config["data_dir"], "bank_link", self.env.cr.dbname, str(self.id)
+        )
+        return pem_files.materialise(directory, data, suffix)
+
+    def _bank_link_missing_settings(self, required):
+        link = self.sudo()
+        labels = [
+            link._fields[name]._description_string(self.env)
+            for name in required
+            if not link[name]
+        ]
+        if labels:
+            raise UserError(
+                _(
+                    "The bank link is not configured completely. An administrator must "
+                    "fill in: %(settings)s.",
+                    settings=", ".join(labels),
+                )
+            )
+
+    def _bank_link_check_expiry(self, expiry_fields):
+        today = fields.Date.context_today(self)
+        for name in expiry_fields:
+            expiry = self[name]
+            if expiry and expiry < today:
+                raise UserError(
+                    _(
+                        "%(field)s: the certificate expired on %(date)s. An administrator "
+                        "must upload a new one.",
+                        field=self._fields[name]._description_string(self.env),
+                        date=self._bank_link_format_date(expiry),
+                    )
+                )
+
+    # ------------------------------------------------------------------
+    # Provider and texts
+    # ------------------------------------------------------------------
+
+    def _abnamro_config(self):
+        self.ensure_one()
+        self._bank_link_missing_settings(
+            ("abnamro_api_url", "abnamro_auth_url", "abnamro_token_url", "abnamro_client_id",
+             "abnamro_api_key", "abnamro_tls_certificate", "abnamro_tls_key")
+        )
+        self._bank_link_check_expiry(("abnamro_tls_certificate_expiry",))
+        link = self.sudo()
+        verify = True
+        if link.abnamro_environment == "sandbox" and link.abnamro_ca_certificate:
+            verify = link._bank_link_pem_path("abnamro_ca_certificate", "-ca.pem")
+        return abnamro_provider.AbnAmroConfig(
+            api_base_url=link.abnamro_api_url.rstrip("/"),
+            auth_base_url=link.abnamro_auth_url.rstrip("/"),
+            token_url=link.abnamro_token_url,
+            client_id=link.abnamro_client_id,
+            api_key=link.abnamro_api_key,
+            tls_cert_path=link._bank_link_pem_path("abnamro_tls_certificate", "-tls.pem"),
+            tls_key_path=link._bank_link_pem_path("abnamro_tls_key", "-tls.key"),
+            verify=verify,
+        )
+
+    def _bank_link_get_provider(self):
+        if self.provider != "abnamro":
+            return super()._bank_link_get_provider()
+        self.ensure_one()
+        return abnamro_provider.AbnAmroProvider(self._abnamro_config())
+
+    def _bank_link_wizard_texts(self):
+        texts = super()._bank_link_wizard_texts()
+        if self.provider == "abnamro":
+            texts.update(
+                consent=_(
+                    "The request starts at ABN AMRO: you log in there with the ABN AMRO "
+                    "app or e.dentifier and choose ONE account. ABN AMRO asks a consent "
+                    "per account: to link three accounts you give three consents. After "
+                    "each one you come back here and continue with the next account."
+                ),
+                eligibility=_(
+                    "ABN AMRO business accounts in euros can be linked, one account per "
+                    "consent."
+                ),
+                first_fetch=_(
+                    "ABN AMRO delivers transactions once a day; we fetch them once a day. "
+                    "The first transactions can take a few days to arrive."
+                ),
+            )
+        return texts
+
+    def _bank_link_account_eligibility(self, bank_account):
+        eligible, reason = super()._bank_link_account_eligibility(bank_account)
+        if self.provider == "abnamro" and eligible and (bank_account.currency or "EUR") != "EUR":
+            return False, _(
+                "This is a foreign-currency account (%(currency)s): only euro accounts "
+                "can be linked.",
+                currency=bank_account.currency,
+            )
+        return eligible, reason
+
+    # ------------------------------------------------------------------
+    # One consent per IBAN
+    # ------------------------------------------------------------------
+
+    def _abnamro_consents(self):
+        """{IBAN: stored consent (JSON)} of this link."""
+        self.ensure_one()
+        # A lookup, not _bank_link_secret(): that one creates the row, and
+        # this also runs while a form is read (possibly read-only cursor).
+        secret = self.env["account.bank.link.secret"].sudo().search(
+            [("link_id", "=", self.id)], limit=1
+        )
+        if not secret:
+            return {}
+        return dict(secret._get_bank_data().get(CONSENTS_KEY) or {})
+
+    def _abnamro_store_consent(self, iban, tokens, valid_until):
+        consents = self._abnamro_consents()
+        consents[iban] = _token_set_to_json(tokens, valid_until)
+        self._bank_link_secret()._set_bank_data({CONSENTS_KEY: consents})
+
+    def _bank_link_store_consent(self, tokens):
+        if self.provider != "abnamro":
+            return super()._bank_link_store_consent(tokens)
+        self.ensure_one()
+        provider = self._bank_link_get_provider()
+        accounts = provider.list_accounts(tokens)
+        iban = stdnum_iban.compact(accounts[0].iban) if accounts else ""
+        if not iban:
+            raise bank_provider.ProtocolError("ABN AMRO's consent names no account")
+        today = fields.Date.context_today(self)
+        valid_until = provider.consent_valid_until(tokens) or (
+            today + datetime.timedelta(days=provider.consent_days)
+        )
+        self._abnamro_store_consent(iban, tokens, valid_until)
+        super()._bank_link_store_consent(tokens)
+        # The link-wide token set is a copy of this one consent; with
+        # refresh tokens that rotate a stale copy is worse than none.
+        self._bank_link_secret().sudo().write({"access_token": False, "refresh_token": False})
+        self.sudo().consent_valid_until = min(
+            datetime.date.fromisoformat(c["consent_valid_until"])
+            for c in self._abnamro_consents().values()
+            if c.get("consent_valid_until")
+        )
+        self._bank_link_post(
+            _(
+                "ABN AMRO gave consent for account %(iban)s, valid until %(date)s.",
+                iban=stdnum_iban.format(iban),
+                date=self._bank_link_format_date(valid_until),
+            )
+        )
+
+    def _bank_link_tokens(self):
+        if self.provider != "abnamro":
+            return super()._bank_link_tokens()
+        self.ensure_one()
+        consents = self._abnamro_consents()
+        iban = self.env.context.get(CONSENT_IBAN)
+        if iban:
+            if iban not in consents:
+                raise bank_provider.AccessDeniedError(
+                    "No ABN AMRO consent for account %s yet" % stdnum_iban.format(iban)
+                )
+            return _token_set_from_json(consents[iban])
+        if not consents:
+            raise bank_provider.ConsentExpiredError("No tokens stored for this link")
+        return _token_set_from_json(next(iter(consents.values())))
+
+    def _bank_link_refresh_tokens(self, provider, tokens):
+        """As the framework's, for the consent of one IBAN: ABN AMRO rotates
+        the refresh token, so the new one is committed at once."""
+        iban = self.env.context.get(CONSENT_IBAN)
+        if self.provider != "abnamro" or not iban:
+            return super()._bank_link_refresh_tokens(provider, tokens)
+        self.ensure_one()
+        new_tokens = provider.refresh(tokens)
+        valid_until = new_tokens.consent_valid_until or self._abnamro_consents().get(
+            iban, {}
+        ).get("consent_valid_until")
+        if isinstance(valid_until, str):
+            valid_until = datetime.date.fromisoformat(valid_until)
+        secret_id = self._bank_link_secret().id
+        Secret = self.env["account.bank.link.secret"]
+        Secret.flush_model()
+        with self.env.registry.cursor() as cr:
+            link = self.with_env(self.env(cr=cr, su=True))
+            link._abnamro_store_consent(iban, new_tokens, valid_until)
+        Secret.browse(secret_id).invalidate_recordset()
+        return new_tokens
+
+    def _bank_link_sync_accounts(self, provider=None, tokens=None):
+        if self.provider != "abnamro" or tokens is not None:
+            return super()._bank_link_sync_accounts(provider, tokens)
+        self.ensure_one()
+        provider = provider or self._bank_link_get_provider()
+        found = []
+        for iban in self._abnamro_consents():
+            link = self.with_context(**{CONSENT_IBAN: iban})
+            found += super(AccountBankLink, link)._bank_link_sync_accounts(
+                provider, link._bank_link_tokens()
+            )
+        return found
+
+    def _abnamro_wanted_ibans(self):
+        """The company's ABN AMRO accounts: its bank journals with an ABN AMRO
+        IBAN, and the accounts already in the link."""
+        self.ensure_one()
+        journals = self.env["account.journal"].search(
+            [("type", "=", "bank"), ("company_id", "=", self.company_id.id)]
+        )
+        ibans = [
+            stdnum_iban.compact(journal.bank_acc_number or "")
+            for journal in journals
+        ]
+        ibans = [iban for iban in ibans if iban[4:8] == "ABNA"]
+        ibans += [a.iban for a in self.account_ids if a.iban not in ibans]
+        return ibans
+
+    def _abnamro_missing_consents(self):
+        self.ensure_one()
+        done = self._abnamro_consents()
+        return [iban for iban in self._abnamro_wanted_ibans() if iban not in done]
+
+    @api.depends("provider", "state", "account_ids")
+    def _compute_abnamro_consent_progress(self):
+        for link in self:
+            if link.provider != "abnamro" or not link.id:
+                link.abnamro_consent_progress = False
+                continue
+            consents = link._abnamro_consents()
+            rows = []
+            for iban in link._abnamro_wanted_ibans():
+                consent = consents.get(iban)
+                if consent:
+                    until = consent.get("consent_valid_until")
+                    status = _(
+                        "consent given, valid until %(date)s",
+                        date=link._bank_link_format_date(datetime.date.fromisoformat(until))
+                        if until
+                        else "-",
+                    )
+                    icon = Markup('<i class="fa fa-check text-success me-1" title="%s"/>') % status
+                else:
+                    status = _("no consent yet")
+                    icon = Markup('<i class="fa fa-circle-o text-warning me-1" title="%s"/>') % status
+                rows.append(
+                    Markup("<li>%s<strong>%s</strong>: %s</li>")
+                    % (icon, stdnum_iban.format(iban), status)
+                )
+            link.abnamro_consent_progress = (
+                Markup('<ul class="list-unstyled mb-0">%s</ul>') % Markup("").join(rows)
+                if rows
+                else escape(_("No ABN AMRO account found yet."))
+            )

@@ -1,0 +1,40 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import datetime
+
+from odoo import api, fields, models
+
+from .account_bank_link import CONSENT_IBAN
+
+
+class AccountBankLinkAccount(models.Model):
+    _inherit = "account.bank.link.account"
+
+    abnamro_consent_valid_until = fields.Date(
+        "ABN AMRO consent until",
+        compute="_compute_abnamro_consent",
+        help="ABN AMRO gives a consent per account: the last day of this account's.",
+    )
+    abnamro_consent_given = fields.Boolean(
+        "ABN AMRO consent", compute="_compute_abnamro_consent"
+    )
+
+    @api.depends("link_id.state", "link_id.consent_valid_until")
+    def _compute_abnamro_consent(self):
+        for account in self:
+            consent = {}
+            if account.provider == "abnamro" and account.link_id.id:
+                consent = account.link_id._abnamro_consents().get(account.iban) or {}
+            until = consent.get("consent_valid_until")
+            account.abnamro_consent_given = bool(consent)
+            account.abnamro_consent_valid_until = (
+                datetime.date.fromisoformat(until) if until else False
+            )
+
+    def _bank_link_download(self, provider, date_from, date_to):
+        account = self
+        if self.provider == "abnamro":
+            # Each ABN AMRO account has its own consent and tokens.
+            account = self.with_context(**{CONSENT_IBAN: self.iban})
+        return super(AccountBankLinkAccount, account)._bank_link_download(
+            provider, date_from, date_to
+        )

@@ -1,0 +1,2 @@
+from . import test_abnamro_settings
+from . import test_abnamro_end_to_end

@@ -1,0 +1,654 @@
+"""Benchmark of the Dutch bank-line matcher against the OCA matcher.
+
+A seeded, realistic Dutch dataset: customers with valid IBANs (some owned
+by a holding that pays for them), open invoices with betalingskenmerken,
+and bank lines in every category the matcher knows plus noise (typos,
+postcodes and house numbers, dates, card rows).
+
+Two modes:
+
+* engine only (no Odoo, the default): our decision engine on the dataset,
+  with the invoices as plain data::
+
+      python tests/benchmarks/bench_reconcile.py --lines 10000 --invoices 20000
+
+* Odoo (``--db``): the dataset is loaded into an Odoo database that
+  ``./setup/test --only odoo --db <db>`` made (our addons, account_reconcile_oca
+  and account_reconcile_model_oca installed); then the OCA matcher
+  (``account.reconcile.model._apply_rules``) runs as it ships (text searched
+  in the label only) and with every text location switched on, and our
+  ``action_nl_auto_reconcile()`` (decisions, then batch writes). Everything
+  is rolled back at the end::
+
+      python tests/benchmarks/bench_reconcile.py --db bankkoppeling_bench \\
+          --odoo-config .local/odoo-test-bankkoppeling_bench.conf \\
+          --lines 1000 --invoices 2000 [--oca-sample 300]
+
+``--oca-sample N`` runs the OCA matcher on N lines drawn evenly from the
+dataset (it takes seconds per hundred lines) and extrapolates its time to
+all lines; its precision and recall are then over the sample (labelled so).
+
+Per category and in total it prints: lines, lines with a certain match,
+automatic reconciliations, wrong ones (precision = wrong / automatic),
+recall of certain matches, correct proposals (of the lines that need one),
+and the time: decision time and write time separately.
+"""
+
+import argparse
+import dataclasses
+import datetime
+import random
+import re
+import sys
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "tests"))
+import conftest  # noqa: F401,E402  (registers the addon folders as packages)
+
+from schwifty import IBAN  # noqa: E402
+
+from l10n_nl_bankkoppeling.tools import betalingskenmerk, matching  # noqa: E402
+
+YEAR = 2026
+BANK_CODES = ("ABNA", "INGB", "RABO", "SNSB", "TRIO", "KNAB", "BUNQ", "ASNB")
+WORDS_A = ("Bakkerij", "Garage", "Installatiebedrijf", "Kapsalon", "Drukkerij", "Transport",
+           "Bouwbedrijf", "Adviesbureau", "Schildersbedrijf", "Tuincentrum", "Fietsenmaker",
+           "Hoveniersbedrijf", "Loodgieter", "Architectenbureau", "Cateringbedrijf")
+WORDS_B = ("Jansen", "de Vries", "van den Berg", "Bakker", "Visser", "Smit", "Meijer",
+           "de Boer", "Mulder", "de Groot", "Bos", "Vos", "Peters", "Hendriks", "van Leeuwen",
+           "Dekker", "Brouwer", "de Wit", "Dijkstra", "Smits", "de Graaf", "van der Meer")
+CITIES = ("Amsterdam", "Utrecht", "Rotterdam", "Zwolle", "Haarlem", "Groningen", "Breda")
+#: (category, share of the lines, truth): truth is "certain", "propose" or "none".
+CATEGORIES = (
+    ("reference_structured", 0.20, "certain"),
+    ("reference_in_text", 0.15, "certain"),
+    ("reference_partial", 0.03, "certain"),
+    ("reference_typo", 0.03, "none"),
+    ("invoice_number", 0.08, "certain"),
+    ("invoice_numbers_multi", 0.04, "certain"),
+    ("invoice_number_partial", 0.02, "certain"),
+    ("iban_unique_amount", 0.08, "certain"),
+    ("iban_several_candidates", 0.03, "propose"),
+    ("payer_name_only", 0.03, "propose"),
+    ("parent_company_pays", 0.02, "certain"),
+    ("recurring_rule", 0.12, "certain"),
+    ("recurring_two_rules", 0.01, "propose"),
+    ("noise_postcode_house_number", 0.06, "none"),
+    ("noise_dates_order_numbers", 0.04, "none"),
+    ("card_rows", 0.06, "none"),
+)
+#: The recurring booking rules: (key, counterparty IBAN or None, text, sign, example texts)
+RECURRING = (
+    ("bank_costs", None, "Kosten Zakelijk Betalingsverkeer", -1,
+     ("KOSTEN ZAKELIJK BETALINGSVERKEER {d1} T/M {d2}", "Kosten zakelijk betalingsverkeer")),
+    ("vat", "NL86INGB0002445588", "OMZETBELASTING", -1,
+     ("OMZETBELASTING {y} KWARTAAL 3 BETALINGSKENMERK {k}",)),
+    ("wage_tax", "NL86INGB0002445588", "LOONHEFFING", -1, ("LOONHEFFING {y} TIJDVAK 10 {k}",)),
+    ("interest", "NL44RABO0123456789", "RENTE", -1, ("RENTE LENING 88451 PERIODE {d1}",)),
+    ("repayment", "NL44RABO0123456789", "AFLOSSING", -1, ("AFLOSSING LENING 88451 PERIODE {d1}",)),
+    ("card_settlement", "NL02ABNA0457110055", "CCV", 1,
+     ("CCV PAYMENT SERVICES UITBETALING {d1} TRANSACTIES 57",)),
+    ("salaries", None, "SALARIS", -1, ("SALARIS NOVEMBER {y}", "Salaris november {y} medewerker 12")),
+)
+
+
+# --------------------------------------------------------------------------
+# The dataset
+# --------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class Customer:
+    key: int
+    name: str
+    iban: str
+    parent: int | None = None  # a holding's key, who may pay
+
+
+@dataclasses.dataclass
+class Invoice:
+    key: int
+    customer: int
+    amount: int  # cents
+    name: str = ""
+    reference: str = ""
+
+
+@dataclasses.dataclass
+class Line:
+    key: int
+    category: str
+    truth: str
+    amount: int
+    text: str = ""
+    structured: str | None = None
+    iban: str | None = None
+    name: str | None = None
+    #: certain: {invoice key: amount} or ("rule", key); propose: the acceptable answers
+    expected: object = None
+
+
+def _iban(rng):
+    return str(IBAN.generate("NL", bank_code=rng.choice(BANK_CODES),
+                             account_code=str(rng.randrange(10**9, 10**10))))
+
+
+def _amount(rng, low=1000, high=500000):
+    return rng.randrange(low, high)
+
+
+def plan(n_lines, n_invoices, seed):
+    """Customers, invoices (amounts only: names and references come from
+    the invoicing system) and what each line will pay."""
+    rng = random.Random(seed)
+    n_customers = max(20, n_invoices // 4)
+    customers = []
+    for key in range(n_customers):
+        name = f"{rng.choice(WORDS_A)} {rng.choice(WORDS_B)} {key}"
+        customers.append(Customer(key, name + rng.choice(("", " B.V.", " V.O.F.")), _iban(rng)))
+    holdings = []
+    for key in range(n_customers, n_customers + max(2, n_customers // 50)):
+        holdings.append(Customer(key, f"{rng.choice(WORDS_B)} Holding {key} B.V.", _iban(rng)))
+    for customer in customers[: len(holdings) * 3]:
+        customer.parent = holdings[customer.key % len(holdings)].key
+    invoices = [Invoice(i, rng.randrange(n_customers), _amount(rng)) for i in range(n_invoices)]
+    counts = {name: int(round(share * n_lines)) for name, share, _t in CATEGORIES}
+    counts["reference_structured"] += n_lines - sum(counts.values())
+    # Lines of "several candidates" need two invoices of one amount and partner.
+    pool = list(range(n_invoices))
+    rng.shuffle(pool)
+    return rng, customers, holdings, invoices, counts, pool
+
+
+def build_lines(rng, customers, holdings, invoices, counts, pool):
+    """The bank lines, with the truth, once invoice names and references
+    are known."""
+    by_key = {c.key: c for c in customers + holdings}
+    truths = {name: truth for name, _s, truth in CATEGORIES}
+    by_customer = defaultdict(list)
+    for invoice in invoices:
+        by_customer[invoice.customer].append(invoice)
+    used = set()
+    amount_count = Counter((inv.customer, inv.amount) for inv in invoices)
+
+    def take(condition=lambda inv: True):
+        while pool:
+            invoice = invoices[pool.pop()]
+            if invoice.key not in used and condition(invoice):
+                used.add(invoice.key)
+                return invoice
+        raise RuntimeError("not enough invoices for the lines: raise --invoices")
+
+    def unique_amount(invoice):
+        return amount_count[(invoice.customer, invoice.amount)] == 1
+
+    lines = []
+
+    def add(category, amount, **values):
+        lines.append(Line(len(lines), category, truths[category], amount, **values))
+
+    def partial(amount):
+        return max(100, amount * rng.randrange(20, 80) // 100)
+
+    for category, count in counts.items():
+        for _ in range(count):
+            if category == "reference_structured":
+                inv = take(unique_amount)
+                add(category, inv.amount, text="/", structured=reference_of(inv),
+                    iban=_iban(rng), name=by_key[inv.customer].name, expected={inv.key: inv.amount})
+            elif category == "reference_in_text":
+                inv = take(unique_amount)
+                written = reference_of(inv, rng.choice(("spaced", "plain", "dotted")))
+                text = rng.choice(("Betalingskenmerk: {}", "{} factuur", "Omschrijving: betaling {}"))
+                add(category, inv.amount, text=text.format(written), iban=by_key[inv.customer].iban,
+                    name=by_key[inv.customer].name, expected={inv.key: inv.amount})
+            elif category == "reference_partial":
+                inv = take(unique_amount)
+                paid = partial(inv.amount)
+                add(category, paid, text=f"deelbetaling {reference_of(inv, 'spaced')}",
+                    iban=by_key[inv.customer].iban, name=by_key[inv.customer].name,
+                    expected={inv.key: paid})
+            elif category == "reference_typo":
+                inv = take(unique_amount)
+                typo = reference_of(inv, "spaced", (rng.randrange(0, 16), rng.randrange(1, 10)))
+                add(category, inv.amount, text=f"kenmerk {typo}",
+                    iban=_iban(rng), name=by_key[inv.customer].name, expected={inv.key})
+            elif category == "invoice_number":
+                inv = take(unique_amount)
+                written = rng.choice((name_of(inv), name_of(inv, "spaces"), f"factuur {name_of(inv)}",
+                                      f"fact {name_of(inv, 'dashes')}"))
+                add(category, inv.amount, text=written, iban=by_key[inv.customer].iban,
+                    name=by_key[inv.customer].name, expected={inv.key: inv.amount})
+            elif category == "invoice_numbers_multi":
+                first = take(lambda inv: len([i for i in by_customer[inv.customer] if i.key not in used]) >= 3)
+                others = [i for i in by_customer[first.customer] if i.key not in used][: rng.choice((1, 2))]
+                used.update(i.key for i in others)
+                chosen = [first] + others
+                add(category, sum(i.amount for i in chosen),
+                    text="facturen " + ", ".join(name_of(i) for i in chosen),
+                    iban=by_key[first.customer].iban, name=by_key[first.customer].name,
+                    expected={i.key: i.amount for i in chosen})
+            elif category == "invoice_number_partial":
+                inv = take(unique_amount)
+                paid = partial(inv.amount)
+                add(category, paid, text=f"deel factuur {name_of(inv)}", iban=by_key[inv.customer].iban,
+                    name=by_key[inv.customer].name, expected={inv.key: paid})
+            elif category == "iban_unique_amount":
+                inv = take(unique_amount)
+                add(category, inv.amount, text=rng.choice(("bestelling", "betaling", "/", "dank u")),
+                    iban=by_key[inv.customer].iban, name=by_key[inv.customer].name,
+                    expected={inv.key: inv.amount})
+            elif category == "iban_several_candidates":
+                inv = take(lambda inv: not amount_count[(inv.customer, inv.amount)] > 1)
+                twin = Invoice(len(invoices), inv.customer, inv.amount)
+                invoices.append(twin)  # made before the invoices are named (see Dataset)
+                used.add(twin.key)
+                amount_count[(inv.customer, inv.amount)] += 1
+                add(category, inv.amount, text="betaling", iban=by_key[inv.customer].iban,
+                    name=by_key[inv.customer].name, expected={inv.key, twin.key})
+            elif category == "payer_name_only":
+                inv = take(lambda inv: unique_amount(inv) and not by_key[inv.customer].name.endswith("."))
+                add(category, inv.amount, text="bestelling webshop", iban=_iban(rng),
+                    name=by_key[inv.customer].name.upper(), expected={inv.key})
+            elif category == "parent_company_pays":
+                inv = take(lambda inv: by_key[inv.customer].parent is not None and unique_amount(inv))
+                holding = by_key[by_key[inv.customer].parent]
+                add(category, inv.amount, text=f"{reference_of(inv, 'spaced')} namens dochter",
+                    iban=holding.iban, name=holding.name, expected={inv.key: inv.amount})
+            elif category == "recurring_rule":
+                key, iban, _pattern, sign, texts = rng.choice(RECURRING)
+                text = rng.choice(texts).format(d1="01-11-2026", d2="30-11-2026", y=YEAR,
+                                               k=betalingskenmerk.generate(rng.randrange(10**12)))
+                add(category, sign * _amount(rng, 500, 900000), text=text,
+                    iban=iban or _iban(rng), name="Tegenpartij", expected=("rule", key))
+            elif category == "recurring_two_rules":
+                add(category, -_amount(rng), text="RENTE EN AFLOSSING LENING 88451",
+                    iban="NL44RABO0123456789", name="Rabobank",
+                    expected={("rule", "interest"), ("rule", "repayment")})
+            elif category == "noise_postcode_house_number":
+                number = rng.randrange(1, 300)
+                postcode = f"{rng.randrange(1000, 9999)} {rng.choice(('AB', 'KL', 'XZ', 'GH'))}"
+                add(category, _amount(rng), text=f"{rng.choice(WORDS_B)} Dorpsstraat {number} {postcode} "
+                    f"{rng.choice(CITIES)}", iban=_iban(rng), name="Particulier")
+            elif category == "noise_dates_order_numbers":
+                add(category, _amount(rng), text=f"bestelling {rng.randrange(100, 99999)} van "
+                    f"{rng.randrange(1, 28):02d}-11-2026 klantnr {rng.randrange(100, 20000)}",
+                    iban=_iban(rng), name="Particulier")
+            elif category == "card_rows":
+                add(category, -_amount(rng, 100, 20000),
+                    text=f"BEA NR:{rng.randrange(10**5, 10**6)} {rng.randrange(1, 28):02d}.11.26/"
+                    f"{rng.randrange(10, 23)}.{rng.randrange(10, 59)} ALBERT HEIJN {rng.randrange(1000, 3000)} "
+                    f"{rng.choice(CITIES).upper()},PAS{rng.randrange(100, 999)}", iban=None, name=None)
+    rng.shuffle(lines)
+    return lines
+
+
+def name_invoices(invoices):
+    """Names and references as our invoicing gives them (engine mode)."""
+    for invoice in invoices:
+        invoice.name = f"INV/{YEAR}/{invoice.key + 1:05d}"
+        invoice.reference = betalingskenmerk.generate(invoice.key + 1)
+
+
+# --------------------------------------------------------------------------
+# Scoring
+# --------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class Outcome:
+    """One matcher's answer for a line, in dataset keys."""
+
+    auto: object = None  # {invoice key: amount} or ("rule", key) or a set of keys (OCA)
+    proposals: frozenset = frozenset()
+
+
+def _auto_correct(line, auto):
+    if line.truth != "certain":
+        return False
+    if isinstance(line.expected, tuple):
+        return auto == line.expected
+    if isinstance(auto, dict):
+        return auto == line.expected
+    return set(auto) == set(line.expected)  # OCA: which items, amounts by its own order
+
+
+def _proposal_correct(line, outcome):
+    if line.truth != "propose":
+        return False
+    return bool(set(line.expected) & set(outcome.proposals))
+
+
+def score(lines, outcomes):
+    rows = defaultdict(Counter)
+    for line, outcome in zip(lines, outcomes):
+        for category in (line.category, "TOTAL"):
+            row = rows[category]
+            row["lines"] += 1
+            row["certain"] += line.truth == "certain"
+            row["needs_proposal"] += line.truth == "propose"
+            if outcome.auto:
+                row["auto"] += 1
+                if _auto_correct(line, outcome.auto):
+                    row["auto_right"] += 1
+                else:
+                    row["auto_wrong"] += 1
+            elif _proposal_correct(line, outcome):
+                row["proposal_right"] += 1
+    return rows
+
+
+def print_table(title, rows, decision_seconds, write_seconds=None, note=""):
+    print(f"\n{title}{note}")
+    header = (f"{'category':32} {'lines':>6} {'certain':>7} {'auto':>6} {'wrong':>5} "
+              f"{'precision err':>13} {'recall':>7} {'proposals ok':>13}")
+    print(header)
+    print("-" * len(header))
+    order = [name for name, _s, _t in CATEGORIES] + ["TOTAL"]
+    for category in order:
+        row = rows.get(category)
+        if not row:
+            continue
+        error = f"{row['auto_wrong'] / row['auto']:.2%}" if row["auto"] else "-"
+        recall = f"{row['auto_right'] / row['certain']:.1%}" if row["certain"] else "-"
+        proposals = (f"{row['proposal_right']}/{row['needs_proposal']}" if row["needs_proposal"] else "-")
+        print(f"{category:32} {row['lines']:>6} {row['certain']:>7} {row['auto']:>6} {row['auto_wrong']:>5} "
+              f"{error:>13} {recall:>7} {proposals:>13}")
+    timing = f"decision time {decision_seconds:.2f} s"
+    if write_seconds is not None:
+        timing += f", write time {write_seconds:.2f} s"
+    print(timing)
+
+
+# --------------------------------------------------------------------------
+# Engine mode
+# --------------------------------------------------------------------------
+
+
+def engine_outcomes(decisions, item_to_invoice, rule_keys):
+    outcomes = []
+    for decision in decisions:
+        if decision.status == matching.AUTO:
+            if decision.allocations:
+                auto = {item_to_invoice[a.item_id]: a.amount for a in decision.allocations}
+            else:
+                auto = ("rule", rule_keys[decision.text_rule_id])
+            outcomes.append(Outcome(auto=auto))
+        else:
+            proposals = {item_to_invoice[i] for i in decision.proposal_item_ids if i in item_to_invoice}
+            if decision.text_rule_id:
+                proposals.add(("rule", rule_keys[decision.text_rule_id]))
+            outcomes.append(Outcome(proposals=frozenset(proposals)))
+    return outcomes
+
+
+def engine_rules(company_id=1):
+    rules, keys = [], {}
+    for rule_id, (key, iban, pattern, sign, _texts) in enumerate(RECURRING, start=1):
+        rules.append(matching.TextRule(rule_id, company_id, key, iban=iban, pattern=pattern, sign=sign,
+                                       name=key))
+        keys[rule_id] = key
+    return rules, keys
+
+
+def run_engine(args):
+    rng, customers, holdings, invoices, counts, pool = plan(args.lines, args.invoices, args.seed)
+    lines = build_lines_named(rng, customers, holdings, invoices, counts, pool)
+    parents = {c.key: c.parent for c in customers}
+    items = [
+        matching.OpenItem(inv.key, 1, inv.amount, "EUR", inv.customer,
+                          frozenset(p for p in (inv.customer, parents.get(inv.customer)) if p is not None),
+                          inv.reference, inv.name)
+        for inv in invoices
+    ]
+    accounts = [matching.PartnerAccount(c.iban, c.key) for c in customers + holdings]
+    names = [matching.PartnerName(c.key, c.name) for c in customers]
+    rules, rule_keys = engine_rules()
+    bank_lines = [
+        matching.BankLine(line.key, 1, line.amount, "EUR", line.text, line.structured, line.iban, line.name,
+                          datetime.date(YEAR, 11, 20))
+        for line in lines
+    ]
+    started = time.perf_counter()
+    matcher = matching.Matcher(items, accounts, names, rules)
+    index_seconds = time.perf_counter() - started
+    decisions = matcher.decide_all(bank_lines)
+    decision_seconds = time.perf_counter() - started
+    rows = score(lines, engine_outcomes(decisions, {i.key: i.key for i in invoices}, rule_keys))
+    print(f"Dataset: seed {args.seed}, {len(lines)} bank lines, {len(invoices)} open invoices, "
+          f"{len(customers)} customers")
+    print_table("Our matcher (decision engine only, no database)", rows, decision_seconds,
+                note=f"  [indexing {index_seconds:.2f} s included]")
+    return rows
+
+
+def build_lines_named(rng, customers, holdings, invoices, counts, pool):
+    return build_lines_deferred(rng, customers, holdings, invoices, counts, pool, name_invoices)
+
+
+def build_lines_deferred(rng, customers, holdings, invoices, counts, pool, namer):
+    """Build the lines with placeholders for invoice names and references,
+    let ``namer`` name the invoices (engine: synthetic; Odoo: by posting
+    them), then fill the placeholders in."""
+    lines = build_lines(rng, customers, holdings, invoices, counts, pool)
+    namer(invoices)
+    for line in lines:
+        line.text = _render(line.text, invoices)
+        if line.structured:
+            line.structured = _render(line.structured, invoices)
+    return lines
+
+
+_NAME = re.compile(r"\x01(\w+):(\d+)\x02")
+_REFERENCE = re.compile(r"\x03(\w+):(\d+)(?::(\d+):(\d+))?\x04")
+
+
+def name_of(invoice, style="plain"):
+    return f"\x01{style}:{invoice.key}\x02"
+
+
+def reference_of(invoice, style="plain", typo=None):
+    suffix = f":{typo[0]}:{typo[1]}" if typo else ""
+    return f"\x03{style}:{invoice.key}{suffix}\x04"
+
+
+def _render(text, invoices):
+    def name(match):
+        real = invoices[int(match.group(2))].name
+        return {"plain": real, "spaces": real.replace("/", " "), "dashes": real.replace("/", "-")}[match.group(1)]
+
+    def reference(match):
+        real = invoices[int(match.group(2))].reference
+        if match.group(3):
+            position, delta = int(match.group(3)) % len(real), int(match.group(4))
+            typo = real
+            while betalingskenmerk.is_valid(typo):
+                typo = real[:position] + str((int(real[position]) + delta) % 10) + real[position + 1:]
+                delta += 1
+            real = typo
+        style = match.group(1)
+        if style == "spaced":
+            return betalingskenmerk.format(real)
+        if style == "dotted":
+            return betalingskenmerk.format(real, ".")
+        return real
+
+    return _REFERENCE.sub(reference, _NAME.sub(name, text))
+
+
+# --------------------------------------------------------------------------
+# Odoo mode
+# --------------------------------------------------------------------------
+
+
+def run_odoo(args):
+    import odoo
+    from odoo.tools import config
+
+    config.parse_config(["-c", args.odoo_config, "-d", args.db])
+    odoo.service.server.load_server_wide_modules()
+    registry = odoo.modules.registry.Registry(args.db)
+    with registry.cursor() as cr:
+        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {"tracking_disable": True})
+        try:
+            _run_odoo(env, args)
+        finally:
+            cr.rollback()
+
+
+def _run_odoo(env, args):
+    company = env.company
+    journal = env["account.journal"].search([("type", "=", "bank"), ("company_id", "=", company.id)], limit=1)
+    sale_journal = env["account.journal"].search([("type", "=", "sale"), ("company_id", "=", company.id)], limit=1)
+    sale_journal.invoice_reference_model = "nl"
+    revenue = env["account.account"].search([("account_type", "=", "income"), ("company_ids", "in", company.id)],
+                                            limit=1)
+    expense = env["account.account"].search([("account_type", "=", "expense"), ("company_ids", "in", company.id)],
+                                            limit=1)
+    rng, customers, holdings, invoices, counts, pool = plan(args.lines, args.invoices, args.seed)
+    t0 = time.perf_counter()
+    partners = env["res.partner"].create([
+        {"name": c.name, "is_company": True} for c in holdings + customers])
+    partner_of = dict(zip([c.key for c in holdings + customers], partners))
+    for customer in customers:
+        if customer.parent is not None:
+            partner_of[customer.key].parent_id = partner_of[customer.parent]
+    env["res.partner.bank"].create([
+        {"acc_number": c.iban, "partner_id": partner_of[c.key].id} for c in holdings + customers])
+    moves_of = {}
+
+    def post_invoices(all_invoices):
+        for start in range(0, len(all_invoices), 500):
+            chunk = all_invoices[start:start + 500]
+            moves = env["account.move"].with_context(skip_invoice_sync=False).create([{
+                "move_type": "out_invoice",
+                "partner_id": partner_of[inv.customer].id,
+                "journal_id": sale_journal.id,
+                "invoice_date": f"{YEAR}-10-{inv.key % 28 + 1:02d}",
+                "invoice_line_ids": [(0, 0, {"name": "Diensten", "quantity": 1, "account_id": revenue.id,
+                                             "price_unit": inv.amount / 100, "tax_ids": []})],
+            } for inv in chunk])
+            moves.action_post()
+            for inv, move in zip(chunk, moves):
+                inv.name, inv.reference = move.name, move.payment_reference
+                moves_of[inv.key] = move
+
+    lines = build_lines_deferred(rng, customers, holdings, invoices, counts, pool, post_invoices)
+    load_seconds = time.perf_counter() - t0
+    item_to_invoice = {}
+    for key, move in moves_of.items():
+        for aml in move.line_ids.filtered(lambda l: l.account_id.account_type == "asset_receivable"):
+            item_to_invoice[aml.id] = key
+
+    accounts = {}
+    rules = env["account.nl.reconcile.rule"]
+    for key, iban, pattern, sign, _texts in RECURRING:
+        accounts[key] = expense.copy({"code": f"49{len(accounts):02d}", "name": key})
+        rules |= rules.create({"name": key, "counterparty_iban": iban, "text_pattern": pattern,
+                               "direction": {1: "in", -1: "out"}[sign], "account_id": accounts[key].id})
+    rule_keys = {rule.id: rule.name for rule in rules}
+
+    # OCA's auto-reconciliation runs as lines are created (outside tests):
+    # keep it off while loading, so both matchers start from the same lines.
+    oca_models = env["account.reconcile.model"].search([
+        ("rule_type", "in", ("invoice_matching", "writeoff_suggestion")), ("company_id", "=", company.id)])
+    oca_models.active = False
+    st_lines = env["account.bank.statement.line"].create([{
+        "journal_id": journal.id, "date": f"{YEAR}-11-20", "amount": line.amount / 100,
+        "payment_ref": line.text or "/", "ref": line.structured or False,
+        "account_number": line.iban or False, "partner_name": line.name or False,
+    } for line in lines])
+    oca_models.active = True
+    env.flush_all()
+    print(f"Dataset: seed {args.seed}, {len(lines)} bank lines, {len(invoices)} open invoices, "
+          f"{len(customers)} customers (loaded into Odoo in {load_seconds:.0f} s)")
+
+    if not args.skip_oca:
+        run_oca(env, lines, st_lines, oca_models, item_to_invoice, args)
+
+    # Ours: decisions (queries counted), then the full action with writes.
+    env.invalidate_all()
+    queries_before = env.cr.sql_log_count
+    started = time.perf_counter()
+    decisions = st_lines._nl_decide()
+    decision_seconds = time.perf_counter() - started
+    decision_queries = env.cr.sql_log_count - queries_before
+    rows = score(lines, engine_outcomes(decisions, item_to_invoice, rule_keys))
+    env.invalidate_all()
+    queries_before = env.cr.sql_log_count
+    stats = st_lines.action_nl_auto_reconcile()
+    env.flush_all()
+    action_queries = env.cr.sql_log_count - queries_before
+    print_table("Our matcher: action_nl_auto_reconcile()", rows, stats["decision_seconds"],
+                stats["write_seconds"])
+    reconciled = st_lines.filtered("is_reconciled")
+    print(f"  decisions alone: {decision_seconds:.2f} s, {decision_queries} SQL queries for "
+          f"{len(st_lines)} lines ({decision_queries / len(st_lines):.3f} per line)")
+    print(f"  whole action: {action_queries} SQL queries ({action_queries / len(st_lines):.2f} per line), "
+          f"{len(reconciled)} lines reconciled (engine said {stats['auto']})")
+    return rows
+
+
+def run_oca(env, lines, st_lines, oca_models, item_to_invoice, args):
+    sample = list(range(len(lines)))
+    if args.oca_sample and args.oca_sample < len(lines):
+        step = len(lines) / args.oca_sample
+        sample = [int(i * step) for i in range(args.oca_sample)]
+    matching_models = oca_models.filtered(lambda m: m.rule_type == "invoice_matching")
+    configurations = (
+        ("OCA matcher as it ships (auto-reconcile, text in the label only)", {}),
+        ("OCA matcher, every text location on (label, note, reference)",
+         {"match_text_location_label": True, "match_text_location_note": True,
+          "match_text_location_reference": True}),
+    )
+    shipped = {m: (m.match_text_location_label, m.match_text_location_note, m.match_text_location_reference)
+               for m in matching_models}
+    for title, values in configurations:
+        if values:
+            matching_models.write(values)
+        env.invalidate_all()
+        outcomes, started = [], time.perf_counter()
+        for index in sample:
+            st_line = st_lines[index]
+            result = oca_models._apply_rules(st_line, st_line._retrieve_partner()) or {}
+            amls = result.get("amls") or env["account.move.line"]
+            keys = {item_to_invoice.get(aml.id, ("other", aml.id)) for aml in amls}
+            if result.get("auto_reconcile") and amls:
+                outcomes.append(Outcome(auto=keys))
+            else:
+                outcomes.append(Outcome(proposals=frozenset(keys)))
+        seconds = time.perf_counter() - started
+        rows = score([lines[i] for i in sample], outcomes)
+        note = ""
+        if len(sample) < len(lines):
+            note = (f"  [on {len(sample)} of {len(lines)} lines; time for all lines extrapolated: "
+                    f"{seconds * len(lines) / len(sample):.1f} s]")
+            seconds = seconds * len(lines) / len(sample)
+        print_table(title, rows, seconds, note=note)
+    for model, (label, note, reference) in shipped.items():
+        model.write({"match_text_location_label": label, "match_text_location_note": note,
+                     "match_text_location_reference": reference})
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--lines", type=int, default=10000)
+    parser.add_argument("--invoices", type=int, default=20000)
+    parser.add_argument("--seed", type=int, default=20261121)
+    parser.add_argument("--db", help="run in this Odoo database (see the module doc)")
+    parser.add_argument("--odoo-config")
+    parser.add_argument("--oca-sample", type=int, default=0,
+                        help="run the OCA matcher on this many lines only and extrapolate its time")
+    parser.add_argument("--skip-oca", action="store_true")
+    args = parser.parse_args(argv)
+    if args.db:
+        run_odoo(args)
+    else:
+        run_engine(args)
+
+
+if __name__ == "__main__":
+    main()
