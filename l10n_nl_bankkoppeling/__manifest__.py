@@ -24,6 +24,7 @@
         "security/ir.model.access.csv",
         "data/ir_cron.xml",
         "data/mail_template.xml",
+        "data/mail_activity_type.xml",
         "views/account_bank_link_views.xml",
         "views/account_journal_views.xml",
         "views/res_config_settings_views.xml",

@@ -5,11 +5,10 @@ lets a legal representative give consent without an Odoo login."""
 
 import logging
 
-from werkzeug.urls import url_encode
-
 from odoo import _, http
 from odoo.exceptions import AccessError, MissingError, UserError
 from odoo.http import request
+from werkzeug.urls import url_encode
 
 from ..models.account_bank_link import ConsentStateError
 from ..tools import provider as bank_provider
@@ -34,10 +33,14 @@ class BankLinkController(http.Controller):
         return self._page(_("Bank link refused"), message, status=400)
 
     def _redirect_to_bank(self, link, state):
-        url = link._bank_link_get_provider().authorization_url(self._callback_url(), state)
+        url = link._bank_link_get_provider().authorization_url(
+            self._callback_url(), state
+        )
         return request.redirect(url, local=False)
 
-    @http.route("/bank_link/start/<int:link_id>", type="http", auth="user", methods=["GET"])
+    @http.route(
+        "/bank_link/start/<int:link_id>", type="http", auth="user", methods=["GET"]
+    )
     def start(self, link_id, wizard_id=0, **kwargs):
         link = request.env["account.bank.link"].browse(link_id)
         try:
@@ -54,13 +57,17 @@ class BankLinkController(http.Controller):
         except (AccessError, MissingError, UserError, ValueError) as error:
             return self._refused(str(error))
 
-    @http.route("/bank_link/invite/<string:token>", type="http", auth="public", methods=["GET"])
+    @http.route(
+        "/bank_link/invite/<string:token>", type="http", auth="public", methods=["GET"]
+    )
     def invite(self, token, **kwargs):
         Link = request.env["account.bank.link"].sudo()
         link = Link._bank_link_find_invitation(token)
         if not link:
             return self._refused(
-                _("This invitation is not valid: it was used already or has expired (after 7 days).")
+                _(
+                    "This invitation is not valid: it was used already or has expired (after 7 days)."
+                )
             )
         link._bank_link_secret()._consume_invitation()
         state = link._bank_link_make_state(invitation=True)
@@ -70,20 +77,30 @@ class BankLinkController(http.Controller):
             return self._refused(str(error))
 
     @http.route(CALLBACK_PATH, type="http", auth="public", methods=["GET"])
-    def callback(self, state=None, code=None, error=None, error_description=None, **kwargs):
+    def callback(
+        self, state=None, code=None, error=None, error_description=None, **kwargs
+    ):
         user = request.env.user
         try:
-            link, payload = request.env["account.bank.link"].sudo()._bank_link_verify_state(
-                state, user
+            link, payload = (
+                request.env["account.bank.link"]
+                .sudo()
+                ._bank_link_verify_state(state, user)
             )
         except ConsentStateError as refusal:
             return self._refused(str(refusal))
         if error or not code:
             link._bank_link_post(
-                _("The bank did not give consent: %(reason)s", reason=error_description or error or "-")
+                _(
+                    "The bank did not give consent: %(reason)s",
+                    reason=error_description or error or "-",
+                )
             )
             return self._refused(
-                _("The bank did not give consent (%(reason)s). Nothing was changed.", reason=error or "-")
+                _(
+                    "The bank did not give consent (%(reason)s). Nothing was changed.",
+                    reason=error or "-",
+                )
             )
         try:
             provider = link._bank_link_get_provider()
@@ -99,7 +116,11 @@ class BankLinkController(http.Controller):
                 _("Thank you. The bank link is active; you can close this page."),
                 ok=True,
             )
-        wizard = request.env["account.bank.link.wizard"].browse(payload.get("w") or 0).exists()
+        wizard = (
+            request.env["account.bank.link.wizard"]
+            .browse(payload.get("w") or 0)
+            .exists()
+        )
         if wizard and wizard.link_id == link:
             wizard._bank_link_consent_given()
             target = {"model": wizard._name, "id": wizard.id, "view_type": "form"}

@@ -42,6 +42,7 @@ class ConsentStateError(Exception):
     """The ``state`` coming back from the bank is not one we issued for
     this user, link and company, or it was used or expired already."""
 
+
 #: Key in ``cr.precommit.data`` (cleared at commit and rollback): secrets
 #: committed through a second cursor during this transaction. Under
 #: REPEATABLE READ this transaction may not update those rows itself any
@@ -135,9 +136,7 @@ class AccountBankLink(models.Model):
                 "You will be sent to your bank to log in with your bank app or "
                 "card reader and to give consent. Afterwards you come back here."
             ),
-            "eligibility": _(
-                "Only business current accounts can be linked."
-            ),
+            "eligibility": _("Only business current accounts can be linked."),
             "first_fetch": _(
                 "Transactions appear after the first fetch. No transactions yet? "
                 "Transfer one cent to or from the account."
@@ -160,8 +159,10 @@ class AccountBankLink(models.Model):
 
     def _bank_link_secret(self):
         self.ensure_one()
-        secret = self.env["account.bank.link.secret"].sudo().search(
-            [("link_id", "=", self.id)], limit=1
+        secret = (
+            self.env["account.bank.link.secret"]
+            .sudo()
+            .search([("link_id", "=", self.id)], limit=1)
         )
         if not secret:
             secret = secret.create({"link_id": self.id})
@@ -171,9 +172,7 @@ class AccountBankLink(models.Model):
         self.ensure_one()
         tokens = self._bank_link_secret()._get_token_set()
         if not tokens:
-            raise bank_provider.ConsentExpiredError(
-                "No tokens stored for this link"
-            )
+            raise bank_provider.ConsentExpiredError("No tokens stored for this link")
         return tokens
 
     def _bank_link_refresh_tokens(self, provider, tokens):
@@ -224,10 +223,21 @@ class AccountBankLink(models.Model):
                 date=self._bank_link_format_date(valid_until),
             )
         )
+        self._bank_link_close_renewal_activities()
+
+    def _bank_link_close_renewal_activities(self):
+        journals = self.account_ids.journal_id
+        if journals:
+            journals.sudo().activity_feedback(
+                ["l10n_nl_bankkoppeling.mail_activity_type_bank_link_renew"],
+                feedback=_("The bank gave consent again."),
+            )
 
     def _bank_link_wipe_secrets(self):
-        secrets_ = self.env["account.bank.link.secret"].sudo().search(
-            [("link_id", "in", self.ids)]
+        secrets_ = (
+            self.env["account.bank.link.secret"]
+            .sudo()
+            .search([("link_id", "in", self.ids)])
         )
         side_written = self.env.cr.precommit.data.get(_SIDE_WRITTEN, set())
         committed = secrets_.filtered(lambda secret: secret.id in side_written)
@@ -301,10 +311,14 @@ class AccountBankLink(models.Model):
             "n": self._bank_link_consent_nonce(),
             "e": int(time.time()) + STATE_LIFETIME,
         }
-        body = base64.urlsafe_b64encode(
-            json.dumps(payload, separators=(",", ":")).encode()
-        ).decode().rstrip("=")
-        return "%s.%s" % (body, self._bank_link_state_signature(body))
+        body = (
+            base64.urlsafe_b64encode(
+                json.dumps(payload, separators=(",", ":")).encode()
+            )
+            .decode()
+            .rstrip("=")
+        )
+        return f"{body}.{self._bank_link_state_signature(body)}"
 
     @api.model
     def _bank_link_state_signature(self, body):
@@ -315,12 +329,16 @@ class AccountBankLink(models.Model):
         """The link and payload of a valid state; raises ConsentStateError
         with a message for the user otherwise. Consumes the state."""
         body, _dot, signature = (state or "").partition(".")
-        if not body or not signature or not consteq(
-            signature, self._bank_link_state_signature(body)
+        if (
+            not body
+            or not signature
+            or not consteq(signature, self._bank_link_state_signature(body))
         ):
             raise ConsentStateError(_("This link to the bank is not valid."))
         try:
-            payload = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+            payload = json.loads(
+                base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+            )
         except ValueError as error:
             raise ConsentStateError(_("This link to the bank is not valid.")) from error
         if payload.get("e", 0) < time.time():
@@ -329,7 +347,9 @@ class AccountBankLink(models.Model):
             )
         link = self.sudo().browse(payload.get("l")).exists()
         if not link or link.company_id.id != payload.get("c"):
-            raise ConsentStateError(_("This link to the bank belongs to another company."))
+            raise ConsentStateError(
+                _("This link to the bank belongs to another company.")
+            )
         if payload.get("i"):
             # Bound to the single-use invitation that issued it, not to a user.
             pass
@@ -338,7 +358,9 @@ class AccountBankLink(models.Model):
                 _("This link to the bank was started by another user. Start again.")
             )
         elif link.company_id not in user.company_ids:
-            raise ConsentStateError(_("This link to the bank belongs to another company."))
+            raise ConsentStateError(
+                _("This link to the bank belongs to another company.")
+            )
         if not link._bank_link_pop_consent_nonce(payload.get("n") or ""):
             raise ConsentStateError(
                 _("This link to the bank was used already. Start again.")
@@ -367,8 +389,10 @@ class AccountBankLink(models.Model):
                 "invitation_sent_to": self.legal_representative_email,
             }
         )
-        url = "%s/bank_link/invite/%s" % (self.get_base_url(), token)
-        template = self.env.ref("l10n_nl_bankkoppeling.mail_template_bank_link_invitation")
+        url = f"{self.get_base_url()}/bank_link/invite/{token}"
+        template = self.env.ref(
+            "l10n_nl_bankkoppeling.mail_template_bank_link_invitation"
+        )
         template.with_context(invitation_url=url).send_mail(
             self.id, force_send=False, email_layout_xmlid="mail.mail_notification_light"
         )
@@ -413,7 +437,9 @@ class AccountBankLink(models.Model):
         """Fetch now, with the user present (not counted against the bank's
         daily limit); problems are shown and kept, not raised."""
         self.ensure_one()
-        errors = self.account_ids.filtered("active_link")._bank_link_fetch(unattended=False)
+        errors = self.account_ids.filtered("active_link")._bank_link_fetch(
+            unattended=False
+        )
         journal = self.account_ids.journal_id[:1]
         if errors:
             return journal._bank_link_notification("\n".join(errors.values()), "danger")
@@ -493,7 +519,7 @@ class AccountBankLink(models.Model):
             message = _("The bank refused the request.")
             state = "error"
         detail = str(error)
-        full = "%s (%s)" % (message, detail) if detail else message
+        full = f"{message} ({detail})" if detail else message
         vals = {"last_error": full, "last_error_at": fields.Datetime.now()}
         if state != "error" or self.state in ACTIVE_STATES:
             vals["state"] = state
@@ -521,7 +547,7 @@ class AccountBankLink(models.Model):
             self.with_context(tz=self.env.user.tz or bank_provider.BANK_TIMEZONE),
             moment,
         )
-        return "%s %s" % (self._bank_link_format_date(local.date()), local.strftime("%H:%M"))
+        return f"{self._bank_link_format_date(local.date())} {local:%H:%M}"
 
     # ------------------------------------------------------------------
     # Consent lifecycle (cron)
@@ -574,7 +600,7 @@ class AccountBankLink(models.Model):
         )
         for journal in self.account_ids.journal_id:
             journal.sudo().activity_schedule(
-                "mail.mail_activity_data_todo",
+                "l10n_nl_bankkoppeling.mail_activity_type_bank_link_renew",
                 date_deadline=self.consent_valid_until,
                 summary=summary,
                 note=note,
@@ -582,7 +608,9 @@ class AccountBankLink(models.Model):
             )
 
     def _bank_link_send_expiry_reminder(self, days_left):
-        template = self.env.ref("l10n_nl_bankkoppeling.mail_template_bank_link_expiring")
+        template = self.env.ref(
+            "l10n_nl_bankkoppeling.mail_template_bank_link_expiring"
+        )
         if self.legal_representative_email:
             template.with_context(days_left=days_left).send_mail(
                 self.id, email_layout_xmlid="mail.mail_notification_light"
@@ -593,6 +621,7 @@ class AccountBankLink(models.Model):
                 "Reminder sent to %(email)s.",
                 days=days_left,
                 date=self._bank_link_format_date(self.consent_valid_until),
-                email=self.legal_representative_email or _("nobody (no e-mail address)"),
+                email=self.legal_representative_email
+                or _("nobody (no e-mail address)"),
             )
         )

@@ -5,11 +5,10 @@ import datetime
 import logging
 from zoneinfo import ZoneInfo
 
-from stdnum import iban as stdnum_iban
-
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools.misc import formatLang
+from stdnum import iban as stdnum_iban
 
 from ..tools import provider as bank_provider
 from .account_bank_link import ACTIVE_STATES
@@ -138,7 +137,9 @@ class AccountBankLinkAccount(models.Model):
                     _("'%(iban)s' is not a valid IBAN.", iban=account.iban)
                 )
 
-    @api.constrains("active_link", "iban", "journal_id", "carries_transactions", "eligible")
+    @api.constrains(
+        "active_link", "iban", "journal_id", "carries_transactions", "eligible"
+    )
     def _check_iban_linked_once(self):
         """An IBAN feeds one journal in the whole database: two companies
         importing the same account would each book its transactions."""
@@ -152,8 +153,11 @@ class AccountBankLinkAccount(models.Model):
                 ("id", "not in", active.ids),
             ]
         )
+        by_iban = {}
+        for other in others:
+            by_iban.setdefault(other.iban, other)
         for account in active:
-            clash = others.filtered(lambda o: o.iban == account.iban)[:1]
+            clash = by_iban.get(account.iban, others.browse())
             if clash and clash.company_id != account.company_id:
                 raise ValidationError(
                     _(
@@ -175,7 +179,9 @@ class AccountBankLinkAccount(models.Model):
     @api.constrains("journal_id", "currency_code")
     def _check_journal_currency(self):
         for account in self.filtered("journal_id"):
-            journal_currency = account.journal_id.currency_id or account.company_id.currency_id
+            journal_currency = (
+                account.journal_id.currency_id or account.company_id.currency_id
+            )
             if account.currency_code and journal_currency.name != account.currency_code:
                 raise ValidationError(
                     _(
@@ -191,7 +197,9 @@ class AccountBankLinkAccount(models.Model):
     def _compute_display_name(self):
         for account in self:
             account.display_name = " ".join(
-                filter(None, [stdnum_iban.format(account.iban or ""), account.holder_name])
+                filter(
+                    None, [stdnum_iban.format(account.iban or ""), account.holder_name]
+                )
             )
 
     # ------------------------------------------------------------------
@@ -201,7 +209,7 @@ class AccountBankLinkAccount(models.Model):
     @api.model
     def _bank_today(self):
         """Today at the bank: booking dates are Amsterdam calendar dates."""
-        now = fields.Datetime.now().replace(tzinfo=datetime.timezone.utc)
+        now = fields.Datetime.now().replace(tzinfo=datetime.UTC)
         return now.astimezone(ZoneInfo(bank_provider.BANK_TIMEZONE)).date()
 
     def _bank_link_window(self, today):
@@ -269,17 +277,21 @@ class AccountBankLinkAccount(models.Model):
         window = self._bank_link_window(self._bank_today())
         if not window:
             return False
-        log = self.env["account.bank.link.fetch"].sudo().create(
-            {
-                "link_account_id": self.id,
-                "unattended": unattended,
-                "date_from": window[0],
-                "date_to": window[1],
-            }
+        log = (
+            self.env["account.bank.link.fetch"]
+            .sudo()
+            .create(
+                {
+                    "link_account_id": self.id,
+                    "unattended": unattended,
+                    "date_from": window[0],
+                    "date_to": window[1],
+                }
+            )
         )
         try:
             provider = link._bank_link_get_provider()
-            pages, balance, tokens = self._bank_link_download(provider, *window)
+            pages, balance = self._bank_link_download(provider, *window)
         except bank_provider.BankLinkError as error:
             message = link._bank_link_handle_error(error)
             log.write({"state": "failed", "message": message})
@@ -313,10 +325,12 @@ class AccountBankLinkAccount(models.Model):
         for attempt in (1, 2):
             try:
                 pages = list(
-                    provider.fetch_transactions(tokens, bank_account, date_from, date_to)
+                    provider.fetch_transactions(
+                        tokens, bank_account, date_from, date_to
+                    )
                 )
                 balance = provider.fetch_balance(tokens, bank_account)
-                return pages, balance, tokens
+                return pages, balance
             except bank_provider.TokenExpiredError:
                 if attempt == 2:
                     raise
@@ -349,14 +363,18 @@ class AccountBankLinkAccount(models.Model):
                     _(
                         "The bank only delivered transactions from %(date)s "
                         "instead of %(asked)s.",
-                        date=self.link_id._bank_link_format_date(page.adjusted_date_from),
+                        date=self.link_id._bank_link_format_date(
+                            page.adjusted_date_from
+                        ),
                         asked=self.link_id._bank_link_format_date(window[0]),
                     )
                 )
             notices.extend(_(notice) for notice in page.notices)
         self.write(
             {
-                "last_fetched_date": max(window[1], self.last_fetched_date or window[1]),
+                "last_fetched_date": max(
+                    window[1], self.last_fetched_date or window[1]
+                ),
                 "last_fetch_at": now,
                 "last_notice": "\n".join(notices) or False,
             }
@@ -374,7 +392,7 @@ class AccountBankLinkAccount(models.Model):
             count=result["created"],
         )
         if notices:
-            body = "%s %s" % (body, " ".join(notices))
+            body = f"{body} {' '.join(notices)}"
         self.journal_id.sudo().message_post(body=body)
         balance_result = result.get("balance")
         if balance_result:
@@ -442,14 +460,18 @@ class AccountBankLinkAccount(models.Model):
         if not self:
             return self
         since = now - datetime.timedelta(hours=24)
-        groups = self.env["account.bank.link.fetch"].sudo()._read_group(
-            [
-                ("link_account_id", "in", self.ids),
-                ("unattended", "=", True),
-                ("fetched_at", ">", since),
-            ],
-            ["link_account_id"],
-            ["__count", "fetched_at:max"],
+        groups = (
+            self.env["account.bank.link.fetch"]
+            .sudo()
+            ._read_group(
+                [
+                    ("link_account_id", "in", self.ids),
+                    ("unattended", "=", True),
+                    ("fetched_at", ">", since),
+                ],
+                ["link_account_id"],
+                ["__count", "fetched_at:max"],
+            )
         )
         recent = {account.id: (count, last) for account, count, last in groups}
         due = self.browse()
@@ -500,4 +522,3 @@ class AccountBankLinkFetch(models.Model):
     )
     lines_imported = fields.Integer()
     message = fields.Text()
-

@@ -45,7 +45,7 @@ class AccountBankLinkSecret(models.Model):
     ]
 
     def __repr__(self):  # never show anything but ids
-        return "account.bank.link.secret(%s)" % (self._ids,)
+        return f"account.bank.link.secret({self._ids})"
 
     def _get_token_set(self):
         self.ensure_one()
@@ -111,7 +111,10 @@ class AccountBankLinkSecret(models.Model):
 
     def _set_invitation(self, token, expires_at):
         self.sudo().write(
-            {"invitation_token_hash": _digest(token), "invitation_expires_at": expires_at}
+            {
+                "invitation_token_hash": _digest(token),
+                "invitation_expires_at": expires_at,
+            }
         )
 
     @api.model
@@ -129,12 +132,14 @@ class AccountBankLinkSecret(models.Model):
         return secret
 
     def _consume_invitation(self):
-        self.sudo().write({"invitation_token_hash": False, "invitation_expires_at": False})
+        self.sudo().write(
+            {"invitation_token_hash": False, "invitation_expires_at": False}
+        )
 
 
 def _naive_utc(moment):
     if not moment:
         return False
     if moment.tzinfo is not None:
-        moment = moment.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+        moment = moment.astimezone(datetime.UTC).replace(tzinfo=None)
     return moment

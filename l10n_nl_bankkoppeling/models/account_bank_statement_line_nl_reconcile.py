@@ -392,13 +392,14 @@ class AccountBankStatementLine(models.Model):
         recompute the OCA screen's data (running its matcher) per line."""
         for partner_id, line_ids in line_ids_by_partner.items():
             lines = self.browse(line_ids).with_context(
-                skip_account_move_synchronization=True, skip_readonly_check=True)
+                skip_account_move_synchronization=True, skip_readonly_check=True,
+                skip_invoice_sync=True)
             lines.write({"partner_id": partner_id})
             items = lines.move_id.line_ids.filtered(
                 lambda aml: aml.partner_id.id != partner_id and not aml.reconciled)
             items.with_context(
                 skip_account_move_synchronization=True, check_move_validity=False,
-                skip_readonly_check=True,
+                skip_readonly_check=True, skip_invoice_sync=True,
             ).write({"partner_id": partner_id})
 
     def _nl_new_iban(self, decision):
@@ -609,6 +610,18 @@ class AccountBankStatementLine(models.Model):
                     "Booked by hand; booking rule %(rule)s offered (chosen %(count)s times)",
                     rule=rule.name, count=rule.times_seen),
             })
+
+    def _auto_reconcile(self):
+        """OCA reconciles new lines automatically as they are created (bank
+        fetch, camt.053 import, typed by hand) with its own matcher: for
+        Dutch companies ours decides instead, so a line is never reconciled
+        on a postcode or house number."""
+        if self.env.context.get("nl_skip_auto_reconcile"):
+            return super()._auto_reconcile()
+        dutch = self.filtered(lambda line: line.company_id.account_fiscal_country_id.code == "NL")
+        if dutch:
+            dutch.action_nl_auto_reconcile()
+        return super(AccountBankStatementLine, self - dutch)._auto_reconcile()
 
     # ------------------------------------------------------------------
     # Journals, server action

@@ -4,11 +4,10 @@
 import datetime
 
 from markupsafe import Markup, escape
-from stdnum import iban as stdnum_iban
-
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools.misc import formatLang
+from stdnum import iban as stdnum_iban
 
 from .account_bank_link import LINK_STATES
 
@@ -17,7 +16,9 @@ class AccountJournal(models.Model):
     _inherit = "account.journal"
 
     bank_link_account_id = fields.Many2one(
-        "account.bank.link.account", compute="_compute_bank_link", string="Linked bank account"
+        "account.bank.link.account",
+        compute="_compute_bank_link",
+        string="Linked bank account",
     )
     bank_link_id = fields.Many2one(
         "account.bank.link", compute="_compute_bank_link", string="Bank link"
@@ -25,8 +26,12 @@ class AccountJournal(models.Model):
     bank_link_state = fields.Selection(
         LINK_STATES, compute="_compute_bank_link", string="Bank link state"
     )
-    bank_link_valid_until = fields.Date(compute="_compute_bank_link", string="Consent valid until")
-    bank_link_last_fetch_at = fields.Datetime(compute="_compute_bank_link", string="Last fetched")
+    bank_link_valid_until = fields.Date(
+        compute="_compute_bank_link", string="Consent valid until"
+    )
+    bank_link_last_fetch_at = fields.Datetime(
+        compute="_compute_bank_link", string="Last fetched"
+    )
     bank_link_status = fields.Char(compute="_compute_bank_link", string="Bank link")
     bank_link_status_level = fields.Selection(
         [("ok", "OK"), ("warning", "Warning"), ("danger", "Problem")],
@@ -74,13 +79,20 @@ class AccountJournal(models.Model):
         state = link.state
         if state in ("linked", "expiring"):
             if state == "expiring":
-                text = _("Consent at %(bank)s ends on %(date)s: renew the link", bank=bank, date=until)
+                text = _(
+                    "Consent at %(bank)s ends on %(date)s: renew the link",
+                    bank=bank,
+                    date=until,
+                )
                 level = "warning"
             else:
                 text = _("Linked with %(bank)s until %(date)s", bank=bank, date=until)
                 level = "ok"
             if account.last_fetch_at:
-                text += " · " + _("last fetched %(when)s", when=self._bank_link_when(account.last_fetch_at))
+                text += " · " + _(
+                    "last fetched %(when)s",
+                    when=self._bank_link_when(account.last_fetch_at),
+                )
             else:
                 text += " · " + _("not fetched yet")
             if account.balance_difference and not account.journal_currency_id.is_zero(
@@ -89,17 +101,29 @@ class AccountJournal(models.Model):
                 text += " · " + _(
                     "balance differs from the bank by %(amount)s",
                     amount=formatLang(
-                        self.env, account.balance_difference, currency_obj=account.journal_currency_id
+                        self.env,
+                        account.balance_difference,
+                        currency_obj=account.journal_currency_id,
                     ),
                 )
                 level = "danger"
             return text, level
         if state == "expired":
-            return _("Consent at %(bank)s expired on %(date)s: renew the link", bank=bank, date=until), "danger"
+            return _(
+                "Consent at %(bank)s expired on %(date)s: renew the link",
+                bank=bank,
+                date=until,
+            ), "danger"
         if state == "revoked":
-            return _("Link with %(bank)s ended: start a new link to fetch again", bank=bank), "danger"
+            return _(
+                "Link with %(bank)s ended: start a new link to fetch again", bank=bank
+            ), "danger"
         if state == "error":
-            return _("Link with %(bank)s has a problem: %(error)s", bank=bank, error=link.last_error or ""), "danger"
+            return _(
+                "Link with %(bank)s has a problem: %(error)s",
+                bank=bank,
+                error=link.last_error or "",
+            ), "danger"
         if state == "consent_pending":
             return _("Waiting for consent at %(bank)s", bank=bank), "warning"
         return _("Link with %(bank)s not finished", bank=bank), "warning"
@@ -114,7 +138,7 @@ class AccountJournal(models.Model):
         if local.date() == today - datetime.timedelta(days=1):
             return _("yesterday %(time)s", time=hour)
         link_model = self.env["account.bank.link"]
-        return "%s %s" % (link_model._bank_link_format_date(local.date()), hour)
+        return f"{link_model._bank_link_format_date(local.date())} {hour}"
 
     # ------------------------------------------------------------------
     # Buttons
@@ -131,7 +155,9 @@ class AccountJournal(models.Model):
         self.ensure_one()
         account = self.bank_link_account_id
         if not account:
-            raise UserError(_("Journal %(journal)s is not linked to a bank.", journal=self.name))
+            raise UserError(
+                _("Journal %(journal)s is not linked to a bank.", journal=self.name)
+            )
         errors = account._bank_link_fetch(unattended=False)
         if account in errors:
             return self._bank_link_notification(errors[account], "danger")
@@ -144,7 +170,9 @@ class AccountJournal(models.Model):
         link = self.bank_link_id
         if not link:
             return self.action_bank_link_start()
-        return self.env["account.bank.link.wizard"]._bank_link_open(journal=self, link=link)
+        return self.env["account.bank.link.wizard"]._bank_link_open(
+            journal=self, link=link
+        )
 
     def action_bank_link_unlink(self):
         """Stop importing into this journal; end the consent when no other
@@ -156,7 +184,10 @@ class AccountJournal(models.Model):
         link = account.link_id
         account.write({"journal_id": False, "carries_transactions": False})
         self.message_post(
-            body=_("Bank link for %(iban)s stopped on this journal.", iban=stdnum_iban.format(account.iban))
+            body=_(
+                "Bank link for %(iban)s stopped on this journal.",
+                iban=stdnum_iban.format(account.iban),
+            )
         )
         if not link.account_ids.filtered("active_link"):
             link.action_revoke()
@@ -206,12 +237,15 @@ class AccountJournal(models.Model):
         journal_iban = stdnum_iban.compact(self.bank_acc_number or "")
         if not journal_iban:
             causes.append(
-                _("The journal has no bank account (IBAN). Fill in the account number on the journal.")
+                _(
+                    "The journal has no bank account (IBAN). Fill in the account number on the journal."
+                )
             )
         account = self.bank_link_account_id
         if not account and journal_iban:
             known = self.env["account.bank.link.account"].search(
-                [("iban", "=", journal_iban), ("company_id", "=", self.company_id.id)], limit=1
+                [("iban", "=", journal_iban), ("company_id", "=", self.company_id.id)],
+                limit=1,
             )
             if not known:
                 causes.append(
@@ -258,7 +292,10 @@ class AccountJournal(models.Model):
             )
         if not account.eligible:
             causes.append(
-                _("The bank does not allow this account in a link: %(reason)s", reason=account.ineligible_reason or "")
+                _(
+                    "The bank does not allow this account in a link: %(reason)s",
+                    reason=account.ineligible_reason or "",
+                )
             )
         if link.state in ("expired", "revoked", "draft", "consent_pending"):
             status, _level = self._bank_link_status_text(account)
@@ -289,6 +326,8 @@ class AccountJournal(models.Model):
                     )
                 else:
                     causes.append(
-                        _("Nothing fetched yet. Click 'Fetch now' or wait for the next automatic fetch.")
+                        _(
+                            "Nothing fetched yet. Click 'Fetch now' or wait for the next automatic fetch."
+                        )
                     )
         return causes

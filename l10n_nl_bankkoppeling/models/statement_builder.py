@@ -21,7 +21,7 @@ class StatementBuilder:
         self.env = link_account.env
         self.journal = link_account.journal_id
         self.currency = self.journal.currency_id or self.journal.company_id.currency_id
-        self.prefix = "%s:%s:" % (provider_code, link_account.iban)
+        self.prefix = f"{provider_code}:{link_account.iban}:"
         self.grouping = link_account.statement_grouping
 
     # ------------------------------------------------------------------
@@ -43,7 +43,9 @@ class StatementBuilder:
             return result
         # Stable sort: the bank's order within a day is kept.
         new.sort(key=lambda row: row[1].booking_date)
-        statements = self._statements_for({self._key(tx.booking_date) for _u, tx in new})
+        statements = self._statements_for(
+            {self._key(tx.booking_date) for _u, tx in new}
+        )
         vals_list = [
             self._line_vals(uid, tx, statements[self._key(tx.booking_date)])
             for uid, tx in new
@@ -95,7 +97,7 @@ class StatementBuilder:
         created = Statement.create(
             [
                 {
-                    "name": "%s/%s" % (self.journal.code, key),
+                    "name": f"{self.journal.code}/{key}",
                     "journal_id": self.journal.id,
                     "nl_bank_link_account_id": self.account.id,
                     "nl_statement_key": key,
@@ -179,12 +181,15 @@ class StatementBuilder:
         for stmt in chain:
             start = round_(balance)
             end = round_(start + sums.get(stmt.id, 0.0))
-            if stmt.nl_bank_balance_date and stmt.date and stmt.nl_bank_balance_date >= stmt.date:
-                end = round_(stmt.nl_bank_balance)
             if (
-                self.currency.compare_amounts(stmt.balance_start, start)
-                or self.currency.compare_amounts(stmt.balance_end_real, end)
+                stmt.nl_bank_balance_date
+                and stmt.date
+                and stmt.nl_bank_balance_date >= stmt.date
             ):
+                end = round_(stmt.nl_bank_balance)
+            if self.currency.compare_amounts(
+                stmt.balance_start, start
+            ) or self.currency.compare_amounts(stmt.balance_end_real, end):
                 stmt.write({"balance_start": start, "balance_end_real": end})
             balance = end
 
@@ -219,7 +224,10 @@ class StatementBuilder:
             statement.write({"nl_bank_balance": bank, "nl_bank_balance_date": on_date})
         corrected = False
         company = self.journal.company_id
-        if not self.currency.is_zero(difference) and company.bank_link_balance_correction:
+        if (
+            not self.currency.is_zero(difference)
+            and company.bank_link_balance_correction
+        ):
             self._create_correction_line(statement, on_date, difference, bank, computed)
             corrected = True
         self.rechain(statement)
@@ -247,10 +255,8 @@ class StatementBuilder:
                     bank=bank,
                     computed=computed,
                 ),
-                "unique_import_id": "%scorrection:%s:%s"
-                % (self.prefix, on_date.isoformat(), secrets.token_hex(6)),
+                "unique_import_id": f"{self.prefix}correction:{on_date.isoformat()}:{secrets.token_hex(6)}",
                 "nl_bank_link_account_id": self.account.id,
                 "nl_is_balance_correction": True,
             }
         )
-

@@ -37,7 +37,12 @@ class MemoryBank(bp.BankProvider):
 
     def __init__(self):
         self.accounts = [
-            bp.BankAccount(resource_id="acc-1", iban=TEST_IBAN, holder_name="Test B.V.", product="Zakelijke rekening"),
+            bp.BankAccount(
+                resource_id="acc-1",
+                iban=TEST_IBAN,
+                holder_name="Test B.V.",
+                product="Zakelijke rekening",
+            ),
             bp.BankAccount(
                 resource_id="acc-2",
                 iban=SAVINGS_IBAN,
@@ -61,7 +66,9 @@ class MemoryBank(bp.BankProvider):
 
     # consent
     def authorization_url(self, redirect_uri, state):
-        return "https://bank.example/authorize?" + urlencode({"redirect_uri": redirect_uri, "state": state})
+        return "https://bank.example/authorize?" + urlencode(
+            {"redirect_uri": redirect_uri, "state": state}
+        )
 
     def exchange_code(self, code, redirect_uri):
         if code not in self.valid_codes:
@@ -73,8 +80,8 @@ class MemoryBank(bp.BankProvider):
             raise self.refresh_error
         self.refresh_count += 1
         return bp.TokenSet(
-            access_token="access-%d" % self.refresh_count,
-            refresh_token="refresh-%d" % self.refresh_count,
+            access_token=f"access-{self.refresh_count}",
+            refresh_token=f"refresh-{self.refresh_count}",
         )
 
     def revoke(self, tokens):
@@ -91,11 +98,17 @@ class MemoryBank(bp.BankProvider):
     def fetch_transactions(self, tokens, account, date_from, date_to):
         self._check(tokens)
         self.fetch_calls.append((account.iban, date_from, date_to))
-        rows = [t for t in self.transactions.get(account.iban, []) if date_from <= t.booking_date <= date_to]
-        pages = [rows[i : i + self.page_size] for i in range(0, len(rows), self.page_size)] or [[]]
+        rows = [
+            t
+            for t in self.transactions.get(account.iban, [])
+            if date_from <= t.booking_date <= date_to
+        ]
+        pages = [
+            rows[i : i + self.page_size] for i in range(0, len(rows), self.page_size)
+        ] or [[]]
         for number, page in enumerate(pages, start=1):
             if self.fail_on_page == number:
-                raise self.fail_error or bp.ProtocolError("Page %d cut short" % number)
+                raise self.fail_error or bp.ProtocolError(f"Page {number} cut short")
             yield bp.TransactionPage(transactions=page)
 
     def fetch_balance(self, tokens, account):
@@ -124,7 +137,9 @@ class BankLinkCase(AccountTestInvoicingCommon):
         for field in (Link._fields["provider"], LinkAccount._fields["provider"]):
             cls.startClassPatcher(patch.object(field, "selection", selection))
             cls.startClassPatcher(patch.object(field, "_selection", dict(selection)))
-        cls.startClassPatcher(patch.object(Link, "_bank_link_get_provider", lambda self: cls.bank))
+        cls.startClassPatcher(
+            patch.object(Link, "_bank_link_get_provider", lambda self: cls.bank)
+        )
         cls.company = cls.company_data["company"]
         cls.journal = cls.company_data["default_journal_bank"]
         cls.journal.bank_acc_number = TEST_IBAN
@@ -136,7 +151,15 @@ class BankLinkCase(AccountTestInvoicingCommon):
         type(self).bank = MemoryBank()
 
     @classmethod
-    def make_link(cls, company=None, journal=None, iban=TEST_IBAN, state="linked", start_date=None, **account_vals):
+    def make_link(
+        cls,
+        company=None,
+        journal=None,
+        iban=TEST_IBAN,
+        state="linked",
+        start_date=None,
+        **account_vals,
+    ):
         company = company or cls.company
         journal = journal or cls.journal
         link = cls.env["account.bank.link"].create(
@@ -151,7 +174,9 @@ class BankLinkCase(AccountTestInvoicingCommon):
                 "legal_representative_confirmed": True,
             }
         )
-        link._bank_link_secret()._store_token_set(bp.TokenSet(access_token="access-0", refresh_token="refresh-0"))
+        link._bank_link_secret()._store_token_set(
+            bp.TokenSet(access_token="access-0", refresh_token="refresh-0")
+        )
         account = cls.env["account.bank.link.account"].create(
             {
                 "link_id": link.id,

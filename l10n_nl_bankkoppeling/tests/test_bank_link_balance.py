@@ -3,7 +3,6 @@ from datetime import date
 from decimal import Decimal
 
 from freezegun import freeze_time
-
 from odoo.tests import tagged
 
 from ..tools import provider as bp
@@ -22,7 +21,9 @@ class TestBankLinkBalance(BankLinkCase):
 
     def set_bank_balance(self, amount, on_date=date(2026, 3, 3)):
         currency = self.company.currency_id.name
-        self.bank.balances[TEST_IBAN] = bp.BankBalance(Decimal(amount), currency, "closingBooked", on_date)
+        self.bank.balances[TEST_IBAN] = bp.BankBalance(
+            Decimal(amount), currency, "closingBooked", on_date
+        )
 
     @freeze_time("2026-03-04 08:00:00")
     def test_matching_balance_leaves_statements_complete(self):
@@ -38,7 +39,9 @@ class TestBankLinkBalance(BankLinkCase):
         self.set_bank_balance("95.00")
         self.account._bank_link_fetch(unattended=False)
         self.assertAlmostEqual(self.account.balance_difference, 25.0)
-        last = self.statement_lines(self.account).statement_id.sorted("first_line_index")[-1]
+        last = self.statement_lines(self.account).statement_id.sorted(
+            "first_line_index"
+        )[-1]
         # Odoo's own statement check flags the statement.
         self.assertAlmostEqual(last.balance_end_real, 95.0)
         self.assertAlmostEqual(last.balance_end, 70.0)
@@ -47,14 +50,18 @@ class TestBankLinkBalance(BankLinkCase):
         self.assertEqual(self.journal.bank_link_status_level, "danger")
         self.assertIn("differs", self.journal.bank_link_status)
         # Never silently corrected when the company did not ask for it.
-        self.assertFalse(self.statement_lines(self.account).filtered("nl_is_balance_correction"))
+        self.assertFalse(
+            self.statement_lines(self.account).filtered("nl_is_balance_correction")
+        )
 
     @freeze_time("2026-03-04 08:00:00")
     def test_correction_line_when_company_enables_it(self):
         self.company.bank_link_balance_correction = True
         self.set_bank_balance("95.00")
         self.account._bank_link_fetch(unattended=False)
-        correction = self.statement_lines(self.account).filtered("nl_is_balance_correction")
+        correction = self.statement_lines(self.account).filtered(
+            "nl_is_balance_correction"
+        )
         self.assertEqual(len(correction), 1)
         self.assertAlmostEqual(correction.amount, 25.0)
         self.assertEqual(correction.date, date(2026, 3, 3))
@@ -64,7 +71,12 @@ class TestBankLinkBalance(BankLinkCase):
         self.assertIn("correction line", self.journal.message_ids[0].body)
         # The next fetch finds no difference and books nothing more.
         self.account._bank_link_fetch(unattended=False)
-        self.assertEqual(len(self.statement_lines(self.account).filtered("nl_is_balance_correction")), 1)
+        self.assertEqual(
+            len(
+                self.statement_lines(self.account).filtered("nl_is_balance_correction")
+            ),
+            1,
+        )
 
     @freeze_time("2026-03-04 08:00:00")
     def test_balance_of_an_earlier_day_is_compared_at_that_day(self):

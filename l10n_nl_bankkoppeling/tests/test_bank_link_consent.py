@@ -3,7 +3,6 @@ import datetime
 from urllib.parse import parse_qs, urlparse
 
 from freezegun import freeze_time
-
 from odoo.tests import HttpCase, new_test_user, tagged
 
 from .common import TEST_IBAN, BankLinkCase
@@ -33,7 +32,9 @@ class TestBankLinkConsent(BankLinkCase, HttpCase):
     def start(self):
         """Log in and follow /bank_link/start: returns the state sent to the bank."""
         self.authenticate("consent_boekhouder", self.user_password)
-        response = self.url_open("/bank_link/start/%d" % self.link.id, allow_redirects=False)
+        response = self.url_open(
+            f"/bank_link/start/{self.link.id}", allow_redirects=False
+        )
         self.assertEqual(response.status_code, 303, response.text[:500])
         location = urlparse(response.headers["Location"])
         self.assertEqual(location.netloc, "bank.example")
@@ -41,7 +42,7 @@ class TestBankLinkConsent(BankLinkCase, HttpCase):
 
     def callback(self, state, code="good-code"):
         return self.url_open(
-            "/bank_link/callback?state=%s&code=%s" % (state, code), allow_redirects=False
+            f"/bank_link/callback?state={state}&code={code}", allow_redirects=False
         )
 
     def test_valid_state_is_accepted_and_accounts_are_read(self):
@@ -51,9 +52,13 @@ class TestBankLinkConsent(BankLinkCase, HttpCase):
         self.assertEqual(self.link.state, "linked")
         self.assertEqual(self.link._bank_link_secret().sudo().access_token, "access-0")
         accounts = self.link.account_ids
-        self.assertEqual(set(accounts.mapped("iban")), {TEST_IBAN, "NL69INGB0123456789"})
+        self.assertEqual(
+            set(accounts.mapped("iban")), {TEST_IBAN, "NL69INGB0123456789"}
+        )
         savings = accounts.filtered(lambda a: not a.eligible)
-        self.assertEqual(savings.ineligible_reason, "Savings accounts cannot be linked.")
+        self.assertEqual(
+            savings.ineligible_reason, "Savings accounts cannot be linked."
+        )
 
     def test_replayed_state_is_rejected(self):
         state = self.start()
@@ -93,13 +98,19 @@ class TestBankLinkConsent(BankLinkCase, HttpCase):
         other = self.setup_other_company(name="Vreemde B.V.")["company"]
         self.authenticate("consent_boekhouder", self.user_password)
         # A correctly signed state that names another company than the link's.
-        state = self.link.with_company(other).sudo()._bank_link_make_state(user=self.accountant)
+        state = (
+            self.link.with_company(other)
+            .sudo()
+            ._bank_link_make_state(user=self.accountant)
+        )
         self.link.company_id = other
         response = self.callback(state)
         self.assertEqual(response.status_code, 400)
         self.assertIn("another company", response.text)
         # The user may not start a link of a company they cannot access.
-        response = self.url_open("/bank_link/start/%d" % self.link.id, allow_redirects=False)
+        response = self.url_open(
+            f"/bank_link/start/{self.link.id}", allow_redirects=False
+        )
         self.assertEqual(response.status_code, 400)
 
     def test_unknown_code_is_refused_and_logged(self):
@@ -113,7 +124,8 @@ class TestBankLinkConsent(BankLinkCase, HttpCase):
     def test_bank_refusal_is_shown_and_changes_nothing(self):
         state = self.start()
         response = self.url_open(
-            "/bank_link/callback?state=%s&error=access_denied" % state, allow_redirects=False
+            f"/bank_link/callback?state={state}&error=access_denied",
+            allow_redirects=False,
         )
         self.assertEqual(response.status_code, 400)
         self.assertIn("did not give consent", response.text)
@@ -122,10 +134,13 @@ class TestBankLinkConsent(BankLinkCase, HttpCase):
     def test_invitation_lets_the_representative_consent_once(self):
         self.link.action_send_invitation()
         mail = self.env["mail.mail"].search(
-            [("model", "=", "account.bank.link"), ("res_id", "=", self.link.id)], limit=1
+            [("model", "=", "account.bank.link"), ("res_id", "=", self.link.id)],
+            limit=1,
         )
         self.assertIn("jan@example.com", mail.email_to)
-        url = [part for part in mail.body_html.split('"') if "/bank_link/invite/" in part][0]
+        url = next(
+            part for part in mail.body_html.split('"') if "/bank_link/invite/" in part
+        )
         path = urlparse(url).path
         response = self.url_open(path, allow_redirects=False)
         self.assertEqual(response.status_code, 303)
@@ -141,10 +156,15 @@ class TestBankLinkConsent(BankLinkCase, HttpCase):
     def test_invitation_expires_after_7_days(self):
         self.link.action_send_invitation()
         mail = self.env["mail.mail"].search(
-            [("model", "=", "account.bank.link"), ("res_id", "=", self.link.id)], limit=1
+            [("model", "=", "account.bank.link"), ("res_id", "=", self.link.id)],
+            limit=1,
         )
-        url = [part for part in mail.body_html.split('"') if "/bank_link/invite/" in part][0]
-        with freeze_time(datetime.datetime.now() + datetime.timedelta(days=7, minutes=1)):
+        url = next(
+            part for part in mail.body_html.split('"') if "/bank_link/invite/" in part
+        )
+        with freeze_time(
+            datetime.datetime.now() + datetime.timedelta(days=7, minutes=1)
+        ):
             response = self.url_open(urlparse(url).path, allow_redirects=False)
         self.assertEqual(response.status_code, 400)
         self.assertIn("expired", response.text)

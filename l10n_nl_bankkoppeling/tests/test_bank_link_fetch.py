@@ -3,7 +3,6 @@ import datetime
 from datetime import date
 
 from freezegun import freeze_time
-
 from odoo import sql_db
 from odoo.tests import tagged
 
@@ -23,7 +22,10 @@ class TestBankLinkFetch(BankLinkCase):
     @freeze_time("2026-03-05 09:00:00")
     def test_fetch_builds_statement_lines_per_booking_day(self):
         partner = self.env["res.partner"].create(
-            {"name": "Klant B.V.", "bank_ids": [(0, 0, {"acc_number": COUNTERPARTY_IBAN})]}
+            {
+                "name": "Klant B.V.",
+                "bank_ids": [(0, 0, {"acc_number": COUNTERPARTY_IBAN})],
+            }
         )
         self.bank.transactions[TEST_IBAN] = [
             tx(
@@ -37,13 +39,21 @@ class TestBankLinkFetch(BankLinkCase):
                 end_to_end_id="E2E-1",
                 bank_transaction_code="PMNT-RCDT-ESCT",
             ),
-            tx("T2", date(2026, 3, 2), "-20.00", "", counterparty_name="Shell Amsterdam"),
+            tx(
+                "T2",
+                date(2026, 3, 2),
+                "-20.00",
+                "",
+                counterparty_name="Shell Amsterdam",
+            ),
             tx("T3", date(2026, 3, 4), "5.50", "Rente"),
         ]
         self.assertFalse(self.fetch())
         lines = self.statement_lines(self.account)
         self.assertEqual(len(lines), 3)
-        first = lines.filtered(lambda l: l.unique_import_id == "testbank:%s:T1" % TEST_IBAN)
+        first = lines.filtered(
+            lambda l: l.unique_import_id == f"testbank:{TEST_IBAN}:T1"
+        )
         self.assertEqual(first.partner_id, partner)
         self.assertEqual(first.payment_ref, "Factuur 2026/0001")
         self.assertEqual(first.ref, "1234567890123456")
@@ -56,7 +66,9 @@ class TestBankLinkFetch(BankLinkCase):
         self.assertEqual(second.payment_ref, "Shell Amsterdam")
         statements = lines.statement_id.sorted("first_line_index")
         code = self.journal.code
-        self.assertEqual(statements.mapped("name"), ["%s/2026-03-02" % code, "%s/2026-03-04" % code])
+        self.assertEqual(
+            statements.mapped("name"), [f"{code}/2026-03-02", f"{code}/2026-03-04"]
+        )
         self.assertAlmostEqual(statements[0].balance_end_real, 101.0)
         self.assertAlmostEqual(statements[1].balance_start, 101.0)
         self.assertAlmostEqual(statements[1].balance_end_real, 106.5)
@@ -80,13 +92,18 @@ class TestBankLinkFetch(BankLinkCase):
         self.assertEqual(sorted(lines.mapped("amount")), [10, 20, 30, 40])
         # The second fetch re-read from 5 days before the last fetched day
         # (bounded by the start date).
-        self.assertEqual(self.bank.fetch_calls[-1][1:], (date(2026, 3, 1), date(2026, 3, 6)))
+        self.assertEqual(
+            self.bank.fetch_calls[-1][1:], (date(2026, 3, 1), date(2026, 3, 6))
+        )
         # The late booking joined the statement of its own booking day.
-        self.assertEqual(lines.filtered(lambda l: l.amount == 30).statement_id.name, "%s/2026-03-02" % self.journal.code)
+        self.assertEqual(
+            lines.filtered(lambda l: l.amount == 30).statement_id.name,
+            f"{self.journal.code}/2026-03-02",
+        )
 
     @freeze_time("2026-03-09 12:00:00")
     def test_failure_on_page_3_of_5_then_rerun_imports_each_once(self):
-        rows = [tx("P%d" % i, date(2026, 3, 2 + i // 2), i + 1) for i in range(10)]
+        rows = [tx(f"P{i}", date(2026, 3, 2 + i // 2), i + 1) for i in range(10)]
         self.bank.transactions[TEST_IBAN] = rows
         self.bank.fail_on_page = 3
         message = self.fetch(unattended=True)[self.account]
@@ -97,13 +114,16 @@ class TestBankLinkFetch(BankLinkCase):
         self.bank.fail_on_page = None
         self.assertFalse(self.fetch(unattended=True))
         lines = self.statement_lines(self.account)
-        self.assertEqual(sorted(lines.mapped("unique_import_id")), sorted("testbank:%s:P%d" % (TEST_IBAN, i) for i in range(10)))
+        self.assertEqual(
+            sorted(lines.mapped("unique_import_id")),
+            sorted(f"testbank:{TEST_IBAN}:P{i}" for i in range(10)),
+        )
         self.assertEqual(self.link.state, "linked")
         self.assertFalse(self.link.last_error)
 
     @freeze_time("2026-03-04 12:00:00")
     def test_rows_without_bank_id_get_fingerprint_with_occurrence(self):
-        coffee = dict(counterparty_name="Koffiebar", is_card_payment=True)
+        coffee = {"counterparty_name": "Koffiebar", "is_card_payment": True}
         self.bank.transactions[TEST_IBAN] = [
             tx(None, date(2026, 3, 3), "-2.80", "BEA Koffiebar", **coffee),
             tx(None, date(2026, 3, 3), "-2.80", "BEA Koffiebar", **coffee),
@@ -112,7 +132,9 @@ class TestBankLinkFetch(BankLinkCase):
         self.fetch()
         self.assertEqual(len(self.statement_lines(self.account)), 2)
         # A third identical coffee on the same day is a new transaction.
-        self.bank.transactions[TEST_IBAN].append(tx(None, date(2026, 3, 3), "-2.80", "BEA Koffiebar", **coffee))
+        self.bank.transactions[TEST_IBAN].append(
+            tx(None, date(2026, 3, 3), "-2.80", "BEA Koffiebar", **coffee)
+        )
         self.fetch()
         lines = self.statement_lines(self.account)
         self.assertEqual(len(lines), 3)
@@ -130,9 +152,13 @@ class TestBankLinkFetch(BankLinkCase):
         self.bank.transactions[TEST_IBAN].append(tx("M2", date(2026, 3, 3), "5"))
         with freeze_time("2026-03-03 12:00:00"):
             self.fetch()
-        statements = self.statement_lines(self.account).statement_id.sorted("first_line_index")
+        statements = self.statement_lines(self.account).statement_id.sorted(
+            "first_line_index"
+        )
         code = self.journal.code
-        self.assertEqual(statements.mapped("name"), ["%s/2026-02" % code, "%s/2026-03" % code])
+        self.assertEqual(
+            statements.mapped("name"), [f"{code}/2026-02", f"{code}/2026-03"]
+        )
         self.assertEqual(len(statements[1].line_ids), 2)
         self.assertAlmostEqual(statements[1].balance_start, 100.0)
         self.assertAlmostEqual(statements[1].balance_end_real, 115.0)
@@ -145,12 +171,15 @@ class TestBankLinkFetch(BankLinkCase):
         line = self.statement_lines(self.account)
         self.assertEqual(line.date, date(2026, 3, 11))
         self.assertEqual(self.bank.fetch_calls[-1][2], date(2026, 3, 11))
-        self.assertEqual(line.statement_id.name, "%s/2026-03-11" % self.journal.code)
+        self.assertEqual(line.statement_id.name, f"{self.journal.code}/2026-03-11")
 
     @freeze_time("2026-03-04 12:00:00")
     def test_transactions_before_start_date_are_skipped(self):
         self.account.start_date = date(2026, 3, 3)
-        self.bank.transactions[TEST_IBAN] = [tx("OLD", date(2026, 3, 2), "1"), tx("NEW", date(2026, 3, 3), "2")]
+        self.bank.transactions[TEST_IBAN] = [
+            tx("OLD", date(2026, 3, 2), "1"),
+            tx("NEW", date(2026, 3, 3), "2"),
+        ]
         self.bank.fetch_transactions = self._ignore_window(self.bank.fetch_transactions)
         self.fetch()
         self.assertEqual(self.statement_lines(self.account).mapped("amount"), [2.0])
@@ -199,7 +228,9 @@ class TestBankLinkFetch(BankLinkCase):
     @freeze_time("2026-03-04 12:00:00")
     def test_refused_refresh_expires_the_link_and_wipes_tokens(self):
         self.bank.expired_access_tokens = {"access-0"}
-        self.bank.refresh_error = bp.ConsentExpiredError("invalid_grant", http_status=400)
+        self.bank.refresh_error = bp.ConsentExpiredError(
+            "invalid_grant", http_status=400
+        )
         message = self.fetch(unattended=True)[self.account]
         self.assertEqual(self.link.state, "expired")
         self.assertIn("Renew", message)
@@ -212,7 +243,9 @@ class TestBankLinkFetch(BankLinkCase):
     @freeze_time("2026-03-04 12:00:00")
     def test_revoked_consent_sets_revoked_and_logs_in_chatter(self):
         self.bank.fail_on_page = 1
-        self.bank.fail_error = bp.ConsentRevokedError("consent revoked", http_status=401)
+        self.bank.fail_error = bp.ConsentRevokedError(
+            "consent revoked", http_status=401
+        )
         self.fetch(unattended=True)
         self.assertEqual(self.link.state, "revoked")
         self.assertIn("withdrawn", self.journal.message_ids[0].body)
@@ -240,8 +273,12 @@ class TestBankLinkFetch(BankLinkCase):
 
     @freeze_time("2026-03-04 12:00:00")
     def test_cron_goes_on_after_a_broken_link(self):
-        other_journal = self.journal.copy({"name": "Tweede bank", "code": "BNK9", "bank_acc_number": False})
-        link2, account2 = self.make_link(journal=other_journal, iban="NL20INGB0001234567")
+        other_journal = self.journal.copy(
+            {"name": "Tweede bank", "code": "BNK9", "bank_acc_number": False}
+        )
+        link2, account2 = self.make_link(
+            journal=other_journal, iban="NL20INGB0001234567"
+        )
         self.bank.transactions["NL20INGB0001234567"] = [tx("X1", date(2026, 3, 3), "1")]
         original = self.bank.fetch_transactions
 
@@ -288,7 +325,9 @@ class TestBankLinkFetch(BankLinkCase):
     def test_dashboard_card_shows_the_link_line(self):
         self.journal.invalidate_recordset()
         view = self.env.ref("account.account_journal_dashboard_kanban_view")
-        arch = self.env["account.journal"].get_views([(view.id, "kanban")])["views"]["kanban"]["arch"]
+        arch = self.env["account.journal"].get_views([(view.id, "kanban")])["views"][
+            "kanban"
+        ]["arch"]
         self.assertIn("bank_link_status", arch)
         data = self.journal.read(["bank_link_status", "bank_link_status_level"])[0]
         self.assertIn("not fetched yet", data["bank_link_status"])

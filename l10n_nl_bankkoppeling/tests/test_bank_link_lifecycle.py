@@ -3,7 +3,6 @@ import datetime
 from datetime import date
 
 from freezegun import freeze_time
-
 from odoo.tests import tagged
 
 from .common import BankLinkCase
@@ -18,7 +17,11 @@ class TestBankLinkLifecycle(BankLinkCase):
 
     def reminder_mails(self):
         return self.env["mail.mail"].search(
-            [("model", "=", "account.bank.link"), ("res_id", "=", self.link.id), ("email_to", "ilike", "jan@example.com")]
+            [
+                ("model", "=", "account.bank.link"),
+                ("res_id", "=", self.link.id),
+                ("email_to", "ilike", "jan@example.com"),
+            ]
         )
 
     def run_lifecycle_on(self, day):
@@ -39,10 +42,22 @@ class TestBankLinkLifecycle(BankLinkCase):
     def test_expiring_state_and_activity_on_journal(self):
         self.run_lifecycle_on(date(2026, 6, 20))
         self.assertEqual(self.link.state, "expiring")
-        activity = self.journal.activity_ids.filtered(lambda a: "Renew" in (a.summary or ""))
+        activity = self.journal.activity_ids.filtered(
+            lambda a: "Renew" in (a.summary or "")
+        )
         self.assertEqual(len(activity), 1)
         self.assertEqual(activity.date_deadline, date(2026, 6, 30))
         self.assertEqual(self.journal.bank_link_status_level, "warning")
+        # Renewing closes the activity.
+        with freeze_time("2026-06-21 09:00:00"):
+            self.link._bank_link_store_consent(
+                self.bank.exchange_code("good-code", "https://odoo.example/cb")
+            )
+        self.assertFalse(
+            self.journal.activity_ids.filtered(lambda a: "Renew" in (a.summary or ""))
+        )
+        self.assertEqual(self.link.state, "linked")
+        self.assertEqual(self.link.consent_valid_until, date(2026, 12, 18))
 
     def test_expired_consent_stops_fetching_and_says_how_to_renew(self):
         self.run_lifecycle_on(date(2026, 7, 1))

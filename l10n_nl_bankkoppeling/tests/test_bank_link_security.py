@@ -2,7 +2,6 @@
 from datetime import date
 
 from freezegun import freeze_time
-
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import new_test_user, tagged
 
@@ -39,12 +38,17 @@ class TestBankLinkSecurity(BankLinkCase):
     def test_administrator_reads_tokens(self):
         admin = self.env.ref("base.user_admin")
         admin.company_ids |= self.company
-        secret = self.link._bank_link_secret().with_user(admin).with_company(self.company)
+        secret = (
+            self.link._bank_link_secret().with_user(admin).with_company(self.company)
+        )
         self.assertEqual(secret.access_token, "access-0")
 
     def test_tokens_never_in_chatter_or_repr(self):
         self.link.action_revoke()
-        bodies = " ".join(self.link.message_ids.mapped("body") + self.journal.message_ids.mapped("body"))
+        bodies = " ".join(
+            self.link.message_ids.mapped("body")
+            + self.journal.message_ids.mapped("body")
+        )
         self.assertNotIn("access-0", bodies)
         self.assertNotIn("refresh-0", bodies)
         self.assertNotIn("access-0", repr(self.link._bank_link_secret()))
@@ -71,7 +75,9 @@ class TestBankLinkSecurity(BankLinkCase):
         other_journal = self.env["account.journal"].create(
             {"name": "Bank", "code": "BNKX", "type": "bank", "company_id": other.id}
         )
-        with self.assertRaisesRegex(ValidationError, "Andere B.V.|%s" % self.company.name) as caught:
+        with self.assertRaisesRegex(
+            ValidationError, f"Andere B.V.|{self.company.name}"
+        ) as caught:
             self.make_link(company=other, journal=other_journal)
         self.assertIn(self.company.name, str(caught.exception))
 

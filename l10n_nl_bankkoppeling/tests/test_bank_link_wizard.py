@@ -2,11 +2,9 @@
 from datetime import date
 
 from freezegun import freeze_time
-
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
 
-from ..tools import provider as bp
 from .common import SAVINGS_IBAN, TEST_IBAN, BankLinkCase, tx
 
 
@@ -19,7 +17,9 @@ class TestBankLinkWizard(BankLinkCase):
     def give_consent(self, wizard):
         """What the callback does once the bank said yes."""
         link = wizard.link_id
-        tokens = self.bank.exchange_code("good-code", "https://odoo.example/bank_link/callback")
+        tokens = self.bank.exchange_code(
+            "good-code", "https://odoo.example/bank_link/callback"
+        )
         link._bank_link_store_consent(tokens)
         link._bank_link_sync_accounts()
         wizard._bank_link_consent_given()
@@ -34,7 +34,12 @@ class TestBankLinkWizard(BankLinkCase):
         wizard.action_next()
         self.assertEqual(wizard.step, "contact")
         self.assertEqual(self.company.company_registry, "10001002")
-        wizard.write({"legal_representative_name": "Jan de Vries", "legal_representative_email": "jan@example.com"})
+        wizard.write(
+            {
+                "legal_representative_name": "Jan de Vries",
+                "legal_representative_email": "jan@example.com",
+            }
+        )
         with self.assertRaisesRegex(UserError, "legal representative"):
             wizard.action_next()
         wizard.legal_representative_confirmed = True
@@ -42,7 +47,9 @@ class TestBankLinkWizard(BankLinkCase):
         self.assertEqual(wizard.step, "consent")
         self.assertTrue(wizard.link_id)
         action = wizard.action_go_to_bank()
-        self.assertEqual(action["url"], "/bank_link/start/%d?wizard_id=%d" % (wizard.link_id.id, wizard.id))
+        self.assertEqual(
+            action["url"], f"/bank_link/start/{wizard.link_id.id}?wizard_id={wizard.id}"
+        )
         self.assertEqual(wizard.link_id.state, "consent_pending")
         with self.assertRaisesRegex(UserError, "not given consent"):
             wizard.action_next()
@@ -54,7 +61,9 @@ class TestBankLinkWizard(BankLinkCase):
         self.assertTrue(current.selected)
         self.assertEqual(current.journal_id, self.journal)
         self.assertFalse(savings.selected)
-        self.assertEqual(savings.ineligible_reason, "Savings accounts cannot be linked.")
+        self.assertEqual(
+            savings.ineligible_reason, "Savings accounts cannot be linked."
+        )
         current.write({"statement_grouping": "period", "start_date": date(2026, 2, 1)})
         wizard.action_next()
         self.assertEqual(wizard.step, "done")
@@ -80,7 +89,14 @@ class TestBankLinkWizard(BankLinkCase):
         wizard.action_next()
         self.give_consent(wizard)
         savings = wizard.line_ids.filtered(lambda l: l.iban == SAVINGS_IBAN)
-        savings.write({"selected": True, "journal_id": self.journal.copy({"name": "Spaar", "code": "SPR", "bank_acc_number": False}).id})
+        savings.write(
+            {
+                "selected": True,
+                "journal_id": self.journal.copy(
+                    {"name": "Spaar", "code": "SPR", "bank_acc_number": False}
+                ).id,
+            }
+        )
         with self.assertRaisesRegex(UserError, "Savings accounts cannot be linked"):
             wizard.action_next()
 
@@ -90,7 +106,11 @@ class TestBankLinkWizard(BankLinkCase):
         journal = self.env["account.journal"].create(
             {"name": "Bank", "code": "BNKK", "type": "bank", "company_id": other.id}
         )
-        wizard = self.env["account.bank.link.wizard"].with_company(other)._bank_link_open(journal=journal)
+        wizard = (
+            self.env["account.bank.link.wizard"]
+            .with_company(other)
+            ._bank_link_open(journal=journal)
+        )
         wizard = self.env["account.bank.link.wizard"].browse(wizard["res_id"])
         wizard.write(
             {
@@ -116,7 +136,9 @@ class TestBankLinkDiagnosis(BankLinkCase):
         return " | ".join((journal or self.journal)._bank_link_diagnose())
 
     def test_journal_without_iban(self):
-        journal = self.env["account.journal"].create({"name": "Leeg", "code": "LEEG", "type": "bank"})
+        journal = self.env["account.journal"].create(
+            {"name": "Leeg", "code": "LEEG", "type": "bank"}
+        )
         self.assertIn("no bank account (IBAN)", self.diagnose(journal))
 
     def test_iban_not_in_consent(self):
@@ -126,9 +148,16 @@ class TestBankLinkDiagnosis(BankLinkCase):
         link, account = self.make_link()
         account.journal_id = False
         self.env["account.bank.link.account"].create(
-            {"link_id": link.id, "iban": SAVINGS_IBAN, "eligible": False, "ineligible_reason": "Savings"}
+            {
+                "link_id": link.id,
+                "iban": SAVINGS_IBAN,
+                "eligible": False,
+                "ineligible_reason": "Savings",
+            }
         )
-        journal = self.journal.copy({"name": "Spaar", "code": "SPR2", "bank_acc_number": SAVINGS_IBAN})
+        journal = self.journal.copy(
+            {"name": "Spaar", "code": "SPR2", "bank_acc_number": SAVINGS_IBAN}
+        )
         self.assertIn("does not allow", self.diagnose(journal))
 
     def test_consent_expired_and_last_error(self):

@@ -228,6 +228,16 @@ class TestNlReconcile(AccountTestInvoicingCommon):
             self.assertEqual(counterpart.matched_debit_ids.debit_move_id.move_id, invoice)
         self.assertEqual(noise.nl_reconcile_state, "none")
 
+    def test_new_lines_are_matched_as_they_are_created(self):
+        """An import (camt.053, bank fetch) creates lines: OCA's automatic
+        reconciliation hook runs our matcher for a Dutch company."""
+        invoice = self.invoice(100.0)
+        line = self.env["account.bank.statement.line"].with_context(_test_account_reconcile_oca=True).create({
+            "journal_id": self.bank_journal.id, "date": "2026-11-20", "amount": invoice.amount_residual,
+            "payment_ref": "/", "ref": invoice.payment_reference,
+        })
+        self.assertAuto(line, "reference")
+
     def test_journal_action_reconciles_its_lines(self):
         invoice = self.invoice(100.0)
         line = self.bank_line(invoice.amount_residual, invoice.payment_reference)

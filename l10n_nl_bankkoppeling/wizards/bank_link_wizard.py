@@ -23,10 +23,15 @@ class AccountBankLinkWizard(models.TransientModel):
     _description = "Link a bank account"
 
     step = fields.Selection(STEPS, default="data", required=True)
-    company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company)
+    company_id = fields.Many2one(
+        "res.company", required=True, default=lambda self: self.env.company
+    )
     company_registry = fields.Char("KvK number")
     company_name = fields.Char(related="company_id.name")
-    journal_id = fields.Many2one("account.journal", domain="[('type', '=', 'bank'), ('company_id', '=', company_id)]")
+    journal_id = fields.Many2one(
+        "account.journal",
+        domain="[('type', '=', 'bank'), ('company_id', '=', company_id)]",
+    )
     provider = fields.Selection(selection="_selection_provider", string="Bank")
     link_id = fields.Many2one("account.bank.link")
     legal_representative_name = fields.Char("Name")
@@ -45,12 +50,18 @@ class AccountBankLinkWizard(models.TransientModel):
 
     @api.model
     def _selection_provider(self):
-        return self.env["account.bank.link"]._fields["provider"]._description_selection(self.env)
+        return (
+            self.env["account.bank.link"]
+            ._fields["provider"]
+            ._description_selection(self.env)
+        )
 
     @api.depends("provider", "link_id")
     def _compute_texts(self):
         for wizard in self:
-            link = wizard.link_id or self.env["account.bank.link"].new({"provider": wizard.provider})
+            link = wizard.link_id or self.env["account.bank.link"].new(
+                {"provider": wizard.provider}
+            )
             texts = link._bank_link_wizard_texts()
             wizard.consent_text = texts.get("consent")
             wizard.eligibility_text = texts.get("eligibility")
@@ -59,7 +70,9 @@ class AccountBankLinkWizard(models.TransientModel):
     @api.model
     def _bank_link_open(self, journal=None, link=None):
         """Open the wizard; with a link (renew) it starts at the consent."""
-        company = (link or journal).company_id if (link or journal) else self.env.company
+        company = (
+            (link or journal).company_id if (link or journal) else self.env.company
+        )
         vals = {
             "company_id": company.id,
             "company_registry": company.company_registry,
@@ -93,7 +106,7 @@ class AccountBankLinkWizard(models.TransientModel):
 
     def action_next(self):
         self.ensure_one()
-        getattr(self, "_step_%s_done" % self.step)()
+        getattr(self, f"_step_{self.step}_done")()
         return self._reopen()
 
     def action_previous(self):
@@ -116,7 +129,9 @@ class AccountBankLinkWizard(models.TransientModel):
 
     def _step_contact_done(self):
         if not self.legal_representative_name or not self.legal_representative_email:
-            raise UserError(_("Fill in the name and e-mail address of the legal representative."))
+            raise UserError(
+                _("Fill in the name and e-mail address of the legal representative.")
+            )
         if not self.legal_representative_confirmed:
             raise UserError(
                 _(
@@ -140,7 +155,9 @@ class AccountBankLinkWizard(models.TransientModel):
 
     def _step_consent_done(self):
         if self.link_id.state not in ("linked", "expiring"):
-            raise UserError(_("The bank has not given consent yet. Click 'Go to the bank'."))
+            raise UserError(
+                _("The bank has not given consent yet. Click 'Go to the bank'.")
+            )
         self._load_accounts()
         self.step = "accounts"
 
@@ -158,7 +175,7 @@ class AccountBankLinkWizard(models.TransientModel):
     def action_go_to_bank(self):
         self.ensure_one()
         action = self.link_id.action_start_consent()
-        action["url"] = "%s?wizard_id=%d" % (action["url"], self.id)
+        action["url"] = f"{action['url']}?wizard_id={self.id}"
         return action
 
     def action_send_invitation(self):
@@ -188,8 +205,10 @@ class AccountBankLinkWizard(models.TransientModel):
                 {
                     "wizard_id": self.id,
                     "link_account_id": account.id,
-                    "selected": account.eligible and (account.active_link or chosen_here),
-                    "journal_id": account.journal_id.id or (self.journal_id.id if chosen_here else False),
+                    "selected": account.eligible
+                    and (account.active_link or chosen_here),
+                    "journal_id": account.journal_id.id
+                    or (self.journal_id.id if chosen_here else False),
                     "start_date": account.start_date or fields.Date.context_today(self),
                     "statement_grouping": account.statement_grouping,
                 }
@@ -208,7 +227,9 @@ class AccountBankLinkWizard(models.TransientModel):
                     )
                 )
             if line.selected and not line.journal_id:
-                raise UserError(_("Choose a journal for %(account)s.", account=account.display_name))
+                raise UserError(
+                    _("Choose a journal for %(account)s.", account=account.display_name)
+                )
         for line in self.line_ids:
             line._apply()
 
@@ -217,8 +238,12 @@ class AccountBankLinkWizardLine(models.TransientModel):
     _name = "account.bank.link.wizard.line"
     _description = "Account to link"
 
-    wizard_id = fields.Many2one("account.bank.link.wizard", required=True, ondelete="cascade")
-    link_account_id = fields.Many2one("account.bank.link.account", required=True, ondelete="cascade")
+    wizard_id = fields.Many2one(
+        "account.bank.link.wizard", required=True, ondelete="cascade"
+    )
+    link_account_id = fields.Many2one(
+        "account.bank.link.account", required=True, ondelete="cascade"
+    )
     company_id = fields.Many2one(related="wizard_id.company_id")
     iban = fields.Char(related="link_account_id.iban")
     currency_code = fields.Char(related="link_account_id.currency_code")
@@ -228,11 +253,14 @@ class AccountBankLinkWizardLine(models.TransientModel):
     ineligible_reason = fields.Char(related="link_account_id.ineligible_reason")
     selected = fields.Boolean("Transactions")
     journal_id = fields.Many2one(
-        "account.journal", domain="[('type', '=', 'bank'), ('company_id', '=', company_id)]"
+        "account.journal",
+        domain="[('type', '=', 'bank'), ('company_id', '=', company_id)]",
     )
     start_date = fields.Date("Import from")
     statement_grouping = fields.Selection(
-        [("day", "Statement per day"), ("period", "Statement per period")], default="day", required=True
+        [("day", "Statement per day"), ("period", "Statement per period")],
+        default="day",
+        required=True,
     )
 
     def _apply(self):

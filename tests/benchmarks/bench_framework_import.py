@@ -55,15 +55,17 @@ def make_transactions(bp, count, days, today, counterparties, seed=7):
         rows.append(
             bp.BankTransaction(
                 # Every tenth row has no bank id (card payment): fingerprinted.
-                bank_id=None if card else "TX%07d" % number,
+                bank_id=None if card else f"TX{number:07d}",
                 booking_date=day,
                 amount=Decimal(rng.randrange(-50_000, 90_000)) / 100,
                 currency="EUR",
                 counterparty_iban=None if card else iban,
                 counterparty_name=name,
-                remittance_text="Factuur 2026-%05d %s" % (number, name),
-                structured_reference=None if number % 3 else "%016d" % (1_000_000_000_000_000 + number),
-                end_to_end_id="E2E-%d" % number,
+                remittance_text=f"Factuur 2026-{number:05d} {name}",
+                structured_reference=None
+                if number % 3
+                else f"{1_000_000_000_000_000 + number:016d}",
+                end_to_end_id=f"E2E-{number}",
                 bank_transaction_code="PMNT-RCDT-ESCT",
                 is_card_payment=card,
             )
@@ -87,7 +89,7 @@ def bare_vals(journal, transactions, partner_ids, tag):
             "nl_end_to_end_id": tx.end_to_end_id,
             "nl_bank_transaction_code": tx.bank_transaction_code,
             "nl_structured_reference": tx.structured_reference or False,
-            "unique_import_id": "%s:%d" % (tag, index),
+            "unique_import_id": f"{tag}:{index}",
         }
         for index, tx in enumerate(transactions)
     ]
@@ -120,9 +122,15 @@ def bench_bank_class(bp):
             return []
 
         def fetch_transactions(self, tokens, account, date_from, date_to):
-            rows = [t for t in self.transactions.get(account.iban, []) if date_from <= t.booking_date <= date_to]
+            rows = [
+                t
+                for t in self.transactions.get(account.iban, [])
+                if date_from <= t.booking_date <= date_to
+            ]
             for start in range(0, len(rows), self.page_size):
-                yield bp.TransactionPage(transactions=rows[start : start + self.page_size])
+                yield bp.TransactionPage(
+                    transactions=rows[start : start + self.page_size]
+                )
 
         def fetch_balance(self, tokens, account):
             return None
@@ -163,7 +171,10 @@ def main():
     selection = [("benchbank", "Benchbank")]
     patches = [patch.object(Link, "_bank_link_get_provider", lambda self: bank)]
     for field in (Link._fields["provider"], LinkAccount._fields["provider"]):
-        patches += [patch.object(field, "selection", selection), patch.object(field, "_selection", dict(selection))]
+        patches += [
+            patch.object(field, "selection", selection),
+            patch.object(field, "_selection", dict(selection)),
+        ]
     for patcher in patches:
         patcher.start()
     try:
@@ -182,13 +193,28 @@ def run_benchmark(env, bank, bp, args):
     company = env.company
     today = env["account.bank.link.account"]._bank_today()
     partners = env["res.partner"].create(
-        [{"name": "Relatie %03d B.V." % n, "bank_ids": [(0, 0, {"acc_number": "NL%02dBENC%010d" % (n % 90 + 10, n)})]} for n in range(200)]
+        [
+            {
+                "name": f"Relatie {n:03d} B.V.",
+                "bank_ids": [
+                    (0, 0, {"acc_number": f"NL{n % 90 + 10:02d}BENC{n:010d}"})
+                ],
+            }
+            for n in range(200)
+        ]
     )
     counterparties = [(p.bank_ids.sanitized_acc_number, p.name) for p in partners]
     Journal = env["account.journal"]
 
     def new_journal(code):
-        return Journal.create({"name": "Bench %s" % code, "code": code, "type": "bank", "company_id": company.id})
+        return Journal.create(
+            {
+                "name": f"Bench {code}",
+                "code": code,
+                "type": "bank",
+                "company_id": company.id,
+            }
+        )
 
     def framework_run(count, code, iban):
         journal = new_journal(code)
@@ -200,7 +226,9 @@ def run_benchmark(env, bank, bp, args):
                 "consent_valid_until": today + datetime.timedelta(days=90),
             }
         )
-        link._bank_link_secret()._store_token_set(bp.TokenSet(access_token="bench", refresh_token="bench"))
+        link._bank_link_secret()._store_token_set(
+            bp.TokenSet(access_token="bench", refresh_token="bench")
+        )
         account = env["account.bank.link.account"].create(
             {
                 "link_id": link.id,
@@ -211,31 +239,48 @@ def run_benchmark(env, bank, bp, args):
                 "start_date": today - datetime.timedelta(days=args.days + 5),
             }
         )
-        bank.transactions = {account.iban: make_transactions(bp, count, args.days, today, counterparties, seed=count)}
+        bank.transactions = {
+            account.iban: make_transactions(
+                bp, count, args.days, today, counterparties, seed=count
+            )
+        }
         errors = {}
 
         def run():
             errors.update(account._bank_link_fetch(unattended=False))
 
-        result = measure(env, "framework (%s)" % code, count, run)
+        result = measure(env, f"framework ({code})", count, run)
         if errors:
-            raise SystemExit("framework fetch failed: %s" % errors)
-        imported = env["account.bank.statement.line"].search_count([("nl_bank_link_account_id", "=", account.id)])
+            raise SystemExit(f"framework fetch failed: {errors}")
+        imported = env["account.bank.statement.line"].search_count(
+            [("nl_bank_link_account_id", "=", account.id)]
+        )
         if imported != count:
-            raise SystemExit("framework imported %d lines, expected %d" % (imported, count))
+            raise SystemExit(f"framework imported {imported} lines, expected {count}")
         return result
 
     count = args.lines
     small = max(count // 10, 100)
-    print(f"Bank-link import benchmark, database {env.cr.dbname}, {count} lines over {args.days} booking days")
-    transactions = make_transactions(bp, count, args.days, today, counterparties, seed=count)
-    partner_ids = {iban: partner.id for (iban, _name), partner in zip(counterparties, partners)}
+    print(
+        f"Bank-link import benchmark, database {env.cr.dbname}, {count} lines over {args.days} booking days"
+    )
+    transactions = make_transactions(
+        bp, count, args.days, today, counterparties, seed=count
+    )
+    partner_ids = {
+        iban: partner.id for (iban, _name), partner in zip(counterparties, partners)
+    }
     bare_journal = new_journal("BARE")
     # Warm-up, not measured: the first creates of a process fill caches.
-    env["account.bank.statement.line"].create(bare_vals(bare_journal, transactions[:50], partner_ids, "warm"))
+    env["account.bank.statement.line"].create(
+        bare_vals(bare_journal, transactions[:50], partner_ids, "warm")
+    )
     vals_list = bare_vals(bare_journal, transactions, partner_ids, "bare")
     bare_time, bare_queries = measure(
-        env, "bare create(), one batch", count, lambda: env["account.bank.statement.line"].create(vals_list)
+        env,
+        "bare create(), one batch",
+        count,
+        lambda: env["account.bank.statement.line"].create(vals_list),
     )
     chunk_vals = bare_vals(bare_journal, transactions, partner_ids, "chunk")
 
@@ -243,11 +288,15 @@ def run_benchmark(env, bank, bp, args):
         for start in range(0, count, 500):
             env["account.bank.statement.line"].create(chunk_vals[start : start + 500])
 
-    chunk_time, chunk_queries = measure(env, "bare create(), batches of 500", count, bare_chunked)
-    small_time, small_queries = framework_run(small, "FWS", "NL91ABNA0417164300")
+    chunk_time, _chunk_queries = measure(
+        env, "bare create(), batches of 500", count, bare_chunked
+    )
+    _small_time, small_queries = framework_run(small, "FWS", "NL91ABNA0417164300")
     fw_time, fw_queries = framework_run(count, "FWL", "NL20INGB0001234567")
     print()
-    print(f"framework / bare time (one batch):      {fw_time / bare_time:5.2f} x   (target <= 1.5)")
+    print(
+        f"framework / bare time (one batch):      {fw_time / bare_time:5.2f} x   (target <= 1.5)"
+    )
     print(f"framework / bare time (batches of 500): {fw_time / chunk_time:5.2f} x")
     print(f"framework / bare queries (one batch):   {fw_queries / bare_queries:5.2f} x")
     print(
