@@ -8,21 +8,18 @@ of ``account.bank.link.secret``, administrators only), keyed by IBAN. A
 fetch of an account uses, and refreshes, the consent of that account only.
 """
 
-import base64
 import datetime
-import os
 
 from markupsafe import Markup, escape
 from stdnum import iban as stdnum_iban
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError, ValidationError
-from odoo.tools import config
+from odoo.exceptions import ValidationError
 
 from odoo.addons.l10n_nl_bankkoppeling.tools import provider as bank_provider
 
 from ..tools import abnamro_provider
-from . import pem_files
+from odoo.addons.l10n_nl_bankkoppeling.tools import pem_files
 
 ADMIN_GROUP = "l10n_nl_bankkoppeling.group_bank_link_admin"
 #: System parameter with the base URL of the local bank sandbox (./setup/demo
@@ -224,12 +221,6 @@ class AccountBankLink(models.Model):
             link.abnamro_tls_certificate_expiry = info and info.not_valid_after.date()
             link.abnamro_tls_certificate_subject = info and info.subject
 
-    def _bank_link_pem_bytes(self, field_name):
-        """The uploaded file's bytes (Binary fields hold base64)."""
-        self.ensure_one()
-        value = self.sudo()[field_name]
-        return base64.b64decode(value) if value else b""
-
     @api.constrains(*ABNAMRO_CERTIFICATES, *ABNAMRO_KEYS)
     def _check_abnamro_pem_files(self):
         for link in self:
@@ -247,110 +238,6 @@ class AccountBankLink(models.Model):
                     "message": error.args[0],
                 }
             }
-
-    def _bank_link_check_pem_files(self, certificates, keys, pairs):
-        """Refuse an upload that will only fail later at the bank: no
-        certificate, expired, a key with a password or of another pair."""
-        self.ensure_one()
-        for name in certificates:
-            data = self._bank_link_pem_bytes(name)
-            if data:
-                self._bank_link_pem_guard(name, pem_files.check_certificate, data)
-        for name in keys:
-            data = self._bank_link_pem_bytes(name)
-            if data:
-                self._bank_link_pem_guard(name, pem_files.load_private_key, data)
-        for certificate_name, key_name in pairs:
-            certificate = self._bank_link_pem_bytes(certificate_name)
-            key = self._bank_link_pem_bytes(key_name)
-            if certificate and key:
-                self._bank_link_pem_guard(
-                    certificate_name, pem_files.check_key_pair, certificate, key
-                )
-
-    def _bank_link_pem_guard(self, field_name, check, *args):
-        try:
-            return check(*args)
-        except pem_files.PemProblem as problem:
-            raise ValidationError(
-                self._bank_link_pem_message(field_name, problem)
-            ) from problem
-
-    def _bank_link_pem_message(self, field_name, problem):
-        label = self._fields[field_name]._description_string(self.env)
-        date = problem.details.get("date")
-        date = self._bank_link_format_date(date) if date else ""
-        messages = {
-            "not_certificate": _(
-                "%(field)s is not a certificate in PEM format. Upload the certificate "
-                "file (.pem or .crt, starting with '-----BEGIN CERTIFICATE-----').",
-                field=label,
-            ),
-            "not_key": _(
-                "%(field)s is not a private key in PEM format. Upload the key file "
-                "(.key or .pem, starting with '-----BEGIN PRIVATE KEY-----').",
-                field=label,
-            ),
-            "key_encrypted": _(
-                "%(field)s is protected by a password. Upload the key without a "
-                "password (for example: openssl pkey -in key.pem -out key-open.pem).",
-                field=label,
-            ),
-            "expired": _(
-                "%(field)s expired on %(date)s. Upload a valid certificate.",
-                field=label,
-                date=date,
-            ),
-            "not_yet_valid": _(
-                "%(field)s is only valid from %(date)s on.", field=label, date=date
-            ),
-            "key_mismatch": _(
-                "The private key does not belong to %(field)s. Upload the key that "
-                "was made together with this certificate.",
-                field=label,
-            ),
-        }
-        return messages[problem.kind]
-
-    def _bank_link_pem_path(self, field_name, suffix):
-        """A file (0600) under Odoo's data directory with the uploaded PEM:
-        the TLS layer reads keys from files only."""
-        self.ensure_one()
-        data = self._bank_link_pem_bytes(field_name)
-        directory = os.path.join(
-            config["data_dir"], "bank_link", self.env.cr.dbname, str(self.id)
-        )
-        return pem_files.materialise(directory, data, suffix)
-
-    def _bank_link_missing_settings(self, required):
-        link = self.sudo()
-        labels = [
-            link._fields[name]._description_string(self.env)
-            for name in required
-            if not link[name]
-        ]
-        if labels:
-            raise UserError(
-                _(
-                    "The bank link is not configured completely. An administrator must "
-                    "fill in: %(settings)s.",
-                    settings=", ".join(labels),
-                )
-            )
-
-    def _bank_link_check_expiry(self, expiry_fields):
-        today = fields.Date.context_today(self)
-        for name in expiry_fields:
-            expiry = self[name]
-            if expiry and expiry < today:
-                raise UserError(
-                    _(
-                        "%(field)s: the certificate expired on %(date)s. An administrator "
-                        "must upload a new one.",
-                        field=self._fields[name]._description_string(self.env),
-                        date=self._bank_link_format_date(expiry),
-                    )
-                )
 
     # ------------------------------------------------------------------
     # Provider and texts

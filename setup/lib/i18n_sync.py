@@ -5,7 +5,7 @@
 Exports the translatable terms of our installed addons from database <db>
 with Odoo's own exporter (so occurrences keep the format Odoo's importer
 needs), keeps every Dutch translation already in nl.po (matched by msgid),
-leaves new terms with an empty msgstr (the translation test names them) and
+(or in another of our addons' nl.po), leaves new terms with an empty msgstr (the translation test names them) and
 drops terms the code no longer has. Translate the empty entries afterwards.
 """
 
@@ -23,12 +23,21 @@ REPO = Path(__file__).resolve().parents[2]
 ADDONS = ("l10n_nl_bankkoppeling", "account_bank_link_ing", "account_bank_link_abnamro")
 
 
+def known_translations(addon: str) -> dict[str, str]:
+    """The addon's own translations first, then the other addons' (a term
+    that moved between addons keeps its Dutch)."""
+    known = {}
+    for other in sorted(ADDONS, key=lambda name: name == addon):
+        path = REPO / other / "i18n" / "nl.po"
+        if path.exists():
+            known.update({e.msgid: e.msgstr for e in polib.pofile(str(path)) if e.msgstr and not e.obsolete})
+    return known
+
+
 def sync(cr, addon: str) -> tuple[int, int]:
     path = REPO / addon / "i18n" / "nl.po"
     path.parent.mkdir(exist_ok=True)
-    known = {}
-    if path.exists():
-        known = {e.msgid: e.msgstr for e in polib.pofile(str(path)) if e.msgstr and not e.obsolete}
+    known = known_translations(addon)
     buffer = io.BytesIO()
     trans_export("nl_NL", [addon], buffer, "po", cr)
     exported = polib.pofile(buffer.getvalue().decode())

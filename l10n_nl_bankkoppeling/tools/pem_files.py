@@ -2,9 +2,8 @@
 """Certificates and keys uploaded as PEM files: checks and files on disk.
 
 Plain Python (no Odoo) so that the checks can be reasoned about alone; the
-model turns :class:`PemProblem` into a translated message. The same module
-exists in the ING addon; it belongs in the framework's tools once the
-framework offers it.
+model (``models/account_bank_link_credentials.py``) turns :class:`PemProblem`
+into a translated message. Every bank addon uses it for its certificates.
 """
 
 from __future__ import annotations
