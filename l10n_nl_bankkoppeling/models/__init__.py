@@ -8,3 +8,4 @@ from . import account_move
 from . import account_journal_reference
 from . import account_nl_reconcile_rule
 from . import account_bank_statement_line_nl_reconcile
+from . import account_bank_link_credentials
