@@ -1,6 +1,6 @@
 """Validate sandbox answers against the banks' own OpenAPI documents.
 
-The specs live in /work/shared/specs (read-only). Responses are validated
+The specs live in the shared/ folder beside the repository (read-only). Responses are validated
 against the schema each spec declares for (path, method, status), so the
 sandbox cannot drift from what the banks publish.
 """
@@ -14,7 +14,21 @@ from openapi_schema_validator import OAS30Validator, oas30_format_checker
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
-SPECS = Path("/work/shared/specs")
+def _find_specs() -> Path:
+    """shared/specs beside the repository (as CI and developers have it),
+    or where BANKKOPPELING_SPECS points. Never skipped: without the specs
+    the sandbox could drift unnoticed."""
+    import os
+
+    repo = Path(__file__).resolve().parents[2]
+    for candidate in (os.environ.get("BANKKOPPELING_SPECS"), repo.parent / "shared" / "specs", "/work/shared/specs"):
+        if candidate and (Path(candidate) / "ing" / "Account-Information-API.json").exists():
+            return Path(candidate)
+    raise FileNotFoundError("The banks' OpenAPI specs (shared/specs beside the repository) are missing; "
+                            "set BANKKOPPELING_SPECS to their folder.")
+
+
+SPECS = _find_specs()
 SPEC_FILES = {
     "ing-ais": SPECS / "ing" / "Account-Information-API.json",
     "ing-oauth": SPECS / "ing" / "OAuth-2.0-API.json",

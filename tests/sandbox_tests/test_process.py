@@ -2,13 +2,14 @@
 
 import datetime
 import json
+from pathlib import Path
 
 import yaml
 
 from refclient import AbnClient, IngClient
 from sandbox import running_sandbox
 
-SETUP_EXAMPLE = "/work/main/setup/bank_sandbox/example_scenario.json"
+SETUP_EXAMPLE = str(Path(__file__).resolve().parents[2] / "setup" / "bank_sandbox" / "example_scenario.json")
 
 
 def test_tokens_survive_a_restart_with_state_dir(tmp_path):

@@ -24,7 +24,7 @@ DOCUMENTED_ERRORS = (
 
 def _odoo_validator_path():
     """Odoo's source: the one setup/test uses, else the reference checkout."""
-    roots = [os.environ.get("BANKKOPPELING_ODOO_SRC"), "/root/odoo-src"]
+    roots = [os.environ.get("BANKKOPPELING_ODOO_SRC")]
     spec = importlib.util.find_spec("odoo")
     if spec and spec.submodule_search_locations:
         roots.extend(str(Path(path).parent) for path in spec.submodule_search_locations)
@@ -39,7 +39,7 @@ def _load_odoo_validator():
     by path, no Odoo runtime."""
     path = _odoo_validator_path()
     if path is None:
-        pytest.skip(f"Odoo source with {ODOO_VALIDATOR_FILE} not found")
+        pytest.fail(f"Odoo source with {ODOO_VALIDATOR_FILE} not found: run through ./setup/test")
     spec = importlib.util.spec_from_file_location("odoo_structured_reference", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
