@@ -1,2 +1,3 @@
 from . import test_ing_settings
 from . import test_ing_end_to_end
+from . import test_ing_faults

@@ -116,7 +116,7 @@ class AccountBankStatementLine(models.Model):
             else:
                 other.append((line, decision))
         done = lines._nl_reconcile_batch(auto)
-        # A line the batch refused (e.g. a lock date) is left as a proposal.
+        # A line the batch refused (e.g. no early-payment discount account) is left as a proposal.
         other += [(line, decision) for line, decision in auto if line not in done]
         lines._nl_store_proposals(other)
         stats["write_seconds"] = time.perf_counter() - started

@@ -1,5 +1,6 @@
 """Dutch automatic reconciliation of bank lines, in Odoo."""
 
+from odoo import Command
 from odoo.exceptions import ValidationError
 from odoo.tests import Form, tagged
 
@@ -107,6 +108,26 @@ class TestNlReconcile(AccountTestInvoicingCommon):
         self.assertNotReconciled(line)
         self.assertEqual(line.nl_reconcile_state, "proposed")
         self.assertEqual(line.nl_proposal_line_ids.move_id, invoice)
+
+    def test_payment_within_the_early_payment_discount_pays_the_invoice(self):
+        term = self.env["account.payment.term"].create({
+            "name": "2% binnen 10 dagen, netto 30", "early_discount": True, "discount_percentage": 2,
+            "discount_days": 10, "line_ids": [Command.create({"value": "percent", "value_amount": 100,
+                                                              "nb_days": 30})],
+        })
+        self.env.company.account_journal_early_pay_discount_loss_account_id = self.bank_costs
+        invoice = self.init_invoice("out_invoice", partner=self.customer, amounts=[1000.0], post=False,
+                                    invoice_date="2026-11-15")
+        invoice.invoice_payment_term_id = term
+        invoice.action_post()
+        discounted = invoice.line_ids.filtered(lambda l: l.display_type == "payment_term").discount_amount_currency
+        self.assertLess(discounted, invoice.amount_residual)
+        line = self.bank_line(discounted, invoice.payment_reference, date="2026-11-20")
+        line.action_nl_auto_reconcile()
+        self.assertAuto(line, "reference")
+        self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+        discount_line = line.line_ids.filtered(lambda aml: aml.account_id == self.bank_costs)
+        self.assertAlmostEqual(discount_line.balance, invoice.amount_total - discounted)
 
     # ----------------------------------------------------------- rule 2
 
