@@ -5,6 +5,8 @@ between retries): each fault ends in the right link state with a chatter
 message, the failed fetch imports nothing, and the next fetch brings every
 transaction of the bank exactly once."""
 
+import unittest
+
 from odoo.tests import tagged
 
 from .common import IngSandboxCase
@@ -53,6 +55,9 @@ class TestIngFaults(IngSandboxCase):
 
     def transaction_calls(self, since):
         return [e for e in self.sandbox.log(bank="ing", since=since) if e["path"].endswith("/transactions")]
+
+    def statement_fetches(self):
+        return self.env["account.bank.link.fetch"].search([], order="id desc")
 
     def log_position(self):
         log = self.sandbox.log(bank="ing")
@@ -106,10 +111,6 @@ class TestIngFaults(IngSandboxCase):
 
     def assert_fault_hit_page_three(self, since):
         calls = self.transaction_calls(since)
-        import os
-        if os.environ.get("DBG_LOG"):
-            for e in self.sandbox.log(bank="ing"):
-                print("LOG", e["seq"], e["method"], e["path"][-20:], e["status"], e.get("grant_type"), e.get("fault"), str(e.get("query"))[:60])
         self.assertEqual([c["status"] for c in calls[:2]], [200, 200])
         # Page 2 was asked by ING's next link, so page 3 is the third page.
         self.assertIn("next", str(calls[1]["query"]))
@@ -190,12 +191,14 @@ class TestIngFaults(IngSandboxCase):
     def test_time_out_on_page_three(self):
         self.client_timeout = 1.0
         self.retry_policy = self.retry_policy.__class__(max_attempts=2)
-        since = self.assert_fault_then_recovery(
+        self.assert_fault_then_recovery(
             [FIRST_TWO_PAGES_PASS, {"path": TRANSACTIONS, "error": "timeout", "seconds": 2.5, "count": 2}],
             "error",
             TRANSIENT,
         )
-        self.assert_fault_hit_page_three(since)
+        failed = self.statement_fetches()[1]
+        self.assertIn("did not answer (transactions page 3) after 2 attempt(s)", failed.message)
+        self.assertEqual(len(self.sleeps), 1)
 
     def test_page_three_cut_short(self):
         since = self.assert_fault_then_recovery(
@@ -256,17 +259,22 @@ class TestIngFaults(IngSandboxCase):
         self.assertFalse(account.link_id._bank_link_secret()._get_token_set())
         self.assertEqual(journal.bank_link_state, "expired")
 
-    def test_zz_debug(self):
-        import os
-        if not os.environ.get("DBG_LOG"):
-            return
-        self.give_consent(self.link)
-        provider = self.link._bank_link_get_provider()
-        tokens = self.link._bank_link_tokens()
-        print("DBG tokens", tokens.expires_at, tokens.refresh_expires_at, len(tokens.access_token), self.sandbox.info()["today"])
-        account = self.link.account_ids.filtered(lambda a: a.iban == ING_IBAN)
-        try:
-            print("DBG", provider.fetch_balance(tokens, account._bank_account_record()))
-        except Exception as e:
-            print("DBG error", repr(e), e)
-        print("DBG consents", self.sandbox.consents())
+    @unittest.expectedFailure
+    def test_fetch_without_configured_client_id_needs_no_refresh(self):
+        """Known bug of the ING client (not of the framework): with no client
+        id configured (eIDAS onboarding without ING's developer portal; the
+        demo links), a new IngProvider signs its first AIS call with the
+        empty configured client id instead of the one ING assigns with the
+        application token. ING answers 401, the framework refreshes the
+        consent's tokens (rotating ING's refresh token) and asks again: every
+        fetch costs a refused call and a refresh. Remove expectedFailure
+        once the client fetches its application token (and so the client
+        id) before the first signed AIS call, or the link keeps the id."""
+        self.configure_client_id = False
+        journal, account = self.link_and_fetch()
+        self.link.sudo().ing_client_id = False
+        since = self.log_position()
+        self.assert_fetch_succeeds(journal)
+        log = self.sandbox.log(bank="ing", since=since)
+        self.assertEqual([e for e in log if e["status"] == 401], [])
+        self.assertEqual([e for e in log if e.get("grant_type") == "refresh_token"], [])

@@ -547,15 +547,41 @@ def start_sandbox(venv: Path, ing_port: int = 8443, abnamro_port: int = 8444):
     raise SetupError(f"The bank sandbox did not start; see {LOCAL / 'bank-sandbox.log'}")
 
 
+def process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # a child of ours that exited stays a zombie until reaped
+    try:
+        finished, _status = os.waitpid(pid, os.WNOHANG)
+        return finished == 0
+    except ChildProcessError:
+        return True
+
+
 def stop_processes() -> int:
     pids_file = LOCAL / "demo.pids"
     if not pids_file.exists():
         say("Nothing to stop.")
         return 0
-    for pid in pids_file.read_text().split():
+    pids = [int(pid) for pid in pids_file.read_text().split() if pid.isdigit()]
+    for pid in pids:
         try:
-            os.killpg(int(pid), signal.SIGTERM)
-        except (ProcessLookupError, PermissionError, ValueError):
+            os.killpg(pid, signal.SIGTERM)
+        except (ProcessLookupError, PermissionError):
+            pass
+    # Wait until they are gone, so that a new start finds its ports free.
+    deadline = time.time() + 15
+    while pids and time.time() < deadline:
+        pids = [pid for pid in pids if process_alive(pid)]
+        time.sleep(0.2)
+    for pid in pids:
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
             pass
     pids_file.unlink(missing_ok=True)
     say("Stopped Odoo and the bank sandbox.")
