@@ -1,2 +1,3 @@
 from . import test_abnamro_settings
 from . import test_abnamro_end_to_end
+from . import test_abnamro_faults

@@ -5,7 +5,6 @@ between retries): each fault ends in the right link state with a chatter
 message, the failed fetch imports nothing, and the next fetch brings every
 transaction of the bank exactly once."""
 
-import unittest
 
 from odoo.tests import tagged
 
@@ -56,14 +55,14 @@ class TestIngFaults(IngSandboxCase):
     def transaction_calls(self, since):
         return [e for e in self.sandbox.log(bank="ing", since=since) if e["path"].endswith("/transactions")]
 
-    def statement_fetches(self):
+    def fetch_attempts(self):
         return self.env["account.bank.link.fetch"].search([], order="id desc")
 
     def log_position(self):
         log = self.sandbox.log(bank="ing")
         return log[-1]["seq"] if log else 0
 
-    def assert_fault_then_recovery(self, faults, state, message, *, cron=False, renew=False):
+    def assert_fault_then_recovery(self, faults, state, message, *, cron=False, renew=False, renew_hint="Renew"):
         """The whole story of one fault: a linked journal, new bookings at
         the bank, a fetch that meets ``faults``, then the fault gone."""
         journal, account = self.link_and_fetch()
@@ -99,7 +98,8 @@ class TestIngFaults(IngSandboxCase):
             # A fetch without consent asks for none at the bank.
             params = self.fetch(journal)
             self.assertEqual(params["type"], "danger")
-            self.assertIn("Renew", params["message"])
+            if renew_hint:
+                self.assertIn(renew_hint, params["message"])
             self.assertEqual(self.statement_lines(account), before)
             self.give_consent(link)
         self.assert_fetch_succeeds(journal)
@@ -196,7 +196,7 @@ class TestIngFaults(IngSandboxCase):
             "error",
             TRANSIENT,
         )
-        failed = self.statement_fetches()[1]
+        failed = self.fetch_attempts()[1]
         self.assertIn("did not answer (transactions page 3) after 2 attempt(s)", failed.message)
         self.assertEqual(len(self.sleeps), 1)
 
@@ -249,6 +249,22 @@ class TestIngFaults(IngSandboxCase):
             renew=True,
         )
 
+    def test_bank_says_consent_withdrawn(self):
+        # When the bank does say so (403, "consent ... revoked"), the link
+        # is revoked rather than expired; renewing brings everything back.
+        self.assert_fault_then_recovery(
+            [
+                FIRST_TWO_PAGES_PASS,
+                {"path": TRANSACTIONS, "error": "403", "code": "CONSENT_INVALID",
+                 "message": "The consent was revoked by the account holder"},
+            ],
+            "revoked",
+            "The bank reports that the consent was withdrawn",
+            renew=True,
+            renew_hint="Renew",
+        )
+
+
     def test_consent_ended_keeps_no_tokens(self):
         journal, account = self.link_and_fetch()
         self.sandbox.end_consents("ing", "revoke")
@@ -259,17 +275,11 @@ class TestIngFaults(IngSandboxCase):
         self.assertFalse(account.link_id._bank_link_secret()._get_token_set())
         self.assertEqual(journal.bank_link_state, "expired")
 
-    @unittest.expectedFailure
     def test_fetch_without_configured_client_id_needs_no_refresh(self):
-        """Known bug of the ING client (not of the framework): with no client
-        id configured (eIDAS onboarding without ING's developer portal; the
-        demo links), a new IngProvider signs its first AIS call with the
-        empty configured client id instead of the one ING assigns with the
-        application token. ING answers 401, the framework refreshes the
-        consent's tokens (rotating ING's refresh token) and asks again: every
-        fetch costs a refused call and a refresh. Remove expectedFailure
-        once the client fetches its application token (and so the client
-        id) before the first signed AIS call, or the link keeps the id."""
+        """With no client id configured (eIDAS onboarding without ING's
+        developer portal; the demo links) the client takes the one ING
+        assigns with the application token before its first signed AIS
+        call: no refused call, no needless refresh of the consent."""
         self.configure_client_id = False
         journal, account = self.link_and_fetch()
         self.link.sudo().ing_client_id = False

@@ -428,6 +428,11 @@ class IngClient:
     def ais_get(self, access_token: str, path_or_url: str, *, context: str) -> requests.Response:
         """A signed AIS GET; returns the 200 response or raises a typed error."""
         url = self.url(path_or_url)
+        if not self.client_id:
+            # The keyId of AIS signatures is the client id, which ING hands
+            # out with the application token when none was configured:
+            # signing with an empty one costs a refused call and a refresh.
+            self.application_token()
 
         def headers() -> dict[str, str]:
             result = {

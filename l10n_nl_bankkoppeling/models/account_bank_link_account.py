@@ -265,10 +265,12 @@ class AccountBankLinkAccount(models.Model):
     def _bank_link_fetch_one(self, unattended):
         self.ensure_one()
         link = self.link_id
-        if not self.active_link:
-            return _("Account %(iban)s is not linked to a journal.", iban=self.iban)
+        # The link's state first: an ended link also makes its accounts
+        # inactive, and the user must read how to renew, not "no journal".
         if link.state not in ACTIVE_STATES:
             return self._bank_link_inactive_message()
+        if not self.active_link:
+            return _("Account %(iban)s is not linked to a journal.", iban=self.iban)
         if not self._bank_link_try_lock():
             return _(
                 "Account %(iban)s is being fetched already; try again in a moment.",

@@ -124,7 +124,9 @@ class AccountBankLinkWizard(models.TransientModel):
         if not self.provider:
             raise UserError(_("Choose your bank."))
         if self.company_id.company_registry != registry:
-            self.company_id.company_registry = registry
+            # An accountant who may link the company's bank may record its
+            # KvK number, also without the right to edit companies.
+            self.company_id.sudo().company_registry = registry
         self.step = "contact"
 
     def _step_contact_done(self):
