@@ -32,7 +32,7 @@ class AccountJournal(models.Model):
     bank_link_last_fetch_at = fields.Datetime(
         compute="_compute_bank_link", string="Last fetched"
     )
-    bank_link_status = fields.Char(compute="_compute_bank_link", string="Bank link")
+    bank_link_status = fields.Char(compute="_compute_bank_link", string="Bank link status")
     bank_link_status_level = fields.Selection(
         [("ok", "OK"), ("warning", "Warning"), ("danger", "Problem")],
         compute="_compute_bank_link",
