@@ -69,6 +69,18 @@ def vacuum_analyze(name: str) -> None:
     odoo.sql_db.close_db(name)
 
 
+def freeze_statistics(name: str) -> None:
+    """For a test database only: no autovacuum. Tests roll their rows back;
+    an autovacuum in between would record "0 rows in N pages" again and
+    bring the bad plans back for the rest of the run."""
+    with odoo.sql_db.db_connect(name).cursor() as cr:
+        cr.execute("SELECT quote_ident(schemaname) || '.' || quote_ident(tablename) FROM pg_tables "
+                   "WHERE schemaname = 'public'")
+        for (table,) in cr.fetchall():
+            cr.execute(f"ALTER TABLE {table} SET (autovacuum_enabled = false)")
+    odoo.sql_db.close_db(name)
+
+
 def rename_database(old: str, new: str) -> None:
     odoo.sql_db.close_db(old)
     with connect_postgres().cursor() as cr:
@@ -166,6 +178,7 @@ def task_test_db(name: str, base_modules: str, generation: str, our_addons: str)
     copy_database(template, name)
     install_modules(name, [a for a in our_addons.split(",") if a])
     vacuum_analyze(name)
+    freeze_statistics(name)
 
 
 def main(argv: list[str]) -> None:
