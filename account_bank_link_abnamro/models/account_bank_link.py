@@ -158,34 +158,6 @@ class AccountBankLink(models.Model):
         return super().create(vals_list)
 
     @api.model
-    def _bank_link_inherited_settings(self, provider, vals, names, configured_field):
-        """Settings of the company's latest configured link of ``provider``
-        (one whose ``configured_field`` is set)."""
-        company_id = vals.get("company_id") or self.env.company.id
-        candidates = self.sudo().search(
-            [("company_id", "=", company_id), ("provider", "=", provider)], order="id desc"
-        )
-        for link in candidates:
-            if link[configured_field]:
-                return {name: link[name] for name in names if name not in vals}
-        return {}
-
-    @api.model
-    def _bank_link_reusable_draft(self, provider, company):
-        """A configured draft link without accounts (./setup/demo makes
-        one per bank): the wizard continues with it instead of adding one."""
-        return self.search(
-            [
-                ("company_id", "=", company.id),
-                ("provider", "=", provider),
-                ("state", "=", "draft"),
-                ("account_ids", "=", False),
-            ],
-            order="id",
-            limit=1,
-        )
-
-    @api.model
     def _abnamro_sandbox_url(self):
         value = self.env["ir.config_parameter"].sudo().get_param(SANDBOX_URL_PARAMETER)
         return value.rstrip("/") if value else False
