@@ -15,6 +15,7 @@
         "mail",
         "account_statement_import_base",
         "account_reconcile_oca",
+        "account_statement_import_camt",
     ],
     "external_dependencies": {
         "python": ["requests", "python-stdnum", "cryptography"],

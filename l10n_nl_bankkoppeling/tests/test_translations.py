@@ -8,7 +8,8 @@ from odoo.modules.module import get_module_path
 from odoo.tests import TransactionCase, tagged
 from odoo.tools.translate import TranslationModuleReader
 
-OUR_ADDONS = ("l10n_nl_bankkoppeling", "account_bank_link_ing", "account_bank_link_abnamro")
+#: every addon of this repository, including ones added later
+OUR_ADDONS = tuple(sorted(p.parent.name for p in Path(__file__).resolve().parents[2].glob("*/__manifest__.py")))
 
 
 @tagged("post_install", "-at_install")

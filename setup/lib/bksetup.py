@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
+import fcntl
 import getpass
 import hashlib
 import json
@@ -31,7 +33,16 @@ LOCAL = REPO / ".local"
 CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "l10n-nl-bankkoppeling"
 ODOO_CACHE = CACHE / "odoo-18.0"
 OFFICIAL_ODOO_SOURCE = "https://nightly.odoo.com/18.0/nightly/src/odoo_18.0.latest.tar.gz"
-OUR_ADDONS = ("l10n_nl_bankkoppeling", "account_bank_link_ing", "account_bank_link_abnamro")
+BASE_ADDON = "l10n_nl_bankkoppeling"
+
+
+def discover_addons(repo: Path = REPO) -> tuple[str, ...]:
+    """Every addon of this repository (a top-level folder with a manifest), the framework first."""
+    names = sorted(p.parent.name for p in repo.glob("*/__manifest__.py"))
+    return tuple(sorted(names, key=lambda name: name != BASE_ADDON))
+
+
+OUR_ADDONS = discover_addons()
 DEMO_DB = "bankkoppeling_demo"
 TEST_DB = "bankkoppeling_test"
 DEBIAN_BUILD_PACKAGES = ("libldap2-dev", "libsasl2-dev", "libpq-dev", "gcc", "python3-dev")
@@ -452,11 +463,25 @@ def port_in_use(port: int) -> bool:
 # --------------------------------------------------------------------------
 
 
+@contextlib.contextmanager
+def setup_lock():
+    """One setup at a time per machine: parallel runs would build the same environment or template twice."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    with open(CACHE / "setup.lock", "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            say("Another setup run is preparing the environment or a database; waiting for it ...")
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
 def prepare() -> tuple[Path, Path, dict]:
     check_python()
-    odoo_src = ensure_odoo_source()
-    pg = ensure_postgres()
-    venv = ensure_venv(odoo_src)
+    with setup_lock():
+        odoo_src = ensure_odoo_source()
+        pg = ensure_postgres()
+        venv = ensure_venv(odoo_src)
     return odoo_src, venv, pg
 
 
@@ -614,14 +639,15 @@ def command_test(args) -> int:
         # nothing must not pass quietly.
         results.append((label, proc.returncode, time.time() - t0))
 
-    plain = [str(p) for p in (REPO / "tests").iterdir() if p.is_dir() and p.name not in ("benchmarks", "e2e", "data", "fuzz", "__pycache__")]
+    plain = [str(p) for p in (REPO / "tests").iterdir() if p.is_dir() and p.name not in ("benchmarks", "e2e", "data", "fuzz", "browser", "__pycache__")]
     if args.only in (None, "plain"):
         pytest("plain Python tests (tools, bank clients against the HTTPS sandbox)", ["-q", "-p", "no:odoo", *plain])
     if args.only in (None, "odoo"):
         say(f"== test database '{test_db}'")
         t0 = time.time()
-        odoo_task(venv, config, "test-db", test_db, ",".join(base_modules()), TEMPLATE_GENERATION,
-                  ",".join(OUR_ADDONS), quiet=False)
+        with setup_lock():
+            odoo_task(venv, config, "test-db", test_db, ",".join(base_modules()), TEMPLATE_GENERATION,
+                      ",".join(OUR_ADDONS), quiet=False)
         say(f"   ready in {time.time() - t0:.0f} s")
         addon_tests = args.paths or [str(REPO / a / "tests") for a in OUR_ADDONS
                                      if (REPO / a / "tests" / "__init__.py").exists()]
@@ -632,6 +658,11 @@ def command_test(args) -> int:
         if not args.paths:
             pytest("Odoo's own account tests with our addons installed",
                    odoo_options + [str(odoo_src / "odoo/addons/account/tests" / name) for name in ODOO_ACCOUNT_TESTS])
+    if args.only in (None, "browser") and not args.no_browser:
+        import browser_stage  # setup/lib/browser_stage.py: demo database, sandbox and Odoo on free ports, Chromium
+
+        results.append(browser_stage.run(sys.modules[__name__], venv, odoo_src, pg, f"{test_db}_browser",
+                                         args.paths if args.only == "browser" else ()))
     print("\n" + "=" * 70)
     failed = 0
     for label, code, seconds in results:
@@ -662,10 +693,10 @@ def main(argv=None) -> int:
     demo.add_argument("--detach", action="store_true", help="start in the background and return")
     demo.add_argument("--stop", action="store_true", help="stop a demo started earlier")
     test = sub.add_parser("test", help="run every test")
-    test.add_argument("--only", choices=("plain", "odoo"))
+    test.add_argument("--only", choices=("plain", "odoo", "browser"))
     test.add_argument("--no-browser", action="store_true", help=argparse.SUPPRESS)
     test.add_argument("--db", default=TEST_DB, help="test database name (made anew from a template)")
-    test.add_argument("paths", nargs="*", help="with --only odoo: just these test files")
+    test.add_argument("paths", nargs="*", help="with --only odoo or --only browser: just these test files")
     args = parser.parse_args(argv)
     try:
         if args.command == "demo":

@@ -2,6 +2,7 @@
 
     python odoo_tasks.py CONFIG demo-db NAME ADDONS_FINGERPRINT SANDBOX_JSON
     python odoo_tasks.py CONFIG test-db NAME BASE_MODULES GENERATION OUR_ADDONS
+    python odoo_tasks.py CONFIG browser-db NAME BASE_MODULES GENERATION OUR_ADDONS SANDBOX_JSON BASE_URL
 
 A database counts as finished only when a marker is written at the end
 (a system parameter, or a template's final name); anything without it is
@@ -21,7 +22,9 @@ import odoo
 from odoo.tools import config
 
 _logger = logging.getLogger("bankkoppeling.setup")
-OUR_ADDONS = ("l10n_nl_bankkoppeling", "account_bank_link_ing", "account_bank_link_abnamro")
+REPO = Path(__file__).resolve().parents[2]
+OUR_ADDONS = tuple(sorted((p.parent.name for p in REPO.glob("*/__manifest__.py")),
+                          key=lambda name: (name != "l10n_nl_bankkoppeling", name)))
 READY_KEY = "l10n_nl_bankkoppeling.setup_fingerprint"
 
 
@@ -170,7 +173,9 @@ def task_test_db(name: str, base_modules: str, generation: str, our_addons: str)
         vacuum_analyze(building)
         rename_database(building, template)
         with connect_postgres().cursor() as cr:  # older templates are of no use any more
-            cr.execute("SELECT datname FROM pg_database WHERE datname LIKE 'bankkoppeling_tmpl_%%' AND datname <> %s", [template])
+            # keep the two newest others: parallel work trees may need them
+            cr.execute("SELECT datname FROM pg_database WHERE datname LIKE 'bankkoppeling_tmpl_%%' "
+                       "AND datname NOT LIKE '%%_partial' AND datname <> %s ORDER BY oid DESC OFFSET 2", [template])
             stale = [row[0] for row in cr.fetchall()]
         for old in stale:
             drop_database(old)
@@ -181,6 +186,25 @@ def task_test_db(name: str, base_modules: str, generation: str, our_addons: str)
     freeze_statistics(name)
 
 
+def task_browser_db(name: str, base_modules: str, generation: str, our_addons: str, sandbox_json: str,
+                    base_url: str) -> None:
+    """The test database plus the demo story, for the browser tests: what
+    ./setup/demo shows, on a copy of the test template (seconds, not a minute)."""
+    task_test_db(name, base_modules, generation, our_addons)
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import demo_data
+
+    registry = odoo.modules.registry.Registry(name)
+    with registry.cursor() as cr:
+        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {"lang": "nl_NL"})
+        demo_data.load(env, json.loads(sandbox_json or "{}"))
+        # the bank sends the user back to this address (the test server's free port)
+        env["ir.config_parameter"].set_param("web.base.url", base_url)
+        env["ir.config_parameter"].set_param("web.base.url.freeze", "True")
+    odoo.sql_db.close_db(name)
+    vacuum_analyze(name)
+
+
 def main(argv: list[str]) -> None:
     config_path, task, *args = argv
     config.parse_config(["-c", config_path])
@@ -189,6 +213,8 @@ def main(argv: list[str]) -> None:
         task_demo_db(*args)
     elif task == "test-db":
         task_test_db(*args)
+    elif task == "browser-db":
+        task_browser_db(*args)
     else:
         raise SystemExit(f"unknown task {task}")
 
