@@ -25,6 +25,13 @@ setup/ on sys.path)::
         sb.approve_ing(location_with_params, ibans=None)  -> redirect URL with ?code=&state=
         sb.approve_abnamro(authorize_url, iban=None)      -> redirect URL with ?code=&state=
         sb.cancel_consent("ing" | "abnamro", url)         -> redirect URL with error=access_denied
+        # payment orders (README "Payments"):
+        sb.payments(bank=None, status=None)  # orders: id, status, bank_status, reason, count, total...
+        sb.advance_payment(id, to=None)      # bank moves on: authorised|accepted|executed (default: next)
+        sb.reject_payment(id, "AM04", end_to_end_id=None)  # whole order, or one payment in it
+        sb.approve_payment(scaRedirect_or_authorizationUrl, account=None, tan=None)
+                                             # -> ING: redirect URL (TPP-Redirect-URI); ABN AMRO: final page HTML
+        sb.cancel_payment(url)               # the user cancels on the approval page
 
 ``bank_sandbox`` (function scope) resets scenario, faults, log, clock, tokens and
 consents before each test; ``bank_sandbox_session`` is the same process without the reset.
@@ -177,6 +184,22 @@ class SandboxHandle:
     def end_consents(self, bank, action="expire"):
         return self._admin("POST", "consents", {"bank": bank, "action": action})
 
+    def payments(self, bank=None, status=None):
+        params = {k: v for k, v in (("bank", bank), ("status", status)) if v}
+        return self._admin("GET", "payments", **params)["payments"]
+
+    def payment(self, payment_id):
+        return next(p for p in self.payments() if p["id"] == payment_id)
+
+    def advance_payment(self, payment_id, to=None, account=None):
+        """The bank moves the order on (to authorised / accepted / executed; default one step)."""
+        return self._admin("POST", "payments/advance", {"id": payment_id, "to": to, "account": account})
+
+    def reject_payment(self, payment_id, code, end_to_end_id=None, detail=None):
+        """Refuse the order (or one payment of it) with an ISO reason code (AM04, AC01, MD01, AM05...)."""
+        return self._admin("POST", "payments/reject", {"id": payment_id, "code": code,
+                                                       "end_to_end_id": end_to_end_id, "detail": detail})
+
     def reset(self, scenario=None):
         """Fresh bank: no tokens, consents, faults or log; clock back; scenario reloaded."""
         return self._admin("POST", "reset", {"scenario": scenario or self.initial_scenario})
@@ -227,6 +250,36 @@ class SandboxHandle:
 
     def cancel_consent(self, bank, url):
         return self._walk(url, [], cancel=True)
+
+    def approve_payment(self, url, account=None, tan=None, cancel=False):
+        """The account holder signs a payment order at the bank's approval page.
+
+        ``account``: IBAN to pick when the order names no debtor account.
+        Returns the redirect Location (ING) or the final page's HTML (ABN AMRO).
+        """
+        browser = self._browser()
+        page = browser.get(url, timeout=30)
+        if page.status_code != 200:
+            raise AssertionError(f"approval page {url}: {page.status_code}\n{page.text[:2000]}")
+        session = self._session_field(page.text)
+        post_url = page.url
+        data = {"session": session, "step": "review", "action": "cancel" if cancel else "approve"}
+        if account:
+            data["account"] = account
+        answer = browser.post(post_url, data=data, allow_redirects=False, timeout=30)
+        if not cancel:
+            if answer.status_code != 200:
+                raise AssertionError(f"review step failed: {answer.status_code}\n{answer.text[:2000]}")
+            answer = browser.post(post_url, data={"session": session, "step": "tan", "action": "approve",
+                                                  "tan": tan or self.tan}, allow_redirects=False, timeout=30)
+        if answer.status_code in (302, 303):
+            return answer.headers["Location"]
+        if answer.status_code != 200:
+            raise AssertionError(f"approval failed: {answer.status_code}\n{answer.text[:2000]}")
+        return answer.text
+
+    def cancel_payment(self, url):
+        return self.approve_payment(url, cancel=True)
 
     def session(self, bank):
         """requests.Session that verifies the sandbox CA and presents the bank's TLS client cert."""

@@ -5,6 +5,7 @@ import datetime
 import re
 
 from . import pages
+from .abnamro_payments import PAGE_PREFIX, PAYMENT_CONSENT_DAYS, PAYMENT_SCOPES, AbnPaymentsMixin
 from .consentflow import ConsentFlowMixin
 from .server import BankApp
 from .state import fingerprint
@@ -18,7 +19,7 @@ ABN_SCOPES = {
 }
 ACCOUNT_PATH = re.compile(r"^/v1/accounts/([0-9A-Za-z]+)/(details|balances|transactions)$")
 MUTATION_CODES = {"ideal": "944", "card": "426", "atm": "426", "direct_debit": "247",
-                  "costs": "508"}  # costs: code unconfirmed
+                  "costs": "508", "batch_ct": "658", "batch_dd": "654"}  # costs, batch_*: codes unconfirmed
 ERRORS = {
     # status: (code, category, message)
     400: ("ERR_1100_004", "BAD_REQUEST", "One of the input parameters is invalid"),
@@ -94,7 +95,7 @@ class BadRequest(Exception):
     pass
 
 
-class AbnAmroApp(ConsentFlowMixin, BankApp):
+class AbnAmroApp(AbnPaymentsMixin, ConsentFlowMixin, BankApp):
     bank = "abnamro"
     single_account = True
 
@@ -109,6 +110,10 @@ class AbnAmroApp(ConsentFlowMixin, BankApp):
             if request.method != "POST":
                 return token_error("invalid_request", "Use POST", 405)
             return self.token(request)
+        if path == "/v1/payments/batch":
+            return self.post_batch(request)
+        if path.startswith(PAGE_PREFIX):
+            return self.batch_page(request)
         if path.startswith("/v1/"):
             return self.api(request)
         return abn_error(404)
@@ -135,8 +140,11 @@ class AbnAmroApp(ConsentFlowMixin, BankApp):
         if not args.get("redirect_uri"):
             problems.append("redirect_uri ontbreekt")
         scopes = args.get("scope", "").replace("+", " ").split()
-        if not scopes or not set(scopes) <= ABN_SCOPES:
+        if not scopes or not set(scopes) <= ABN_SCOPES | PAYMENT_SCOPES:
             problems.append("onbekende of ontbrekende scope")
+        elif set(scopes) & ABN_SCOPES and set(scopes) & PAYMENT_SCOPES:
+            # Spec: "Scopes for different products cannot be combined."
+            problems.append("scopes voor verschillende producten kunnen niet gecombineerd worden")
         if problems:
             return html_response(pages.error_page("abnamro", "; ".join(problems)), 400)
         return self.start_consent_page({
@@ -149,12 +157,15 @@ class AbnAmroApp(ConsentFlowMixin, BankApp):
 
     def grant_consent(self, session):
         settings = self._settings()
+        lifetime = settings["refresh_token_expires_in"]
+        if set(session["scopes"]) & PAYMENT_SCOPES:
+            lifetime = PAYMENT_CONSENT_DAYS * 86400  # "All payment initiation consents are valid for 90 days."
         consent_id = self.state.new_consent(
             "abnamro",
             client_id=session["client_id"],
             accounts=session["chosen_ibans"],
             scope=" ".join(session["scopes"]),
-            valid_until=self.state.now() + settings["refresh_token_expires_in"],
+            valid_until=self.state.now() + lifetime,
         )
         return self.state.issue_code("abnamro", settings["code_ttl"], consent_id=consent_id,
                                      client_id=session["client_id"], redirect_uri=session["redirect_uri"])
@@ -339,6 +350,15 @@ class AbnAmroApp(ConsentFlowMixin, BankApp):
             ])
         if kind == "costs":
             return wrap_lines(["ABN AMRO Bank N.V.", record.get("description") or "Kosten Zakelijk Betalingsverkeer"])
+        if kind in ("batch_ct", "batch_dd"):
+            batch = record.get("batch") or {}
+            fields = ["SEPA Verzamelbetaling" if kind == "batch_ct" else "SEPA Incasso batch",
+                      f"Batch ID: {batch.get('id', '')}", f"Aantal posten: {batch.get('count', '')}"]
+            if batch.get("message_id"):
+                fields.append(f"Bericht ID: {batch['message_id']}")
+            if batch.get("creditor_id"):
+                fields.append(f"Incassant ID: {batch['creditor_id']}")
+            return wrap_lines(fields)
         if kind == "direct_debit":
             fields = ["SEPA Incasso algemeen doorlopend", f"Incassant: {record.get('creditor_id', '')}",
                       f"Naam: {name}", f"Machtiging: {record.get('mandate_id', '')}"]

@@ -11,6 +11,7 @@ from cryptography import x509
 from . import httpsig
 from .consentflow import ConsentFlowMixin
 from .httpsig import SignatureError
+from .ing_payments import IngPaymentsMixin, pis_code
 from .scenario import AMSTERDAM
 from .server import BankApp, new_reference
 from .web import bearer_token, html_response, json_response
@@ -18,7 +19,7 @@ from . import pages
 
 APPLICATION_SCOPES = (
     "payment-accounts:balances:view payment-accounts:transactions:view "
-    "payment-accounts:orders-create greetings:view"
+    "payment-accounts:orders:create greetings:view"
 )
 AIS_SCOPES = {"payment-accounts:balances:view", "payment-accounts:transactions:view"}
 GRANTING_PATH = re.compile(r"^/granting/([0-9a-f]+)/([A-Z]{2})/?$")
@@ -31,6 +32,8 @@ TRANSACTION_TYPES = {
     "atm": "Geldautomaat",
     "direct_debit": "Incasso",
     "costs": "Diversen",
+    "batch_ct": "Verzamelbetaling",
+    "batch_dd": "Incasso",
 }
 TPP_MESSAGE_CODES = {
     400: "FORMAT_ERROR",
@@ -90,7 +93,7 @@ def _uses_spec_key_names(transaction_id):
     return bool(transaction_id) and int(transaction_id[-1], 36) % 2 == 1
 
 
-class IngApp(ConsentFlowMixin, BankApp):
+class IngApp(IngPaymentsMixin, ConsentFlowMixin, BankApp):
     bank = "ing"
     single_account = False
 
@@ -108,6 +111,8 @@ class IngApp(ConsentFlowMixin, BankApp):
             return self.granting_page(request, granting.group(1))
         if path.startswith("/v3/"):
             return self.ais(request)
+        if self.is_payment_path(path):
+            return self.payments_api(request)
         if path.startswith("/oauth2/"):
             return oauth_error("Not found", 404)
         return tpp_error(404, "NOT_FOUND", "No such resource", request)
@@ -122,7 +127,8 @@ class IngApp(ConsentFlowMixin, BankApp):
         }.get(status, "Error")
         if request.path.startswith("/oauth2/"):
             return oauth_error(text, status)
-        code = (fault or {}).get("code") or TPP_MESSAGE_CODES.get(status, "ING_ERROR")
+        default = pis_code(status) if self.is_payment_path(request.path) else TPP_MESSAGE_CODES.get(status, "ING_ERROR")
+        code = (fault or {}).get("code") or default
         return tpp_error(status, code, text, request)
 
     # ------------------------------------------------------------ checks
@@ -566,6 +572,14 @@ class IngApp(ConsentFlowMixin, BankApp):
                     f"{counterparty_name} {card.get('city', '')}".strip())
         if kind == "costs":
             return record.get("description") or "Kosten Zakelijk Betalingsverkeer"
+        if kind in ("batch_ct", "batch_dd"):
+            # One booking for a whole batch: Mijn ING shows the batch, not its payments.
+            batch = record.get("batch") or {}
+            parts = [record.get("description") or "Verzamelbetaling", f"Batch ID: {batch.get('id', '')}",
+                     f"Aantal posten: {batch.get('count', '')}"]
+            if batch.get("message_id"):
+                parts.append(f"Bericht ID: {batch['message_id']}")
+            return "<br>".join(parts)
         parts = [f"Naam: {counterparty_name}"] if counterparty_name else []
         if record.get("description"):
             parts.append(f"Omschrijving: {record['description']}")

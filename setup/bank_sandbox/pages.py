@@ -47,6 +47,8 @@ SCOPE_LABELS = {
     "psd2:account:balance:read": "Saldo bekijken",
     "psd2:account:transaction:read": "Transacties bekijken",
     "psd2:account:details:read": "Rekeninggegevens bekijken",
+    "psd2:payment:batchsct:write": "Batches met overboekingen (SEPA) klaarzetten om te ondertekenen",
+    "psd2:payment:batchsdd:write": "Batches met incasso's (SEPA) klaarzetten om te ondertekenen",
 }
 
 

@@ -9,6 +9,7 @@ import time
 
 from werkzeug.serving import WSGIRequestHandler, make_server
 
+from .payment_admin import PaymentAdminMixin
 from .web import Request, Response, json_response
 
 ADMIN_PREFIX = "/_sandbox/"
@@ -30,7 +31,7 @@ def _redacted_query(request):
     return "&".join(parts)
 
 
-class BankApp:
+class BankApp(PaymentAdminMixin):
     """Base WSGI application; subclasses implement ``dispatch`` and error bodies."""
 
     bank = ""
@@ -47,6 +48,8 @@ class BankApp:
         # would otherwise consume it while parsing the form.
         request.get_data(cache=True)
         environ["sandbox.log"] = {}
+        # Orders move on by the sandbox clock; the next request sees the result.
+        self.tick_payments()
         if request.path.startswith(ADMIN_PREFIX):
             response = self.admin(request)
             return response(environ, start_response)

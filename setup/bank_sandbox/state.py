@@ -39,6 +39,7 @@ class State:
         self.page_sessions = {}
         self.ing_clients = {}  # client_id -> signing certificate PEM
         self.cursors = {}
+        self.payments = {}  # payment orders (payments.py), id -> submission
         self.faults = []
         self.log = []
         self._log_seq = 0
@@ -81,7 +82,7 @@ class State:
             self._scenario_built_for = scenario.today
             self.clock_offset = 0.0
             for table in (self.tokens, self.consents, self.codes, self.grant_requests,
-                          self.page_sessions, self.cursors):
+                          self.page_sessions, self.cursors, self.payments):
                 table.clear()
             self.faults = []
             self.log.clear()
@@ -224,7 +225,7 @@ class State:
 
     # ----------------------------------------------------------- persistence
     _PERSISTED = ("scenario_data", "clock_offset", "tokens", "consents", "codes",
-                  "grant_requests", "ing_clients", "cursors", "log", "_log_seq")
+                  "grant_requests", "ing_clients", "cursors", "payments", "log", "_log_seq")
 
     def save(self):
         if not self.state_dir:

@@ -33,12 +33,16 @@ SPEC_FILES = {
     "ing-ais": SPECS / "ing" / "Account-Information-API.json",
     "ing-oauth": SPECS / "ing" / "OAuth-2.0-API.json",
     "abnamro-ais": SPECS / "abnamro" / "account-information-v1.yaml",
+    "ing-pis": SPECS / "ing" / "Payment-Initiation-API.json",
+    "abnamro-pis": SPECS / "abnamro" / "sepa-payment-v1.yaml",
 }
 # Deviations the sandbox makes on purpose, each with its reason.
 OVERRIDES = {
     # The spec types `valid` as string but its own example (1554379039) and the
     # protocol doc give epoch seconds as a number: allow both.
     ("abnamro-ais", "consentInfoResponse", "valid"): {"type": None, "anyOf": [{"type": "string"}, {"type": "integer"}]},
+    # Same field, same reason, in the payment spec.
+    ("abnamro-pis", "consentInfoResponse", "valid"): {"type": None, "anyOf": [{"type": "string"}, {"type": "integer"}]},
 }
 
 
