@@ -18,6 +18,11 @@
     "external_dependencies": {
         "python": ["lxml"],
     },
-    "data": [],
+    "data": [
+        "security/security.xml",
+        "security/ir.model.access.csv",
+        "data/ir_cron.xml",
+        "views/account_payment_order_views.xml",
+    ],
     "installable": True,
 }

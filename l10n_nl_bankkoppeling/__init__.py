@@ -12,3 +12,7 @@ def _l10n_nl_bankkoppeling_post_init(env):
         ("invoice_reference_model", "=", "odoo"),
         ("company_id.partner_id.country_id.code", "=", "NL"),
     ]).invoice_reference_model = "nl"
+    # Rules 1-4 as reconciliation models, and example booking rules.
+    env["account.reconcile.model"]._nl_setup_companies(env["res.company"].search([
+        "|", ("chart_template", "=", "nl"), ("account_fiscal_country_id.code", "=", "NL"),
+    ]))

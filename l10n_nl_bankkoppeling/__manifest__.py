@@ -18,7 +18,7 @@
         "account_statement_import_camt",
     ],
     "external_dependencies": {
-        "python": ["requests", "python-stdnum", "cryptography"],
+        "python": ["requests", "python-stdnum", "cryptography", "mt-940"],
     },
     "data": [
         "security/security.xml",
@@ -34,7 +34,14 @@
         "views/report_invoice.xml",
         "data/nl_reconcile_data.xml",
         "views/nl_reconcile_views.xml",
+        "security/bank_file_security.xml",
+        "views/bank_file_import_views.xml",
     ],
+    "assets": {
+        "web.assets_backend": [
+            "l10n_nl_bankkoppeling/static/src/js/reconcile_rule_offer.esm.js",
+        ],
+    },
     "post_init_hook": "_l10n_nl_bankkoppeling_post_init",
     "installable": True,
     "application": False,

@@ -12,7 +12,8 @@ import types
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-ADDONS = ("l10n_nl_bankkoppeling", "account_bank_link_ing", "account_bank_link_abnamro")
+ADDONS = ("l10n_nl_bankkoppeling", "account_bank_link_ing", "account_bank_link_abnamro",
+          "account_bank_link_payment_order")
 
 
 def _register_bare_package(name: str, folder: Path) -> None:

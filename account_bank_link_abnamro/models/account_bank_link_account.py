@@ -30,11 +30,11 @@ class AccountBankLinkAccount(models.Model):
                 datetime.date.fromisoformat(until) if until else False
             )
 
-    def _bank_link_download(self, provider, date_from, date_to):
+    def _bank_link_download(self, provider, date_from, date_to, **kwargs):
         account = self
         if self.provider == "abnamro":
             # Each ABN AMRO account has its own consent and tokens.
             account = self.with_context(**{CONSENT_IBAN: self.iban})
         return super(AccountBankLinkAccount, account)._bank_link_download(
-            provider, date_from, date_to
+            provider, date_from, date_to, **kwargs
         )

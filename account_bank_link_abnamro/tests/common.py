@@ -17,6 +17,7 @@ from odoo.tests.common import HOST, _super_send
 from odoo.tools import html2plaintext
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+from odoo.addons.l10n_nl_bankkoppeling.tests.common import with_payment_group
 from odoo.addons.account_bank_link_abnamro.tools import abnamro_client, abnamro_provider
 
 from .test_abnamro_end_to_end import DEMO_SCENARIO, FIRST_IBAN, OPENING, import_repo_helpers
@@ -40,6 +41,10 @@ class AbnAmroSandboxCase(AccountTestInvoicingCommon, HttpCase):
     password = "korenaar-abn-faults-1"
     #: Seconds per request of the client; the time-out test shortens it.
     client_timeout = 10.0
+
+    @classmethod
+    def get_default_groups(cls):
+        return with_payment_group(cls.env, super().get_default_groups())
 
     @classmethod
     def setUpClass(cls):
@@ -73,6 +78,7 @@ class AbnAmroSandboxCase(AccountTestInvoicingCommon, HttpCase):
             company_id=cls.company.id,
             company_ids=[cls.company.id],
         )
+        cls.user.groups_id |= with_payment_group(cls.env, cls.env["res.groups"])
 
     @classmethod
     def _request_handler(cls, session, request, /, **kwargs):
@@ -138,9 +144,21 @@ class AbnAmroSandboxCase(AccountTestInvoicingCommon, HttpCase):
     # ------------------------------------------------------------ fetching
 
     def fetch(self, journal):
+        """Fetch now as the user does, then run the queued fetch as the
+        background worker would; the result as a notification's params."""
         result = journal.action_bank_link_fetch()
+        params = result["params"]
+        if params["type"] == "info":
+            Fetch = self.env["account.bank.link.fetch"]
+            Fetch._cron_bank_link_run_queued()
+            self.env.invalidate_all()
+            job = Fetch.search(
+                [("link_account_id", "=", journal.bank_link_account_id.id), ("unattended", "=", False)],
+                limit=1,
+            )
+            params = job._bank_link_result_params()
         self.env.invalidate_all()
-        return result["params"]
+        return params
 
     def assert_fetch_succeeds(self, journal):
         params = self.fetch(journal)

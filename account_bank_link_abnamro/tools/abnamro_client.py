@@ -275,9 +275,12 @@ class AbnAmroClient:
         access_token: str | None = None,
         context: str,
         retry: bool = True,
+        json_body: Any = None,
+        extra_headers: Mapping[str, str] | None = None,
     ) -> requests.Response:
         """One request; with ``retry`` 429, 5xx and time-outs are tried again."""
-        headers = {"API-Key": self._api_key, "Accept": "application/json"}
+        headers = {"API-Key": self._api_key, "Accept": "application/json",
+                   **(extra_headers or {})}
         if access_token is not None:
             headers["Authorization"] = f"Bearer {access_token}"
         max_attempts = self.retry.max_attempts if retry else 1
@@ -286,7 +289,7 @@ class AbnAmroClient:
             attempt += 1
             try:
                 response = self.session.request(
-                    method, url, data=form, headers=headers, timeout=self.timeout,
+                    method, url, data=form, json=json_body, headers=headers, timeout=self.timeout,
                     cert=self._cert, verify=self._verify, allow_redirects=False,
                 )
             except requests.exceptions.SSLError as error:

@@ -11,7 +11,7 @@ from typing import Any
 
 import requests
 
-from . import abnamro_client, abnamro_mapping
+from . import abnamro_client, abnamro_mapping, abnamro_payments
 
 try:
     from odoo.addons.l10n_nl_bankkoppeling.tools import provider
@@ -43,7 +43,7 @@ class AbnAmroConfig:
     timeout: float = 30.0
 
 
-class AbnAmroProvider(provider.BankProvider):
+class AbnAmroProvider(abnamro_payments.AbnAmroPayments, provider.BankProvider):
     code = "abnamro"
     name = "ABN AMRO"
     # ABN AMRO's accounting-package link delivers once a day; one scheduled

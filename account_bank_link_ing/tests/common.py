@@ -17,6 +17,7 @@ from odoo.tests.common import HOST, _super_send
 from odoo.tools import html2plaintext
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+from odoo.addons.l10n_nl_bankkoppeling.tests.common import with_payment_group
 from odoo.addons.account_bank_link_ing.tools import ing_client, ing_provider
 
 from .test_ing_end_to_end import DEMO_SCENARIO, ING_IBAN, import_repo_helpers
@@ -36,6 +37,10 @@ class IngSandboxCase(AccountTestInvoicingCommon, HttpCase):
     #: Whether the link knows its ING client id, as after registering in
     #: ING's developer portal (without it, see test_ing_faults).
     configure_client_id = True
+
+    @classmethod
+    def get_default_groups(cls):
+        return with_payment_group(cls.env, super().get_default_groups())
 
     @classmethod
     def setUpClass(cls):
@@ -67,6 +72,7 @@ class IngSandboxCase(AccountTestInvoicingCommon, HttpCase):
             company_id=cls.company.id,
             company_ids=[cls.company.id],
         )
+        cls.user.groups_id |= with_payment_group(cls.env, cls.env["res.groups"])
 
     @classmethod
     def _request_handler(cls, session, request, /, **kwargs):
@@ -136,9 +142,21 @@ class IngSandboxCase(AccountTestInvoicingCommon, HttpCase):
     # ------------------------------------------------------------ fetching
 
     def fetch(self, journal):
+        """Fetch now as the user does, then run the queued fetch as the
+        background worker would; the result as a notification's params."""
         result = journal.action_bank_link_fetch()
+        params = result["params"]
+        if params["type"] == "info":
+            Fetch = self.env["account.bank.link.fetch"]
+            Fetch._cron_bank_link_run_queued()
+            self.env.invalidate_all()
+            job = Fetch.search(
+                [("link_account_id", "=", journal.bank_link_account_id.id), ("unattended", "=", False)],
+                limit=1,
+            )
+            params = job._bank_link_result_params()
         self.env.invalidate_all()
-        return result["params"]
+        return params
 
     def assert_fetch_succeeds(self, journal):
         params = self.fetch(journal)

@@ -20,6 +20,23 @@ ING_IBAN = "NL67INGB0006543210"
 PASSWORD = "korenaar-boekhouder-1"
 
 
+
+def run_fetch(env, journal):
+    """"Fetch now" as the user clicks it, then the queued fetch run as the
+    background worker does; the result as a notification's params."""
+    params = journal.action_bank_link_fetch()["params"]
+    if params["type"] == "info":
+        Fetch = env["account.bank.link.fetch"]
+        Fetch._cron_bank_link_run_queued()
+        env.invalidate_all()
+        job = Fetch.search(
+            [("link_account_id", "=", journal.bank_link_account_id.id), ("unattended", "=", False)],
+            limit=1,
+        )
+        params = job._bank_link_result_params()
+    env.invalidate_all()
+    return params
+
 def import_repo_helpers():
     """tests/sandbox.py (starts the sandbox) and setup/lib/demo_data.py (the
     demo's journals and links): the test uses what ./setup/demo uses."""
@@ -115,7 +132,9 @@ class TestIngEndToEnd(AccountTestInvoicingCommon, HttpCase):
         self.assertIn("legal representative", wizard.consent_text)
 
         landing = self.consent_at_the_bank(action["url"])
-        self.assertIn("account.bank.link.wizard", landing)
+        # back in the wizard's dialog (an action with target "new"), not on a bare record
+        resume = self.env.ref("l10n_nl_bankkoppeling.action_bank_link_wizard_resume")
+        self.assertTrue(landing.endswith(f"/odoo/action-{resume.id}/{wizard.id}"), landing)
         self.env.invalidate_all()
 
         # The accounts the consent covers appear on the link.
@@ -147,8 +166,16 @@ class TestIngEndToEnd(AccountTestInvoicingCommon, HttpCase):
         account = journal.bank_link_account_id
         self.assertEqual(account.iban, ING_IBAN)
 
-        result = journal.action_bank_link_fetch()
-        self.assertEqual(result["params"]["type"], "success", result["params"]["message"])
+        # Linking queued the first import; the journal shows it waiting.
+        self.assertEqual(journal.bank_link_job_state, "queued")
+        self.assertIn("queued", journal.bank_link_job_text)
+        params = run_fetch(self.env, journal)
+        self.assertEqual(params["type"], "success", params["message"])
+        journal.invalidate_recordset()
+        self.assertEqual(journal.bank_link_job_state, "done")
+        # The journal has no opening balance: the card's one action says so.
+        self.assertEqual(journal.bank_link_next_action, "fix")
+        self.assertEqual(journal.bank_link_next_action_label, "Fix: balance differs from the bank")
 
         expected = self.sandbox_account(ING_IBAN)
         lines = self.env["account.bank.statement.line"].search(
@@ -182,7 +209,7 @@ class TestIngEndToEnd(AccountTestInvoicingCommon, HttpCase):
         self.assertEqual(invoice_payment.date, self.bank_today - datetime.timedelta(days=3))
 
         # Fetching again adds nothing: the bank's ids keep lines unique.
-        journal.action_bank_link_fetch()
+        run_fetch(self.env, journal)
         again = self.env["account.bank.statement.line"].search_count(
             [("nl_bank_link_account_id", "=", account.id), ("nl_is_balance_correction", "=", False)]
         )

@@ -12,7 +12,7 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import requests
 
-from . import ing_client, ing_mapping
+from . import ing_client, ing_mapping, ing_payments
 
 try:
     from odoo.addons.l10n_nl_bankkoppeling.tools import provider
@@ -45,7 +45,7 @@ class IngConfig:
     country_code: str = "NL"
 
 
-class IngProvider(provider.BankProvider):
+class IngProvider(ing_payments.IngPayments, provider.BankProvider):
     code = "ing"
     name = "ING"
     # ING sends the same refresh token again, or none: never rotated.

@@ -123,7 +123,9 @@ class BankLinkController(http.Controller):
         )
         if wizard and wizard.link_id == link:
             wizard._bank_link_consent_given()
-            target = {"model": wizard._name, "id": wizard.id, "view_type": "form"}
-        else:
-            target = {"model": link._name, "id": link.id, "view_type": "form"}
+            # Through a dialog action: a wizard opened as a plain record shows
+            # no footer, and the user would be stuck without "Next".
+            action = request.env.ref("l10n_nl_bankkoppeling.action_bank_link_wizard_resume")
+            return request.redirect(f"/odoo/action-{action.id}/{wizard.id}")
+        target = {"model": link._name, "id": link.id, "view_type": "form"}
         return request.redirect("/web#" + url_encode(target))

@@ -261,9 +261,17 @@ class AccountBankLink(models.Model):
         bank_accounts = provider.list_accounts(tokens)
         existing = {acc.iban: acc for acc in self.account_ids}
         to_create = []
+        carries = {
+            field: provider.payment_support(order_type).how == bank_provider.SUPPORT_API
+            for field, order_type in (
+                ("carries_payments", bank_provider.ORDER_CREDIT_TRANSFER),
+                ("carries_direct_debits", bank_provider.ORDER_DIRECT_DEBIT),
+            )
+        }
         for bank_account in bank_accounts:
             eligible, reason = self._bank_link_account_eligibility(bank_account)
             vals = {
+                **{field: eligible and offered for field, offered in carries.items()},
                 "resource_id": bank_account.resource_id,
                 "currency_code": bank_account.currency,
                 "holder_name": bank_account.holder_name,
@@ -437,13 +445,24 @@ class AccountBankLink(models.Model):
         """Fetch now, with the user present (not counted against the bank's
         daily limit); problems are shown and kept, not raised."""
         self.ensure_one()
-        errors = self.account_ids.filtered("active_link")._bank_link_fetch(
-            unattended=False
-        )
         journal = self.account_ids.journal_id[:1]
-        if errors:
-            return journal._bank_link_notification("\n".join(errors.values()), "danger")
-        return journal._bank_link_notification(_("Fetched."), "success")
+        accounts = self.account_ids.filtered("active_link")
+        if self.state not in ACTIVE_STATES or not accounts:
+            message = (
+                accounts[:1]._bank_link_inactive_message()
+                if accounts
+                else _("No account of this link feeds a journal.")
+            )
+            return journal._bank_link_notification(message, "danger")
+        accounts._bank_link_queue_fetch()
+        return journal._bank_link_notification(
+            _(
+                "Fetching in the background. The journal shows the progress; "
+                "you get a message when it is done."
+            ),
+            "info",
+            reload=True,
+        )
 
     def action_revoke(self):
         for link in self:

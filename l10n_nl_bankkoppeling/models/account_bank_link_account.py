@@ -18,6 +18,11 @@ _logger = logging.getLogger(__name__)
 
 #: Days re-read before the last fetched day, for bookings the bank adds late.
 DEFAULT_OVERLAP_DAYS = 5
+#: A queued or running fetch older than this was interrupted (server
+#: restart): the user may queue a new one.
+STALE_JOB_AFTER = datetime.timedelta(hours=2)
+#: Average month length, to count a history window in months.
+MONTH_DAYS = 30.44
 
 
 class AccountBankLinkAccount(models.Model):
@@ -49,10 +54,16 @@ class AccountBankLinkAccount(models.Model):
     )
     carries_transactions = fields.Boolean("Transactions", default=True)
     carries_payments = fields.Boolean(
-        "Payments", readonly=True, help="Sending payments: not available yet."
+        "Payments",
+        readonly=True,
+        help="The bank takes payment orders for this account through the bank "
+        "link (set from what the bank offers at each consent).",
     )
     carries_direct_debits = fields.Boolean(
-        "Direct debits", readonly=True, help="Sending direct debits: not available yet."
+        "Direct debits",
+        readonly=True,
+        help="The bank takes direct-debit orders for this account through the "
+        "bank link (set from what the bank offers at each consent).",
     )
     start_date = fields.Date(
         "Import from",
@@ -262,7 +273,14 @@ class AccountBankLinkAccount(models.Model):
                 errors[account] = message
         return errors
 
-    def _bank_link_fetch_one(self, unattended):
+    def _bank_link_fetch_one(self, unattended, job=None, outcome=None):
+        """Fetch and import one account; the error message or False.
+
+        ``job``: the queued fetch record this run works for. Its progress
+        is written through a second cursor (visible at once), so this
+        transaction must not write that row: the caller records the
+        result after committing. ``outcome`` (a dict) receives the number
+        of lines created."""
         self.ensure_one()
         link = self.link_id
         # The link's state first: an ended link also makes its accounts
@@ -279,21 +297,28 @@ class AccountBankLinkAccount(models.Model):
         window = self._bank_link_window(self._bank_today())
         if not window:
             return False
-        log = (
-            self.env["account.bank.link.fetch"]
-            .sudo()
-            .create(
-                {
-                    "link_account_id": self.id,
-                    "unattended": unattended,
-                    "date_from": window[0],
-                    "date_to": window[1],
-                }
+        if job:
+            log = self.env["account.bank.link.fetch"]
+            progress = job._bank_link_progress_writer(*window)
+        else:
+            log = (
+                self.env["account.bank.link.fetch"]
+                .sudo()
+                .create(
+                    {
+                        "link_account_id": self.id,
+                        "unattended": unattended,
+                        "date_from": window[0],
+                        "date_to": window[1],
+                    }
+                )
             )
-        )
+            progress = None
         try:
             provider = link._bank_link_get_provider()
-            pages, balance = self._bank_link_download(provider, *window)
+            pages, balance = self._bank_link_download(
+                provider, *window, progress=progress
+            )
         except bank_provider.BankLinkError as error:
             message = link._bank_link_handle_error(error)
             log.write({"state": "failed", "message": message})
@@ -301,6 +326,8 @@ class AccountBankLinkAccount(models.Model):
         with self.env.cr.savepoint():
             result = self._bank_link_import(provider, pages, balance, window)
         log.write({"state": "done", "lines_imported": result["created"]})
+        if outcome is not None:
+            outcome["created"] = result["created"]
         self._bank_link_after_fetch(window, result, pages)
         return False
 
@@ -318,19 +345,23 @@ class AccountBankLinkAccount(models.Model):
             )
         return _("The bank has not given consent yet; nothing was fetched.")
 
-    def _bank_link_download(self, provider, date_from, date_to):
+    def _bank_link_download(self, provider, date_from, date_to, progress=None):
         """All pages of the window, read completely before anything is
-        imported, so that a failure halfway imports nothing."""
+        imported, so that a failure halfway imports nothing. ``progress``
+        is told the oldest booking date read so far (banks send the newest
+        first)."""
         link = self.link_id
         tokens = link._bank_link_tokens()
         bank_account = self._bank_account_record()
         for attempt in (1, 2):
             try:
-                pages = list(
-                    provider.fetch_transactions(
-                        tokens, bank_account, date_from, date_to
-                    )
-                )
+                pages = []
+                for page in provider.fetch_transactions(
+                    tokens, bank_account, date_from, date_to
+                ):
+                    pages.append(page)
+                    if progress and page.transactions:
+                        progress(min(tx.booking_date for tx in page.transactions))
                 balance = provider.fetch_balance(tokens, bank_account)
                 return pages, balance
             except bank_provider.TokenExpiredError:
@@ -372,6 +403,14 @@ class AccountBankLinkAccount(models.Model):
                     )
                 )
             notices.extend(_(notice) for notice in page.notices)
+        if result.get("possible_duplicates"):
+            notices.append(
+                _(
+                    "%(count)s transaction(s) may already have been imported from "
+                    "a file: they are marked as possible duplicates to check.",
+                    count=result["possible_duplicates"],
+                )
+            )
         self.write(
             {
                 "last_fetched_date": max(
@@ -437,6 +476,43 @@ class AccountBankLinkAccount(models.Model):
         self.journal_id.sudo().message_post(body=body)
 
     # ------------------------------------------------------------------
+    # Fetching in the background: the user never waits on a bank
+    # ------------------------------------------------------------------
+
+    def _bank_link_queue_fetch(self):
+        """Queue a fetch with the user present for each account that has
+        none queued or running, and wake the worker. Returns the queued
+        fetch records (new and already waiting)."""
+        Fetch = self.env["account.bank.link.fetch"].sudo()
+        waiting = Fetch.search(
+            [
+                ("link_account_id", "in", self.ids),
+                ("state", "in", ("queued", "running")),
+                ("fetched_at", ">", fields.Datetime.now() - STALE_JOB_AFTER),
+            ]
+        )
+        todo = self - waiting.link_account_id
+        today = self._bank_today()
+        vals_list = []
+        for account in todo:
+            window = account._bank_link_window(today) or (today, today)
+            vals_list.append(
+                {
+                    "link_account_id": account.id,
+                    "unattended": False,
+                    "state": "queued",
+                    "date_from": window[0],
+                    "date_to": window[1],
+                    "first_import": not account.last_fetched_date,
+                    "requested_by_id": self.env.uid,
+                }
+            )
+        jobs = Fetch.create(vals_list)
+        if jobs:
+            self.env.ref("l10n_nl_bankkoppeling.cron_bank_link_fetch_queued").sudo()._trigger()
+        return waiting | jobs
+
+    # ------------------------------------------------------------------
     # Cron
     # ------------------------------------------------------------------
 
@@ -445,6 +521,16 @@ class AccountBankLinkAccount(models.Model):
         accounts = self.search(
             [("active_link", "=", True), ("link_id.state", "in", ACTIVE_STATES)]
         )
+        # A fetch a user queued (the first import after linking, "Fetch
+        # now") does this account's work, with its progress on the journal.
+        waiting = self.env["account.bank.link.fetch"].sudo().search(
+            [
+                ("link_account_id", "in", accounts.ids),
+                ("state", "in", ("queued", "running")),
+                ("fetched_at", ">", fields.Datetime.now() - STALE_JOB_AFTER),
+            ]
+        )
+        accounts -= waiting.link_account_id
         due = accounts._bank_link_due_unattended(fields.Datetime.now())
         for account in due:
             try:
@@ -519,8 +605,153 @@ class AccountBankLinkFetch(models.Model):
     date_from = fields.Date()
     date_to = fields.Date()
     state = fields.Selection(
-        [("running", "Running"), ("done", "Done"), ("failed", "Failed")],
+        [
+            ("queued", "Queued"),
+            ("running", "Running"),
+            ("done", "Done"),
+            ("failed", "Failed"),
+        ],
         default="running",
     )
     lines_imported = fields.Integer()
     message = fields.Text()
+    first_import = fields.Boolean()
+    requested_by_id = fields.Many2one("res.users", string="Requested by")
+    months_total = fields.Integer(help="Months of history this fetch asks.")
+    months_done = fields.Integer(help="Months of history read so far.")
+    finished_at = fields.Datetime()
+    progress_text = fields.Char(compute="_compute_progress_text")
+
+    @api.depends("state", "months_done", "months_total", "first_import", "message")
+    def _compute_progress_text(self):
+        for job in self:
+            job.progress_text = job._bank_link_progress_text()
+
+    def _bank_link_progress_text(self):
+        self.ensure_one()
+        if self.state == "queued":
+            return _("Fetch queued; it starts in a moment.")
+        if self.state == "running":
+            if self.months_total > 1:
+                if self.first_import:
+                    return _(
+                        "First import: %(done)s of %(total)s months fetched",
+                        done=self.months_done,
+                        total=self.months_total,
+                    )
+                return _(
+                    "Fetching: %(done)s of %(total)s months fetched",
+                    done=self.months_done,
+                    total=self.months_total,
+                )
+            return _("Fetching from the bank...")
+        if self.state == "done":
+            return _(
+                "Fetched: %(count)s new transaction(s).", count=self.lines_imported
+            )
+        return self.message or _("The fetch failed.")
+
+    @api.model
+    def _bank_link_months(self, date_from, date_to):
+        return max(1, round((date_to - date_from).days / MONTH_DAYS))
+
+    def _bank_link_progress_writer(self, date_from, date_to):
+        """A callback that records, through its own committed transaction,
+        how many months back the download got: the journal shows it while
+        this transaction is still reading pages."""
+        self.ensure_one()
+        total = self._bank_link_months(date_from, date_to)
+        job_id = self.id
+        reported = [0]
+
+        def progress(oldest_date):
+            done = min(total, max(0, round((date_to - oldest_date).days / MONTH_DAYS)))
+            if done <= reported[0]:
+                return
+            reported[0] = done
+            with self.env.registry.cursor() as cr:
+                # Held in a name: the transaction flushes only the
+                # environments still alive when it commits.
+                env = self.env(cr=cr, su=True)
+                env[self._name].browse(job_id).write({"months_done": done})
+                env.flush_all()
+
+        return progress
+
+    @api.model
+    def _cron_bank_link_run_queued(self):
+        """Worker: run the fetches users queued, oldest first, each in its
+        own transactions (state, then the import, then the result)."""
+        jobs = self.sudo().search([("state", "=", "queued")], order="id")
+        for job in jobs:
+            job._bank_link_run()
+
+    def _bank_link_run(self):
+        self.ensure_one()
+        commit = not self.env.registry.in_test_mode()
+        account = self.link_account_id
+        window = account._bank_link_window(account._bank_today())
+        vals = {"state": "running", "fetched_at": fields.Datetime.now()}
+        if window:
+            vals.update(
+                date_from=window[0],
+                date_to=window[1],
+                months_total=self._bank_link_months(*window),
+                months_done=0,
+            )
+        self.write(vals)
+        # Written out now: the progress comes through other transactions,
+        # which a late flush of this write would overwrite.
+        self.flush_recordset()
+        if commit:
+            self.env.cr.commit()
+        outcome = {"created": 0}
+        try:
+            with self.env.cr.savepoint():
+                message = account._bank_link_fetch_one(
+                    unattended=False, job=self, outcome=outcome
+                )
+        except Exception:
+            _logger.exception("Queued bank link fetch %s failed", self.id)
+            message = _(
+                "The fetch stopped on an unexpected error; nothing of it was "
+                "imported. Try again or ask your administrator."
+            )
+        if commit:
+            self.env.cr.commit()
+        # The progress was written by other transactions: read it afresh.
+        self.invalidate_recordset()
+        self.write(
+            {
+                "state": "failed" if message else "done",
+                "message": message or False,
+                "lines_imported": outcome["created"],
+                "months_done": self.months_total,
+                "finished_at": fields.Datetime.now(),
+            }
+        )
+        self._bank_link_notify_requester()
+        if commit:
+            self.env.cr.commit()
+
+    def _bank_link_notify_requester(self):
+        """Tell the user who asked, in the browser, when the fetch ends."""
+        for job in self.filtered("requested_by_id"):
+            journal = job.link_account_id.journal_id
+            job.requested_by_id._bus_send(
+                "simple_notification",
+                {
+                    "type": "success" if job.state == "done" else "danger",
+                    "title": journal.display_name or _("Bank link"),
+                    "message": job.progress_text,
+                    "sticky": job.state == "failed",
+                },
+            )
+
+    def _bank_link_result_params(self):
+        """The result as a notification's params (type and message)."""
+        self.ensure_one()
+        return {
+            "type": {"done": "success", "failed": "danger"}.get(self.state, "info"),
+            "message": self.progress_text,
+        }

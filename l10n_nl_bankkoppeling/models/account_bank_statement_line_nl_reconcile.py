@@ -79,14 +79,39 @@ class AccountBankStatementLine(models.Model):
         "account.nl.reconcile.rule", string="Booking rule", readonly=True, copy=False,
         ondelete="set null",
     )
+    nl_reconcile_model_id = fields.Many2one(
+        "account.reconcile.model", string="Reconciliation model", readonly=True, copy=False,
+        ondelete="set null",
+    )
     nl_proposal_line_ids = fields.Many2many(
         "account.move.line", "account_bank_statement_line_nl_proposal_rel", "statement_line_id",
         "move_line_id", string="Proposed items", readonly=True, copy=False,
     )
+    nl_rule_offer_id = fields.Many2one(
+        "account.nl.reconcile.rule", string="Booking rule offered", readonly=True, copy=False,
+        ondelete="set null",
+        help="Booked by hand on an account: the reconciliation screen offers to save it as a rule.",
+    )
+    nl_rule_offer_text = fields.Char("Rule offer", compute="_compute_nl_rule_offer_text")
     nl_iban_to_confirm = fields.Char(
         "New IBAN of the partner", readonly=True, copy=False,
         help="The partner paid from an account not known yet: confirm to add it to the partner.",
     )
+
+    @api.depends("nl_rule_offer_id")
+    def _compute_nl_rule_offer_text(self):
+        for line in self:
+            rule = line.nl_rule_offer_id
+            if not rule:
+                line.nl_rule_offer_text = False
+                continue
+            counterparty = " / ".join(part for part in (
+                line.partner_name or rule.partner_id.name or rule.counterparty_iban, rule.text_pattern,
+            ) if part)
+            line.nl_rule_offer_text = _(
+                "Save as rule for %(counterparty)s? Such lines are then booked on %(account)s "
+                "automatically (chosen %(count)s times so far).",
+                counterparty=counterparty, account=rule.account_id.display_name, count=rule.times_seen)
 
     # ------------------------------------------------------------------
     # Public API
@@ -106,8 +131,10 @@ class AccountBankStatementLine(models.Model):
         if not lines:
             return stats
         started = time.perf_counter()
-        decisions = lines._nl_decide()
+        kind_modes, model_ids = self.env["account.reconcile.model"]._nl_kind_modes(lines.company_id)
+        decisions = lines._nl_decide(kind_modes)
         stats["decision_seconds"] = time.perf_counter() - started
+        lines = lines.with_context(nl_reconcile_model_ids=model_ids)
         started = time.perf_counter()
         auto, other = [], []
         for line, decision in zip(lines, decisions):
@@ -153,13 +180,32 @@ class AccountBankStatementLine(models.Model):
     def action_nl_dismiss_iban(self):
         self.nl_iban_to_confirm = False
 
+    def action_nl_rule_offer_accept(self):
+        """The user takes the offered rule: it is confirmed, so it books
+        such lines automatically from now on."""
+        self.nl_rule_offer_id.action_confirm()
+        self.nl_rule_offer_id = False
+
+    def action_nl_rule_offer_dismiss(self):
+        """Not now: the rule stays unconfirmed (proposed once chosen twice)."""
+        self.nl_rule_offer_id = False
+
     # ------------------------------------------------------------------
     # Decisions
     # ------------------------------------------------------------------
 
-    def _nl_decide(self):
-        matcher = self._nl_build_matcher()
+    def _nl_decide(self, kind_modes=None):
+        """One decision per line; ``kind_modes`` as read by
+        ``account.reconcile.model._nl_kind_modes`` (read here if not given)."""
+        if kind_modes is None:
+            kind_modes = self.env["account.reconcile.model"]._nl_kind_modes(self.company_id)[0]
+        matcher = self._nl_build_matcher(kind_modes)
         return matcher.decide_all([line._nl_engine_line() for line in self])
+
+    def _nl_model_id(self, decision):
+        """The reconciliation model behind ``decision`` (rules 1-4)."""
+        model_ids = self.env.context.get("nl_reconcile_model_ids") or {}
+        return model_ids.get((self.company_id.id, decision.rule), False)
 
     def _nl_line_currency(self):
         return self.journal_id.currency_id or self.company_id.currency_id
@@ -189,7 +235,7 @@ class AccountBankStatementLine(models.Model):
             partner_id=self.partner_id.commercial_partner_id.id or None,
         )
 
-    def _nl_build_matcher(self):
+    def _nl_build_matcher(self, kind_modes=None):
         companies = self.company_id
         items = self._nl_load_open_items(companies)
         ibans = {matching.normalize_iban(line.account_number) for line in self if line.account_number}
@@ -201,7 +247,8 @@ class AccountBankStatementLine(models.Model):
             for partner in self.env["res.partner"].browse(partner_ids).with_context(prefetch_fields=False)
         ] if partner_ids else []
         rules = self.env["account.nl.reconcile.rule"].search([("company_id", "in", companies.ids)])
-        return matching.Matcher(items, accounts, names, rules._nl_as_engine_rules())
+        return matching.Matcher(items, accounts, names, rules._nl_as_engine_rules(),
+                                kind_modes=kind_modes)
 
     def _nl_load_open_items(self, companies):
         """Every open receivable/payable item of ``companies``, in one query."""
@@ -374,6 +421,7 @@ class AccountBankStatementLine(models.Model):
                 "nl_reconcile_rule": decision.rule,
                 "nl_reconcile_reason": line._nl_reason(decision),
                 "nl_reconcile_rule_id": decision.text_rule_id or False,
+                "nl_reconcile_model_id": line._nl_model_id(decision),
                 "nl_proposal_line_ids": [Command.clear()],
                 "reconcile_mode": "edit",
                 "reconcile_data": False,
@@ -434,21 +482,36 @@ class AccountBankStatementLine(models.Model):
                 "currency_id": currency.id,
             }, item))
             if allocation.discount:
-                discount = _from_minor(allocation.discount, currency)
-                company = self.company_id
-                account = (company.account_journal_early_pay_discount_loss_account_id if discount > 0
-                           else company.account_journal_early_pay_discount_gain_account_id)
-                if not account:
+                result += self._nl_early_payment_discount_vals(item, allocation, currency)
+        return result
+
+    def _nl_early_payment_discount_vals(self, item, allocation, currency):
+        """The discount and tax-correction lines of an early payment, as
+        Odoo's payment wizard makes them (the discount lowers the base and
+        the VAT in the invoice's proportions when the payment term says so)."""
+        invoice = item.move_id
+        if not invoice._is_eligible_for_early_payment_discount(currency, self.date):
+            raise UserError(_("The early-payment discount of %(invoice)s does not apply any more.",
+                              invoice=invoice.name))
+        discount = _from_minor(allocation.discount, currency)
+        epd = self.env["account.move"]._get_invoice_counterpart_amls_for_early_payment_discount(
+            [{"aml": item, "amount_currency": -item.amount_residual_currency,
+              "balance": -item.amount_residual}],
+            discount,  # signed as the bank line: what the discount lines must sum to
+        )
+        result = []
+        for vals_list in epd.values():
+            for vals in vals_list:
+                if not vals.get("account_id"):
                     raise UserError(_("No account for early-payment discounts is set."))
                 result.append(({
+                    **vals,
                     "move_id": self.move_id.id,
-                    "account_id": account.id,
-                    "partner_id": item.partner_id.id,
-                    "name": _("Early payment discount %(invoice)s", invoice=item.move_id.name),
-                    "balance": discount,
-                    "amount_currency": discount,
-                    "currency_id": currency.id,
+                    "name": vals.get("name") or _("Early payment discount %(invoice)s", invoice=invoice.name),
                 }, None))
+        if currency.compare_amounts(sum(vals["amount_currency"] for vals, _item in result), discount) != 0:
+            raise UserError(_("The early-payment discount of %(invoice)s does not add up.",
+                              invoice=invoice.name))
         return result
 
     def _nl_rule_counterpart_vals(self, rule):
@@ -506,6 +569,7 @@ class AccountBankStatementLine(models.Model):
                 line._nl_reason(decision),
                 decision.text_rule_id or False,
                 tuple(decision.proposal_item_ids or (a.item_id for a in decision.allocations)),
+                line._nl_model_id(decision) if decision.status != matching.NOTHING else False,
                 partner_id,
             )
             groups[key].append(line.id)
@@ -514,12 +578,13 @@ class AccountBankStatementLine(models.Model):
             if key[-1]:
                 by_partner[key[-1]].extend(line_ids)
         self._nl_set_partners(by_partner)
-        for (state, rule, reason, rule_id, proposal_ids, _partner_id), line_ids in groups.items():
+        for (state, rule, reason, rule_id, proposal_ids, model_id, _partner_id), line_ids in groups.items():
             values = {
                 "nl_reconcile_state": state,
                 "nl_reconcile_rule": rule,
                 "nl_reconcile_reason": reason,
                 "nl_reconcile_rule_id": rule_id,
+                "nl_reconcile_model_id": model_id,
                 "nl_proposal_line_ids": [Command.set(list(proposal_ids))],
                 # The OCA screen computes its prefilled data from the proposal again.
                 "reconcile_data": False,
@@ -567,6 +632,7 @@ class AccountBankStatementLine(models.Model):
         result = super().action_undo_reconciliation()
         # Not reconciled again by the next run: the user disagreed.
         automatic.write({"nl_reconcile_state": "undone", "nl_iban_to_confirm": False})
+        self.filtered("nl_rule_offer_id").nl_rule_offer_id = False
         return result
 
     def reconcile_bank_line(self):
@@ -603,6 +669,7 @@ class AccountBankStatementLine(models.Model):
             analytic_distribution=base[0].get("analytic_distribution"), partner=partner)
         if rule:
             self.write({
+                "nl_rule_offer_id": rule.id if rule.active and not rule.confirmed else False,
                 "nl_reconcile_state": "learned",
                 "nl_reconcile_rule": matching.RULE_TEXT,
                 "nl_reconcile_rule_id": rule.id,

@@ -9,7 +9,7 @@ from odoo.exceptions import UserError
 from odoo.tools.misc import formatLang
 from stdnum import iban as stdnum_iban
 
-from .account_bank_link import LINK_STATES
+from .account_bank_link import ACTIVE_STATES, LINK_STATES
 
 
 class AccountJournal(models.Model):
@@ -37,6 +37,36 @@ class AccountJournal(models.Model):
         [("ok", "OK"), ("warning", "Warning"), ("danger", "Problem")],
         compute="_compute_bank_link",
     )
+    bank_link_job_state = fields.Selection(
+        [
+            ("queued", "Queued"),
+            ("running", "Running"),
+            ("done", "Done"),
+            ("failed", "Failed"),
+        ],
+        compute="_compute_bank_link",
+        string="Fetch in the background",
+    )
+    bank_link_job_text = fields.Char(
+        compute="_compute_bank_link", string="Fetch progress"
+    )
+    bank_link_to_reconcile = fields.Integer(
+        compute="_compute_bank_link", string="Bank lines to reconcile"
+    )
+    bank_link_next_action = fields.Selection(
+        [
+            ("link", "Link bank"),
+            ("renew", "Renew consent"),
+            ("fix", "Fix"),
+            ("fetch", "Fetch now"),
+            ("wait", "Wait for the fetch"),
+        ],
+        compute="_compute_bank_link",
+        string="Next step",
+    )
+    bank_link_next_action_label = fields.Char(
+        compute="_compute_bank_link", string="Next step label"
+    )
 
     def __get_bank_statements_available_sources(self):
         # account's selection calls this name-mangled method, which only a
@@ -54,6 +84,8 @@ class AccountJournal(models.Model):
         by_journal = {}
         for account in accounts:
             by_journal.setdefault(account.journal_id.id, account)
+        jobs = self._bank_link_latest_jobs(accounts)
+        to_reconcile = self._bank_link_count_to_reconcile()
         for journal in self:
             account = by_journal.get(journal.id, self.env["account.bank.link.account"])
             link = account.link_id
@@ -65,6 +97,77 @@ class AccountJournal(models.Model):
             status, level = journal._bank_link_status_text(account)
             journal.bank_link_status = status
             journal.bank_link_status_level = level
+            job = jobs.get(account.id)
+            journal.bank_link_job_state = job.state if job else False
+            journal.bank_link_job_text = job.progress_text if job else False
+            journal.bank_link_to_reconcile = to_reconcile.get(journal.id, 0)
+            action, label = journal._bank_link_next_step(account, job)
+            journal.bank_link_next_action = action
+            journal.bank_link_next_action_label = label
+
+    def _bank_link_latest_jobs(self, accounts):
+        """{account id: its latest fetch a user asked for}, when it is still
+        waiting or running, or ended in the last 12 hours."""
+        if not accounts:
+            return {}
+        now = fields.Datetime.now()
+        jobs = (
+            self.env["account.bank.link.fetch"]
+            .sudo()
+            .search(
+                [
+                    ("link_account_id", "in", accounts.ids),
+                    ("unattended", "=", False),
+                    ("fetched_at", ">", now - datetime.timedelta(hours=12)),
+                ],
+                order="id desc",
+            )
+        )
+        latest = {}
+        for job in jobs:
+            latest.setdefault(job.link_account_id.id, job)
+        return latest
+
+    def _bank_link_count_to_reconcile(self):
+        bank_journals = self.filtered(lambda j: j.type == "bank" and j.id)
+        if not bank_journals:
+            return {}
+        groups = self.env["account.bank.statement.line"]._read_group(
+            [
+                ("journal_id", "in", bank_journals.ids),
+                ("is_reconciled", "=", False),
+                ("move_id.state", "=", "posted"),
+            ],
+            ["journal_id"],
+            ["__count"],
+        )
+        return {journal.id: count for journal, count in groups}
+
+    def _bank_link_next_step(self, account, job):
+        """The one thing to do now on this journal, and its button label."""
+        if self.type != "bank":
+            return False, False
+        if job and job.state in ("queued", "running"):
+            return "wait", False
+        link = account.link_id
+        if not account or link.state in ("draft", "consent_pending"):
+            return "link", _("Link bank")
+        if link.state in ("expired", "revoked", "expiring"):
+            return "renew", _("Renew consent")
+        problem = False
+        if link.state == "error":
+            problem = (link.last_error or "").split(". ")[0].split(" (")[0]
+        elif account.balance_difference and not account.journal_currency_id.is_zero(
+            account.balance_difference
+        ):
+            problem = _("balance differs from the bank")
+        elif account.last_notice:
+            problem = account.last_notice.splitlines()[0]
+        if problem:
+            if len(problem) > 60:
+                problem = problem[:57].rstrip() + "..."
+            return "fix", _("Fix: %(problem)s", problem=problem)
+        return "fetch", _("Fetch now")
 
     def _bank_link_status_text(self, account):
         """One line: 'Linked with ING until 19-05-2027 · last fetched today
@@ -150,19 +253,47 @@ class AccountJournal(models.Model):
 
     def action_bank_link_fetch(self):
         """Fetch now, with the user present: not counted against the bank's
-        limit of unattended fetches. Problems are shown, not raised, so that
-        the state they leave (expired, error) is kept."""
+        limit of unattended fetches. The fetch is queued for the background
+        worker, so the browser never waits on the bank; what can be told
+        without the bank (the link has ended) is told at once."""
         self.ensure_one()
         account = self.bank_link_account_id
         if not account:
             raise UserError(
                 _("Journal %(journal)s is not linked to a bank.", journal=self.name)
             )
-        errors = account._bank_link_fetch(unattended=False)
-        if account in errors:
-            return self._bank_link_notification(errors[account], "danger")
+        if account.link_id.state not in ACTIVE_STATES:
+            return self._bank_link_notification(
+                account._bank_link_inactive_message(), "danger"
+            )
+        job = account._bank_link_queue_fetch()[:1]
+        self.invalidate_recordset()
+        if job.state == "running":
+            message = _(
+                "A fetch is running already: %(progress)s", progress=job.progress_text
+            )
+        else:
+            message = _(
+                "Fetching in the background. The journal shows the progress; "
+                "you get a message when it is done."
+            )
+        return self._bank_link_notification(message, "info", reload=True)
+
+    def action_bank_link_next(self):
+        """The card's one button: do what the journal needs now."""
+        self.ensure_one()
+        action = self.bank_link_next_action
+        if action == "link":
+            return self.action_bank_link_renew()
+        if action == "renew":
+            return self.action_bank_link_renew()
+        if action == "fix":
+            # The diagnosis names the cause and the step that fixes it.
+            return self.action_bank_link_diagnose()
+        if action == "fetch":
+            return self.action_bank_link_fetch()
         return self._bank_link_notification(
-            _("Fetched. %(status)s", status=self.bank_link_status or ""), "success"
+            self.bank_link_job_text or _("Nothing to do."), "info"
         )
 
     def action_bank_link_renew(self):
@@ -212,7 +343,7 @@ class AccountJournal(models.Model):
             "name": _("Why do I see no transactions?"),
         }
 
-    def _bank_link_notification(self, message, kind):
+    def _bank_link_notification(self, message, kind, reload=False):
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
@@ -221,7 +352,10 @@ class AccountJournal(models.Model):
                 "message": message,
                 "type": kind,
                 "sticky": kind == "danger",
-                "next": {"type": "ir.actions.act_window_close"},
+                # Reloading shows the queued fetch on the card or form.
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"}
+                if reload
+                else {"type": "ir.actions.act_window_close"},
             },
         }
 

@@ -4,6 +4,27 @@ from odoo.exceptions import ValidationError
 
 from ..tools import matching
 
+#: The Belastingdienst's account for tax payments.
+BELASTINGDIENST_IBAN = "NL86INGB0002445588"
+
+
+def _example_rules(env):
+    """Recurring bank lines of Dutch companies: (key, name, IBAN, text,
+    direction, l10n_nl account code, confirmed). Only bank costs have one
+    obvious account; for the others the company chooses (which tax, which
+    loan, which transit account), so they ship unconfirmed: proposed, never
+    reconciled until a user confirms."""
+    return [
+        ("bank_costs", env._("Bank costs"), None, "Kosten Zakelijk Betalingsverkeer", "out", "4630", True),
+        ("belastingdienst", env._("Belastingdienst (choose the tax)"), BELASTINGDIENST_IBAN, None, "out",
+         "1550", False),
+        ("interest", env._("Loan interest"), None, "RENTE", "out", "4710", False),
+        ("repayment", env._("Loan repayment"), None, "AFLOSSING", "out", "0821", False),
+        ("card_ccv", env._("Card-terminal settlement CCV"), None, "CCV", "in", "1350", False),
+        ("card_worldline", env._("Card-terminal settlement Worldline"), None, "Worldline", "in", "1350", False),
+        ("salaries", env._("Salaries"), None, "SALARIS", "out", "1625", False),
+    ]
+
 
 class AccountNlReconcileRule(models.Model):
     """A booking rule ("betalingskenmerk-instelling"): bank lines from a
@@ -88,6 +109,28 @@ class AccountNlReconcileRule(models.Model):
     def action_confirm(self):
         self.write({"confirmed": True})
 
+    @api.model
+    def _nl_setup_examples(self, company):
+        """The example rules for a company with the Dutch chart of accounts;
+        a rule whose account the chart lacks is skipped, one made before is
+        left as the user keeps it (or deleted it)."""
+        chart = self.env["account.chart.template"].with_company(company)
+        env = self.with_context(lang=company.partner_id.lang or "en_US").env
+        records = []
+        for key, name, iban, text, direction, code, confirmed in _example_rules(env):
+            xmlid = f"l10n_nl_bankkoppeling.{company.id}_nl_rule_{key}"
+            if self.env["ir.model.data"]._xmlid_to_res_id(xmlid, raise_if_not_found=False):
+                continue
+            account = chart.ref(code, raise_if_not_found=False)
+            if not account:
+                continue
+            records.append({"xml_id": xmlid, "noupdate": True, "values": {
+                "name": name, "company_id": company.id, "counterparty_iban": iban,
+                "text_pattern": text, "direction": direction, "account_id": account.id,
+                "confirmed": confirmed, "learned": False,
+            }})
+        return self.sudo()._load_records(records)
+
     def _nl_target(self):
         """What the rule books: rules with equal targets agree."""
         self.ensure_one()
@@ -112,6 +155,7 @@ class AccountNlReconcileRule(models.Model):
                 confirmed=rule.confirmed,
                 times_seen=rule.times_seen,
                 name=rule.name,
+                learned=rule.learned,
             )
             for rule in self
         ]

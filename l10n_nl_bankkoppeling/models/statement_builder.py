@@ -7,7 +7,8 @@ from decimal import Decimal
 
 from odoo import _
 
-from ..tools.statement_identity import transaction_identities
+from ..tools.statement_identity import SOURCE_LINK, transaction_identities
+from .statement_dedup import CrossSourceDedup
 
 #: Lines per create(): Odoo's per-batch queries (payment state, sequence)
 #: take ``IN (ids)`` lists that PostgreSQL handles badly beyond a few
@@ -29,31 +30,54 @@ class StatementBuilder:
     # ------------------------------------------------------------------
 
     def import_transactions(self, transactions):
-        """Create the lines not imported before. Returns a dict with
-        ``created`` (count), ``lines`` and ``skipped`` (already there)."""
+        """Create the lines not imported before, through the link or from a
+        file. Returns a dict with ``created`` (count), ``lines``,
+        ``skipped`` (already there) and ``possible_duplicates``."""
         start = self.account.start_date
         kept = [tx for tx in transactions if not start or tx.booking_date >= start]
         identified = transaction_identities(self.prefix, kept)
-        existing = self._existing_ids([uid for uid, _tx in identified])
-        new = [(uid, tx) for uid, tx in identified if uid not in existing]
-        result = {"created": len(new), "skipped": len(identified) - len(new)}
+        dedup = CrossSourceDedup(self.journal, self.account.iban, SOURCE_LINK)
+        existing = dedup.taken_import_ids([uid for uid, _tx in identified])
+        # The link's whole view of the days, also what is there already,
+        # is compared with the files': counts must agree per identity.
+        identities = dedup.identify(
+            (tx.booking_date, tx.amount, tx.counterparty_iban, tx.end_to_end_id,
+             tx.structured_reference)
+            for _uid, tx in identified
+        )
+        plan = dedup.plan(identities)
+        new = [
+            (position, uid, tx)
+            for position, (uid, tx) in enumerate(identified)
+            if uid not in existing and position not in plan.duplicate
+        ]
+        uncertain = [position for position, _u, _t in new if position in plan.uncertain]
+        result = {
+            "created": len(new),
+            "skipped": len(identified) - len(new),
+            "possible_duplicates": len(uncertain),
+        }
         Line = self.env["account.bank.statement.line"]
         if not new:
             result["lines"] = Line
             return result
         # Stable sort: the bank's order within a day is kept.
-        new.sort(key=lambda row: row[1].booking_date)
+        new.sort(key=lambda row: row[2].booking_date)
         statements = self._statements_for(
-            {self._key(tx.booking_date) for _u, tx in new}
+            {self._key(tx.booking_date) for _p, _u, tx in new}
         )
         vals_list = [
-            self._line_vals(uid, tx, statements[self._key(tx.booking_date)])
-            for uid, tx in new
+            {
+                **self._line_vals(uid, tx, statements[self._key(tx.booking_date)]),
+                **dedup.line_values(identities[position], position in plan.uncertain),
+            }
+            for position, uid, tx in new
         ]
         self._apply_import_hooks(vals_list)
         lines = Line.browse()
         for start in range(0, len(vals_list), CREATE_BATCH):
             lines |= Line.create(vals_list[start : start + CREATE_BATCH])
+        dedup.flag_existing(plan, uncertain)
         touched = self.env["account.bank.statement"].union(*statements.values())
         self.rechain(touched)
         result["lines"] = lines
@@ -63,17 +87,6 @@ class StatementBuilder:
         if self.grouping == "period":
             return booking_date.strftime("%Y-%m")
         return booking_date.isoformat()
-
-    def _existing_ids(self, uids):
-        if not uids:
-            return set()
-        self.env["account.bank.statement.line"].flush_model(["unique_import_id"])
-        self.env.cr.execute(
-            "SELECT unique_import_id FROM account_bank_statement_line "
-            "WHERE unique_import_id = ANY(%s)",
-            (uids,),
-        )
-        return {row[0] for row in self.env.cr.fetchall()}
 
     def _apply_import_hooks(self, vals_list):
         """Partner from the counterparty IBAN, and whatever reconciliation
@@ -132,6 +145,7 @@ class StatementBuilder:
             "nl_end_to_end_id": tx.end_to_end_id or False,
             "nl_bank_transaction_code": tx.bank_transaction_code or False,
             "nl_structured_reference": tx.structured_reference or False,
+            "nl_counterparty_bic": tx.counterparty_bic or False,
         }
         if tx.structured_reference:
             vals["ref"] = tx.structured_reference

@@ -1,4 +1,5 @@
 from . import test_bank_link_fetch
+from . import test_bank_link_background
 from . import test_bank_link_balance
 from . import test_bank_link_lifecycle
 from . import test_bank_link_security
@@ -7,3 +8,5 @@ from . import test_bank_link_wizard
 from . import test_invoice_reference
 from . import test_translations
 from . import test_nl_reconcile
+from . import test_bank_file_import
+from . import test_bank_file_sandbox

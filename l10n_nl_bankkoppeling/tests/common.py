@@ -116,10 +116,21 @@ class MemoryBank(bp.BankProvider):
         return self.balances.get(account.iban)
 
 
+def with_payment_group(env, groups):
+    """OCA's account_payment_order (installed with our payment addon) lets only
+    its "Accounting / Payments" group edit bank accounts: accountants need it."""
+    payment = env.ref("account_payment_order.group_account_payment", raise_if_not_found=False)
+    return groups | payment if payment else groups
+
+
 class BankLinkCase(AccountTestInvoicingCommon):
     """A Dutch company (EUR) with a bank journal linked to the memory bank."""
 
     country_code = "NL"
+
+    @classmethod
+    def get_default_groups(cls):
+        return with_payment_group(cls.env, super().get_default_groups())
 
     @classmethod
     def setUpClass(cls):

@@ -297,7 +297,10 @@ class TestBankLinkFetch(BankLinkCase):
     def test_journal_buttons_fetch_and_show_status(self):
         self.bank.transactions[TEST_IBAN] = [tx("J1", date(2026, 3, 3), "1")]
         action = self.journal.action_bank_link_fetch()
-        self.assertEqual(action["params"]["type"], "success")
+        self.assertEqual(action["params"]["type"], "info")
+        self.assertFalse(self.bank.fetch_calls)  # queued: the click never waits on the bank
+        self.env["account.bank.link.fetch"]._cron_bank_link_run_queued()
+        self.assertEqual(len(self.statement_lines(self.account)), 1)
         self.journal.invalidate_recordset(["bank_link_status"])
         self.assertIn("testbank", self.journal.bank_link_status.lower())
         self.assertIn("30", self.journal.bank_link_status)  # until 30-06-2026

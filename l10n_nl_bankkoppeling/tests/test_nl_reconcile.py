@@ -22,6 +22,10 @@ class TestNlReconcile(AccountTestInvoicingCommon):
         cls.bank_journal = cls.company_data["default_journal_bank"]
         cls.customer = cls.partner_a
         cls.other_customer = cls.partner_b
+        # OCA account_payment_order (installed alongside) keeps bank accounts to its payment group.
+        payment_group = cls.env.ref("account_payment_order.group_account_payment", raise_if_not_found=False)
+        if payment_group:
+            cls.env.user.groups_id |= payment_group
         cls.env["res.partner.bank"].create({"acc_number": PAYER_IBAN, "partner_id": cls.customer.id})
         cls.bank_costs = cls.company_data["default_account_expense"]
         cls.interest = cls.copy_account(cls.bank_costs, {"name": "Rente", "code": "4990"})
@@ -51,6 +55,9 @@ class TestNlReconcile(AccountTestInvoicingCommon):
             "payment_ref": text,
             **values,
         })
+
+    def chart_account(self, code):
+        return self.env["account.chart.template"].ref(code)
 
     def assertAuto(self, line, rule):
         self.assertTrue(line.is_reconciled, line.nl_reconcile_reason)
@@ -109,25 +116,62 @@ class TestNlReconcile(AccountTestInvoicingCommon):
         self.assertEqual(line.nl_reconcile_state, "proposed")
         self.assertEqual(line.nl_proposal_line_ids.move_id, invoice)
 
-    def test_payment_within_the_early_payment_discount_pays_the_invoice(self):
+    def _invoice_with_early_discount(self, move_type="out_invoice"):
         term = self.env["account.payment.term"].create({
             "name": "2% binnen 10 dagen, netto 30", "early_discount": True, "discount_percentage": 2,
-            "discount_days": 10, "line_ids": [Command.create({"value": "percent", "value_amount": 100,
-                                                              "nb_days": 30})],
+            "discount_days": 10, "early_pay_discount_computation": "included",
+            "line_ids": [Command.create({"value": "percent", "value_amount": 100, "nb_days": 30})],
         })
-        self.env.company.account_journal_early_pay_discount_loss_account_id = self.bank_costs
-        invoice = self.init_invoice("out_invoice", partner=self.customer, amounts=[1000.0], post=False,
-                                    invoice_date="2026-11-15")
+        company = self.env.company
+        company.account_journal_early_pay_discount_loss_account_id = self.bank_costs
+        company.account_journal_early_pay_discount_gain_account_id = self.company_data["default_account_revenue"]
+        tax = self.company_data["default_tax_sale" if move_type == "out_invoice" else "default_tax_purchase"]
+        invoice = self.init_invoice(move_type, partner=self.customer, amounts=[1000.0], taxes=tax,
+                                    post=False, invoice_date="2026-11-15")
         invoice.invoice_payment_term_id = term
+        if move_type == "in_invoice":
+            invoice.ref = invoice.payment_reference = betalingskenmerk.generate(4242)
         invoice.action_post()
+        return invoice, tax
+
+    def test_payment_within_the_early_payment_discount_pays_the_invoice(self):
+        invoice, tax = self._invoice_with_early_discount()
+        self.assertAlmostEqual(invoice.amount_tax, 210.0)
         discounted = invoice.line_ids.filtered(lambda l: l.display_type == "payment_term").discount_amount_currency
-        self.assertLess(discounted, invoice.amount_residual)
+        self.assertAlmostEqual(discounted, 1185.80)
         line = self.bank_line(discounted, invoice.payment_reference, date="2026-11-20")
         line.action_nl_auto_reconcile()
         self.assertAuto(line, "reference")
         self.assertIn(invoice.payment_state, ("paid", "in_payment"))
-        discount_line = line.line_ids.filtered(lambda aml: aml.account_id == self.bank_costs)
-        self.assertAlmostEqual(discount_line.balance, invoice.amount_total - discounted)
+        self.assertAlmostEqual(invoice.amount_residual, 0.0)
+        # Odoo's own early-payment lines: 2% off the base, and the VAT corrected.
+        base = line.line_ids.filtered(lambda aml: aml.display_type == "epd" and not aml.tax_repartition_line_id)
+        vat = line.line_ids.filtered(lambda aml: aml.tax_repartition_line_id)
+        self.assertEqual(base.account_id, self.bank_costs)
+        self.assertEqual(base.tax_ids, tax)
+        self.assertAlmostEqual(base.balance, 20.0)
+        self.assertEqual(vat.tax_line_id, tax)
+        self.assertAlmostEqual(vat.balance, 4.20)
+        self.assertTrue(vat.tax_tag_ids, "the VAT correction reaches the tax report")
+
+    def test_vendor_bill_paid_within_the_discount_gets_the_vat_corrected(self):
+        bill, tax = self._invoice_with_early_discount("in_invoice")
+        line = self.bank_line(-1185.80, bill.payment_reference, date="2026-11-20")
+        line.action_nl_auto_reconcile()
+        self.assertAuto(line, "reference")
+        self.assertIn(bill.payment_state, ("paid", "in_payment"))
+        vat = line.line_ids.filtered(lambda aml: aml.tax_repartition_line_id)
+        self.assertEqual(vat.tax_line_id, tax)
+        self.assertAlmostEqual(vat.balance, -4.20)
+
+    def test_discounted_payment_after_the_discount_period_leaves_the_discount_open(self):
+        invoice, _tax = self._invoice_with_early_discount()
+        line = self.bank_line(1185.80, invoice.payment_reference, date="2026-12-01")
+        line.action_nl_auto_reconcile()
+        self.assertAuto(line, "reference")
+        self.assertEqual(invoice.payment_state, "partial")
+        self.assertAlmostEqual(invoice.amount_residual, 24.20)
+        self.assertFalse(line.line_ids.filtered(lambda aml: aml.display_type == "epd"))
 
     # ----------------------------------------------------------- rule 2
 
@@ -267,18 +311,46 @@ class TestNlReconcile(AccountTestInvoicingCommon):
 
     # ---------------------------------------------------- rule 5, learning
 
-    def test_booking_rule_books_bank_costs(self):
-        rule = self.env["account.nl.reconcile.rule"].create({
-            "name": "Bankkosten", "text_pattern": "Kosten Zakelijk Betalingsverkeer",
-            "direction": "out", "account_id": self.bank_costs.id,
-        })
+    def test_shipped_rule_books_bank_costs(self):
+        rule = self.env.ref(f"l10n_nl_bankkoppeling.{self.env.company.id}_nl_rule_bank_costs")
+        self.assertTrue(rule.confirmed)
+        self.assertEqual(rule.account_id, self.chart_account("4630"))
         line = self.bank_line(-12.5, "KOSTEN ZAKELIJK BETALINGSVERKEER 01-11-2026 T/M 30-11-2026")
         line.action_nl_auto_reconcile()
         self.assertAuto(line, "text_rule")
         self.assertEqual(line.nl_reconcile_rule_id, rule)
-        booked = line.line_ids.filtered(lambda aml: aml.account_id == self.bank_costs)
+        booked = line.line_ids.filtered(lambda aml: aml.account_id == rule.account_id)
         self.assertAlmostEqual(booked.balance, 12.5)
         self.assertEqual(rule.times_applied, 1)
+
+    def test_shipped_suggestions_are_proposed_until_confirmed(self):
+        rule = self.env.ref(f"l10n_nl_bankkoppeling.{self.env.company.id}_nl_rule_belastingdienst")
+        self.assertFalse(rule.confirmed)
+        self.assertEqual(rule.account_id, self.chart_account("1550"))
+        first = self.bank_line(-2100.0, "OMZETBELASTING 3E KWARTAAL", account_number="NL86 INGB 0002 4455 88")
+        first.action_nl_auto_reconcile()
+        self.assertNotReconciled(first)
+        self.assertEqual((first.nl_reconcile_state, first.nl_reconcile_rule_id), ("proposed", rule))
+        rule.action_confirm()
+        second = self.bank_line(-2200.0, "OMZETBELASTING 4E KWARTAAL", account_number="NL86INGB0002445588")
+        second.action_nl_auto_reconcile()
+        self.assertAuto(second, "text_rule")
+        self.assertEqual(second.line_ids.filtered(lambda aml: aml.account_id == rule.account_id).balance, 2200.0)
+
+    def test_shipped_interest_and_repayment_suggestions_on_one_line_are_proposed(self):
+        both = self.bank_line(-580.0, "RENTE EN AFLOSSING LENING 12345")
+        interest = self.bank_line(-80.0, "Rente lening 12345")
+        (both | interest).action_nl_auto_reconcile()
+        self.assertEqual(both.nl_reconcile_state, "proposed")
+        self.assertIn("Several booking rules", both.nl_reconcile_reason)
+        self.assertEqual(interest.nl_reconcile_rule_id.account_id, self.chart_account("4710"))
+        self.assertNotReconciled(interest)
+
+    def test_shipped_rules_are_per_company(self):
+        rules = self.env["account.nl.reconcile.rule"].search([("learned", "=", False)])
+        mine = rules.filtered(lambda rule: rule.company_id == self.env.company)
+        self.assertEqual(len(mine), 7)
+        self.assertEqual(mine.account_id.company_ids, self.env.company)
 
     def test_interest_and_repayment_rules_and_a_line_fitting_both(self):
         rules = self.env["account.nl.reconcile.rule"]
@@ -300,7 +372,7 @@ class TestNlReconcile(AccountTestInvoicingCommon):
         line.reconcile_bank_line()
 
     def test_learning_offers_then_proposes_and_needs_confirmation(self):
-        text = "Terminal settlement BEA CCV 20-11-2026"
+        text = "Terminal settlement BEA PAS 20-11-2026"
         first = self.bank_line(250.0, text, account_number=OTHER_IBAN)
         self._book_by_hand(first, self.interest)
         self.assertTrue(first.is_reconciled)
@@ -309,13 +381,13 @@ class TestNlReconcile(AccountTestInvoicingCommon):
         self.assertFalse(rule.confirmed)
         self.assertEqual((rule.times_seen, rule.account_id), (1, self.interest))
 
-        second = self.bank_line(180.0, "Terminal settlement BEA CCV 21-11-2026", account_number=OTHER_IBAN)
+        second = self.bank_line(180.0, "Terminal settlement BEA PAS 21-11-2026", account_number=OTHER_IBAN)
         second.action_nl_auto_reconcile()
         self.assertEqual(second.nl_reconcile_state, "none", "chosen once: only offered")
         self._book_by_hand(second, self.interest)
         self.assertEqual(rule.times_seen, 2)
 
-        third = self.bank_line(90.0, "Terminal settlement BEA CCV 22-11-2026", account_number=OTHER_IBAN)
+        third = self.bank_line(90.0, "Terminal settlement BEA PAS 22-11-2026", account_number=OTHER_IBAN)
         third.action_nl_auto_reconcile()
         self.assertNotReconciled(third)
         self.assertEqual((third.nl_reconcile_state, third.nl_reconcile_rule_id), ("proposed", rule))
@@ -325,7 +397,7 @@ class TestNlReconcile(AccountTestInvoicingCommon):
         self.assertEqual(accounts, [self.interest.id])
 
         rule.action_confirm()
-        fourth = self.bank_line(60.0, "Terminal settlement BEA CCV 23-11-2026", account_number=OTHER_IBAN)
+        fourth = self.bank_line(60.0, "Terminal settlement BEA PAS 23-11-2026", account_number=OTHER_IBAN)
         fourth.action_nl_auto_reconcile()
         self.assertAuto(fourth, "text_rule")
 
@@ -347,3 +419,152 @@ class TestNlReconcile(AccountTestInvoicingCommon):
         banks = self.env["res.partner.bank"].search([("partner_id", "=", self.customer.id)])
         self.assertIn(OTHER_IBAN, banks.mapped("sanitized_acc_number"))
         self.assertFalse(line.nl_iban_to_confirm)
+
+    # ------------------------------------- rules 1-4 as reconciliation models
+
+    def nl_model(self, kind, company=None):
+        return self.env["account.reconcile.model"].search([
+            ("nl_matching_kind", "=", kind), ("company_id", "=", (company or self.env.company).id)])
+
+    def test_each_dutch_company_has_the_four_models_in_the_configuration(self):
+        action = self.env["ir.actions.act_window"]._for_xml_id("account.action_account_reconcile_model")
+        models = self.env["account.reconcile.model"].search(action.get("domain") or [])
+        mine = models.filtered(lambda model: model.nl_matching_kind and model.company_id == self.env.company)
+        self.assertEqual(sorted(mine.mapped("nl_matching_kind")), ["iban", "invoice_number", "name", "reference"])
+        self.assertFalse(self.nl_model("name").auto_reconcile)
+        self.assertTrue(self.nl_model("reference").auto_reconcile)
+        self.assertEqual(set(mine.mapped("rule_type")), {"invoice_matching"})
+        if self.env["res.lang"]._lang_get("nl_NL"):
+            self.assertEqual(self.nl_model("reference").with_context(lang="nl_NL").name,
+                             "Nederlands afletteren: betalingskenmerk")
+        # Every company its own.
+        other = self.nl_model("reference", self.company_data_2["company"])
+        self.assertTrue(other)
+        self.assertNotEqual(other, self.nl_model("reference"))
+
+    def test_a_company_getting_the_dutch_chart_gets_the_models(self):
+        company = self.env["res.company"].create({"name": "Nieuwe BV", "country_id": self.env.ref("base.nl").id})
+        self.env.user.company_ids |= company
+        self.env["account.chart.template"].try_loading("nl", company=company, install_demo=False)
+        models = self.env["account.reconcile.model"].search([("company_id", "=", company.id),
+                                                             ("nl_matching_kind", "!=", False)])
+        self.assertEqual(len(models), 4)
+        rules = self.env["account.nl.reconcile.rule"].search([("company_id", "=", company.id)])
+        self.assertEqual(len(rules), 7)
+        self.assertTrue(all(rule.account_id.company_ids == company for rule in rules))
+
+    def test_model_without_auto_validate_only_proposes(self):
+        self.nl_model("reference").auto_reconcile = False
+        invoice = self.invoice(100.0)
+        line = self.bank_line(invoice.amount_residual, invoice.payment_reference, account_number=OTHER_IBAN)
+        line.action_nl_auto_reconcile()
+        self.assertNotReconciled(line)
+        self.assertEqual((line.nl_reconcile_state, line.nl_reconcile_rule), ("proposed", "reference"))
+        self.assertEqual(line.nl_reconcile_model_id, self.nl_model("reference"))
+        self.assertEqual(line.nl_proposal_line_ids.move_id, invoice)
+
+    def test_archived_model_switches_its_rule_off(self):
+        self.nl_model("iban").active = False
+        invoice = self.invoice(321.0)
+        line = self.bank_line(invoice.amount_residual, "bedankt", account_number=PAYER_IBAN)
+        line.action_nl_auto_reconcile()
+        self.assertNotReconciled(line)
+        self.assertEqual(line.nl_reconcile_state, "none")
+
+    def test_automatic_reconciliation_names_its_model(self):
+        invoice = self.invoice(100.0)
+        line = self.bank_line(invoice.amount_residual, invoice.payment_reference)
+        line.action_nl_auto_reconcile()
+        self.assertAuto(line, "reference")
+        self.assertEqual(line.nl_reconcile_model_id, self.nl_model("reference"))
+
+    def test_another_companys_models_do_not_steer_this_company(self):
+        other_company = self.company_data_2["company"]
+        self.env["account.reconcile.model"]._nl_setup_companies(other_company)
+        self.nl_model("reference", other_company).active = False
+        invoice = self.invoice(100.0)
+        line = self.bank_line(invoice.amount_residual, invoice.payment_reference)
+        line.action_nl_auto_reconcile()
+        self.assertAuto(line, "reference")
+
+    def test_name_model_cannot_validate_automatically(self):
+        with self.assertRaises(ValidationError):
+            self.nl_model("name").auto_reconcile = True
+
+    def test_oca_screen_asks_the_models_and_gets_the_dutch_proposal(self):
+        """A line the batch never saw: opening it in the OCA screen asks the
+        reconciliation models, and the Dutch ones answer."""
+        invoice = self.invoice(100.0)
+        line = self.bank_line(invoice.amount_residual, f"kenmerk {invoice.payment_reference}")
+        self.assertFalse(line.nl_reconcile_state)
+        models = self.env["account.reconcile.model"].search([("company_id", "=", self.env.company.id)])
+        result = models._apply_rules(line, line._retrieve_partner())
+        self.assertEqual(result["model"], self.nl_model("reference"))
+        self.assertEqual(result["amls"].move_id, invoice)
+        self.assertFalse(result["auto_reconcile"])
+        counterparts = [item for item in line.reconcile_data_info["data"] if item.get("counterpart_line_ids")]
+        self.assertEqual(len(counterparts), 1)
+        self.assertFalse(line.is_reconciled)
+
+    # ------------------------------------------------ the rule offer banner
+
+    def test_hand_booking_offers_a_rule_and_not_now_keeps_it_unconfirmed(self):
+        line = self.bank_line(-45.0, "Parkeergarage Centrum 12-11-2026", account_number=LOAN_IBAN,
+                              partner_name="Q-Park")
+        self._book_by_hand(line, self.interest)
+        rule = line.nl_rule_offer_id
+        self.assertTrue(rule)
+        self.assertIn("Q-Park / PARKEERGARAGE CENTRUM", line.nl_rule_offer_text)
+        self.assertIn(self.interest.display_name, line.nl_rule_offer_text)
+        line.action_nl_rule_offer_dismiss()
+        self.assertFalse(line.nl_rule_offer_id)
+        self.assertFalse(rule.confirmed)
+        self.assertTrue(rule.exists(), "still learning: proposed once chosen twice")
+        again = self.bank_line(-30.0, "Parkeergarage Centrum 19-11-2026", account_number=LOAN_IBAN)
+        self._book_by_hand(again, self.interest)
+        self.assertEqual(again.nl_rule_offer_id, rule)
+        third = self.bank_line(-20.0, "Parkeergarage Centrum 26-11-2026", account_number=LOAN_IBAN)
+        third.action_nl_auto_reconcile()
+        self.assertNotReconciled(third)
+        self.assertEqual((third.nl_reconcile_state, third.nl_reconcile_rule_id), ("proposed", rule))
+
+    def test_create_rule_from_the_offer_books_the_next_line_automatically(self):
+        line = self.bank_line(-45.0, "Parkeergarage Centrum 12-11-2026", account_number=LOAN_IBAN)
+        self._book_by_hand(line, self.interest)
+        rule = line.nl_rule_offer_id
+        line.action_nl_rule_offer_accept()
+        self.assertTrue(rule.confirmed)
+        self.assertFalse(line.nl_rule_offer_id)
+        following = self.bank_line(-50.0, "Parkeergarage Centrum 13-11-2026", account_number=LOAN_IBAN)
+        following.action_nl_auto_reconcile()
+        self.assertAuto(following, "text_rule")
+        self.assertEqual(following.nl_reconcile_rule_id, rule)
+        # A line booked by hand with a confirmed rule offers nothing more.
+        by_hand = self.bank_line(-55.0, "Parkeergarage Centrum 14-11-2026", account_number=LOAN_IBAN)
+        by_hand.nl_reconcile_state = "undone"
+        self._book_by_hand(by_hand, self.interest)
+        self.assertFalse(by_hand.nl_rule_offer_id)
+
+    def test_offer_has_the_classes_the_browser_test_uses(self):
+        arch = self.env["account.bank.statement.line"].get_view(
+            self.env.ref("account_reconcile_oca.bank_statement_line_form_reconcile_view").id)["arch"]
+        for css_class in ("o_nl_rule_offer", "o_nl_rule_offer_accept", "o_nl_rule_offer_dismiss"):
+            self.assertIn(css_class, arch)
+
+    def test_line_with_an_open_offer_stays_in_the_not_reconciled_list(self):
+        """The reconciliation screen lists "Not reconciled" lines: the line
+        just booked by hand stays there until its offer is answered."""
+        from lxml import etree
+        from odoo.tools.safe_eval import safe_eval
+
+        search = self.env["account.bank.statement.line"].get_views([(False, "search")])
+        arch = etree.fromstring(search["views"]["search"]["arch"])
+        domain = safe_eval(arch.xpath("//filter[@name='not_reconciled']")[0].get("domain"))
+        line = self.bank_line(-45.0, "Parkeergarage Centrum 12-11-2026", account_number=LOAN_IBAN)
+        self._book_by_hand(line, self.interest)
+        self.assertTrue(line.is_reconciled)
+        listed = self.env["account.bank.statement.line"].search(domain + [("id", "=", line.id)])
+        self.assertEqual(listed, line)
+        line.action_nl_rule_offer_dismiss()
+        listed = self.env["account.bank.statement.line"].search(domain + [("id", "=", line.id)])
+        self.assertFalse(listed)

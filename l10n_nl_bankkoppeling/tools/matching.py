@@ -27,7 +27,8 @@ The rules, strongest first:
 
 A line is reconciled automatically only when exactly one answer is certain
 and no other evidence on the line points elsewhere; otherwise the matcher
-proposes. A reference with a wrong check digit is no reference (see
+proposes. Per company, rules 1-4 can be switched off or limited to
+proposals (``kind_modes``: the company's reconciliation models). A reference with a wrong check digit is no reference (see
 ``references.extract_references``), so it never matches by reference.
 """
 
@@ -67,6 +68,9 @@ __all__ = [
     "normalize_name",
     "normalize_reference",
     "learned_text_pattern",
+    "MODE_AUTO",
+    "MODE_PROPOSE",
+    "DEFAULT_KIND_MODES",
 ]
 
 AUTO = "auto"
@@ -78,6 +82,18 @@ RULE_INVOICE_NUMBER = "invoice_number"
 RULE_IBAN = "iban"
 RULE_NAME = "name"
 RULE_TEXT = "text_rule"
+
+MODE_AUTO = "auto"
+MODE_PROPOSE = "propose"
+
+#: How rules 1-4 work for a company that has no say (no reconciliation
+#: models of its own): the payer's name is never enough to reconcile.
+DEFAULT_KIND_MODES = {
+    RULE_REFERENCE: MODE_AUTO,
+    RULE_INVOICE_NUMBER: MODE_AUTO,
+    RULE_IBAN: MODE_AUTO,
+    RULE_NAME: MODE_PROPOSE,
+}
 
 #: English reason texts, for logs and the benchmark; the Odoo side
 #: translates the same codes.
@@ -182,7 +198,8 @@ class TextRule:
     ``target`` is any hashable saying where the rule books (account, tax,
     analytic, partner): two rules with equal targets agree. ``sign`` is 1
     (receipts only), -1 (payments only) or 0 (both). Unconfirmed (learned)
-    rules are only proposed, and only once seen ``min_seen`` times.
+    rules are only proposed: learned ones once seen ``min_seen`` times,
+    shipped suggestions (``learned`` False) at once.
     """
 
     id: int
@@ -194,6 +211,7 @@ class TextRule:
     confirmed: bool = True
     times_seen: int = 0
     name: str = ""
+    learned: bool = True
 
 
 @dataclasses.dataclass(frozen=True)
@@ -284,6 +302,12 @@ def _normalize_text(text):
     return " ".join(_fold(text).split())
 
 
+def _words(text):
+    """The text as whole words between spaces, so a pattern matches words,
+    never a part of one (``RENTE`` is not in ``PARENTEEL``)."""
+    return f" {' '.join(_NOT_ALNUM.sub(' ', _fold(text)).split())} "
+
+
 _DIGITS_AND_DATES = re.compile(r"[0-9][0-9./:-]*")
 _LEARNED_PATTERN_LENGTH = 40
 
@@ -324,9 +348,13 @@ class Matcher:
     :param text_rules: booking rules (``TextRule``)
     :param min_seen: how often a learned rule must have been chosen by hand
         before it is proposed
+    :param kind_modes: ``{company_id: {rule: MODE_AUTO or MODE_PROPOSE}}``
+        for rules 1-4; a rule missing for a listed company is off, a company
+        not listed works as ``DEFAULT_KIND_MODES``
     """
 
-    def __init__(self, items=(), partner_accounts=(), partner_names=(), text_rules=(), min_seen=2):
+    def __init__(self, items=(), partner_accounts=(), partner_names=(), text_rules=(), min_seen=2,
+                 kind_modes=None):
         self.items = {}
         self._by_reference = defaultdict(list)
         self._by_sequence = defaultdict(list)
@@ -347,6 +375,7 @@ class Matcher:
         for rule in text_rules:
             self._rules_by_company[rule.company_id].append(rule)
         self.min_seen = min_seen
+        self.kind_modes = kind_modes or {}
 
     def _add_item(self, item):
         self.items[item.id] = item
@@ -372,20 +401,22 @@ class Matcher:
             return Decision(line.id, NOTHING)
         refs = _references.extract_references(line.text or "", line.structured_reference)
         payer_partners = self._payer_partners(line)
+        modes = self.kind_modes.get(line.company_id, DEFAULT_KIND_MODES)
         outcomes = []
-        for rule in (self._by_reference_rule, self._by_invoice_number_rule):
-            outcome = rule(line, refs, payer_partners)
+        for kind, rule in ((RULE_REFERENCE, self._by_reference_rule),
+                           (RULE_INVOICE_NUMBER, self._by_invoice_number_rule)):
+            outcome = self._in_mode(modes, kind, rule, line, refs, payer_partners)
             if outcome:
                 outcomes.append(outcome)
         if not any(outcome.status == AUTO for outcome in outcomes):
-            outcome = self._by_iban_rule(line, payer_partners)
+            outcome = self._in_mode(modes, RULE_IBAN, self._by_iban_rule, line, payer_partners)
             if outcome:
                 outcomes.append(outcome)
         outcome = self._by_text_rules(line)
         if outcome:
             outcomes.append(outcome)
         if not outcomes:
-            outcome = self._by_name_rule(line, payer_partners)
+            outcome = self._in_mode(modes, RULE_NAME, self._by_name_rule, line, payer_partners)
             if outcome:
                 outcomes.append(outcome)
         decision = self._combine(line, outcomes)
@@ -397,6 +428,21 @@ class Matcher:
         return decision
 
     # ------------------------------------------------------------ helpers
+
+    @staticmethod
+    def _in_mode(modes, kind, rule, *args):
+        """Run ``rule`` if the company uses it; a rule the company keeps to
+        proposals proposes what it would have reconciled."""
+        mode = modes.get(kind)
+        if mode is None:
+            return None
+        outcome = rule(*args)
+        if outcome and outcome.status == AUTO and mode != MODE_AUTO:
+            return dataclasses.replace(
+                outcome, status=PROPOSE, allocations=(),
+                proposal_item_ids=tuple(a.item_id for a in outcome.allocations),
+            )
+        return outcome
 
     def _payer_partners(self, line):
         iban = normalize_iban(line.counterparty_iban)
@@ -579,9 +625,12 @@ class Matcher:
                 continue
             if rule.pattern:
                 if text is None:
-                    text = _normalize_text(" ".join(
-                        part for part in (line.text, line.counterparty_name) if part))
-                if _normalize_text(rule.pattern) not in text:
+                    raw = " ".join(part for part in (line.text, line.counterparty_name) if part)
+                    # Learned patterns leave out dates and numbers: match those
+                    # against the text without them too.
+                    text = (_words(raw), _words(_DIGITS_AND_DATES.sub(" ", raw)))
+                pattern = _words(rule.pattern)
+                if not pattern.strip() or (pattern not in text[0] and pattern not in text[1]):
                     continue
             yield rule
 
@@ -599,9 +648,12 @@ class Matcher:
                                       text_rule_id=rule.id)
             return self._decision(line, PROPOSE, RULE_TEXT, "text_rules_conflict", {},
                                   text_rule_id=rule.id)
-        learned = [rule for rule in matching if rule.times_seen >= self.min_seen]
+        learned = [rule for rule in matching if not rule.learned or rule.times_seen >= self.min_seen]
         if learned:
             rule = max(learned, key=lambda rule: (rule.times_seen, -rule.id))
+            if len({rule.target for rule in learned}) > 1:
+                return self._decision(line, PROPOSE, RULE_TEXT, "text_rules_conflict", {},
+                                      text_rule_id=rule.id)
             return self._decision(line, PROPOSE, RULE_TEXT, "text_rule_unconfirmed",
                                   {"rule_name": rule.name}, text_rule_id=rule.id)
         return None

@@ -275,3 +275,199 @@ class BankProvider(abc.ABC):
         """Last day of the consent when the bank can tell; else None and the
         framework counts :attr:`consent_days` from the consent."""
         return tokens.consent_valid_until
+
+    # ------------------------------------------------------------ payments
+    # Additive (issue #8); the data types are defined below. A provider that
+    # does not override these offers no payment interface: the framework
+    # then offers the file for upload in the bank's portal.
+
+    def payment_support(self, order_type: str) -> PaymentSupport:
+        """Whether and how this bank takes ``order_type`` from us."""
+        return PaymentSupport(
+            order_type=order_type,
+            how=SUPPORT_FILE,
+            explanation="This bank offers no interface for sending this order; "
+            "upload the file in the bank's portal.",
+            has_status=False,
+        )
+
+    def payment_consent_url(self, order_type: str, redirect_uri: str, state: str) -> str:
+        """Where the user consents to sending batches of ``order_type``
+        (only when :attr:`PaymentSupport.needs_consent`)."""
+        raise PaymentNotSupportedError(f"{self.name} asks no separate consent for payments")
+
+    def exchange_payment_code(self, order_type: str, code: str, redirect_uri: str) -> TokenSet:
+        """Tokens of that payment consent; used for this one batch, not stored."""
+        raise PaymentNotSupportedError(f"{self.name} asks no separate consent for payments")
+
+    def submit_payment_batch(
+        self, batch: PaymentBatch, tokens: TokenSet | None = None
+    ) -> PaymentSubmission:
+        """Send the batch; ``tokens`` is the payment consent when one is needed.
+        Never retried on a lost answer: the caller must not send twice."""
+        raise PaymentNotSupportedError(f"{self.name} offers no interface for this order type")
+
+    def payment_batch_status(
+        self, reference_data: Mapping[str, Any], tokens: TokenSet | None = None
+    ) -> PaymentStatus:
+        """The bank's current status of a batch sent earlier."""
+        raise PaymentNotSupportedError(f"{self.name} offers no status for this order type")
+
+
+# --------------------------------------------------------------------------
+# Payment initiation (issue #8): batches of credit transfers and direct
+# debits. Additive: a provider that does not override these methods offers
+# no payment interface, and the framework offers the file for the bank's
+# portal instead.
+# --------------------------------------------------------------------------
+
+#: Order types, as on ``account.payment.order`` (outbound / inbound).
+ORDER_CREDIT_TRANSFER = "credit_transfer"
+ORDER_DIRECT_DEBIT = "direct_debit"
+
+#: How a bank takes an order type from us.
+SUPPORT_API = "api"
+SUPPORT_FILE = "file"
+
+#: Our phases of a batch at the bank, from the ISO 20022 status codes.
+PHASE_RECEIVED = "received"
+PHASE_ACCEPTED = "accepted"
+PHASE_EXECUTED = "executed"
+PHASE_REJECTED = "rejected"
+
+#: ISO 20022 ExternalPaymentTransactionStatus1Code -> our phase. PART
+#: (partly accepted) counts as rejected: the order is not paid as sent.
+ISO_STATUS_PHASES = {
+    "RCVD": PHASE_RECEIVED,
+    "PDNG": PHASE_RECEIVED,
+    "ACTC": PHASE_RECEIVED,
+    "PATC": PHASE_RECEIVED,
+    "ACCP": PHASE_ACCEPTED,
+    "ACWC": PHASE_ACCEPTED,
+    "ACSP": PHASE_ACCEPTED,
+    "ACFC": PHASE_ACCEPTED,
+    "ACWP": PHASE_ACCEPTED,
+    "ACSC": PHASE_EXECUTED,
+    "ACCC": PHASE_EXECUTED,
+    "RJCT": PHASE_REJECTED,
+    "CANC": PHASE_REJECTED,
+    "PART": PHASE_REJECTED,
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class PaymentSupport:
+    """Whether and how a bank takes one order type from an accounting package."""
+
+    order_type: str
+    #: :data:`SUPPORT_API` or :data:`SUPPORT_FILE` (upload in the bank's portal).
+    how: str
+    #: For the user, in English (translated by the framework): what happens,
+    #: or why only the file can be used.
+    explanation: str = ""
+    #: True when the bank wants the user's consent for this (ABN AMRO's batch
+    #: scopes) before the batch is sent; the framework then sends the user to
+    #: :meth:`BankProvider.payment_consent_url` first.
+    needs_consent: bool = False
+    #: True when the bank offers a status for the batch; otherwise it stays
+    #: "received" until the batch is seen on the statement.
+    has_status: bool = True
+    #: Most transactions one batch may hold at this bank.
+    max_transactions: int = 5000
+
+
+@dataclasses.dataclass(frozen=True)
+class PaymentInstruction:
+    """One transaction of a batch, as it stands in the pain file."""
+
+    end_to_end_id: str
+    amount: Decimal
+    currency: str
+    #: Creditor (credit transfer) or debtor (direct debit).
+    counterparty_name: str
+    counterparty_iban: str
+    counterparty_bic: str | None = None
+    remittance_text: str | None = None
+    structured_reference: str | None = None
+    #: Direct debits only.
+    mandate_id: str | None = None
+    mandate_date: datetime.date | None = None
+    sequence_type: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class PaymentBatch:
+    """One payment or direct-debit order, ready for the bank.
+
+    ``pain_xml`` is the file the OCA modules generated (validated against its
+    XSD); ``instructions`` are read from that same file, so a bank that wants
+    JSON gets exactly what the file says.
+    """
+
+    order_type: str
+    #: Our idempotency key: the same key means the same submission.
+    idempotency_key: str
+    #: The pain message id (GrpHdr/MsgId).
+    message_id: str
+    #: The company's own account: debtor of a credit transfer, creditor of a
+    #: direct debit.
+    account_iban: str
+    account_name: str
+    currency: str
+    total: Decimal
+    requested_date: datetime.date | None
+    instructions: tuple[PaymentInstruction, ...]
+    pain_xml: bytes = dataclasses.field(repr=False, default=b"")
+    pain_version: str = ""
+    file_name: str = ""
+    batch_booking: bool = True
+    #: Where the bank sends the user back after approval (state included).
+    redirect_uri: str = ""
+    #: IP address of the user's browser, which PSD2 banks ask for.
+    psu_ip_address: str | None = None
+
+    @property
+    def count(self) -> int:
+        return len(self.instructions)
+
+
+@dataclasses.dataclass(frozen=True)
+class PaymentStatus:
+    """The bank's status of a submitted batch."""
+
+    #: ISO 20022 status code (RCVD, ACCP, ACSC, RJCT, ...), mapped from the
+    #: bank's own code where the bank has its own.
+    iso_status: str
+    #: The bank's own status word, as it said it (``RECEIVED``, ``RJCT``...).
+    bank_status: str = ""
+    reason_code: str | None = None
+    reason_text: str | None = None
+
+    @property
+    def phase(self) -> str:
+        return ISO_STATUS_PHASES.get(self.iso_status, PHASE_RECEIVED)
+
+    @property
+    def final(self) -> bool:
+        return self.phase in (PHASE_EXECUTED, PHASE_REJECTED)
+
+
+@dataclasses.dataclass(frozen=True)
+class PaymentSubmission:
+    """What the bank answered to a submitted batch."""
+
+    #: The bank's id of the batch, for the status and the support desk.
+    bank_payment_id: str | None
+    status: PaymentStatus
+    #: Where the user approves the batch (the bank's page), if anywhere.
+    approval_url: str | None = None
+    #: Bank-specific values the status call needs later (no secrets).
+    reference_data: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+
+class PaymentNotSupportedError(BankLinkError):
+    """The bank offers no interface for this order type."""
+
+
+class DuplicatePaymentError(BankLinkError):
+    """The bank refused the batch as one it has already received."""

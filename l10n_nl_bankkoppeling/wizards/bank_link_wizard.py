@@ -165,6 +165,13 @@ class AccountBankLinkWizard(models.TransientModel):
 
     def _step_accounts_done(self):
         self._apply_accounts()
+        # The first import (up to 18 months) runs in the background; the
+        # journal shows its progress.
+        fresh = self.line_ids.filtered("selected").link_account_id.filtered(
+            lambda account: account.active_link and not account.last_fetched_date
+        )
+        if fresh:
+            fresh._bank_link_queue_fetch()
         self.step = "done"
 
     def _step_done_done(self):

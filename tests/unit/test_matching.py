@@ -320,3 +320,69 @@ def test_decision_cost_does_not_grow_with_open_items():
     decision = engine.decide(line(1000 + 777, f"betaling {betalingskenmerk.generate(777)}"))
     assert decision.status == AUTO and decision.allocations[0].item_id == 777
     assert max(len(bucket) for bucket in engine._by_reference.values()) == 1
+
+
+# ------------------------------------------- per-company rule settings
+
+
+def test_text_rule_pattern_matches_whole_words_only():
+    rules = (TextRule(1, COMPANY, "interest", pattern="RENTE", sign=-1, name="Rente"),)
+    assert matcher(rules=rules).decide(line(-1000, "Bakkerij Parenteel")).status == NOTHING
+    assert matcher(rules=rules).decide(line(-1000, "rente 3e kwartaal")).status == AUTO
+
+
+def test_learned_pattern_matches_texts_with_other_dates():
+    pattern = learned_text_pattern("Kosten Zakelijk Betalingsverkeer 01-10-2026 t/m 31-10")
+    rules = (TextRule(1, COMPANY, "bank costs", pattern=pattern, name="Bank"),)
+    decision = matcher(rules=rules).decide(
+        line(-1250, "KOSTEN ZAKELIJK BETALINGSVERKEER 01-11-2026 T/M 30-11"))
+    assert decision.status == AUTO
+
+
+def test_text_rule_with_a_number_needs_that_number():
+    rules = (TextRule(1, COMPANY, "lease", pattern="Contract 4711", name="Lease"),)
+    assert matcher(rules=rules).decide(line(-1000, "LEASE CONTRACT 4711 NOV")).status == AUTO
+    assert matcher(rules=rules).decide(line(-1000, "LEASE CONTRACT 4712 NOV")).status == NOTHING
+
+
+def test_shipped_suggestion_is_proposed_at_once_and_never_reconciled():
+    rules = (TextRule(1, COMPANY, "vat", iban=IBAN_BANK_LOAN, confirmed=False, learned=False,
+                      name="Belastingdienst"),)
+    decision = matcher(rules=rules).decide(line(-50000, "OMZETBELASTING", iban=IBAN_BANK_LOAN))
+    assert (decision.status, decision.text_rule_id) == (PROPOSE, 1)
+
+
+def test_two_unconfirmed_rules_pointing_elsewhere_conflict():
+    rules = (
+        TextRule(1, COMPANY, "interest", pattern="RENTE", confirmed=False, learned=False, name="R"),
+        TextRule(2, COMPANY, "repayment", pattern="AFLOSSING", confirmed=False, learned=False, name="A"),
+    )
+    decision = matcher(rules=rules).decide(line(-60000, "RENTE EN AFLOSSING"))
+    assert (decision.status, decision.reason_code) == (PROPOSE, "text_rules_conflict")
+
+
+def test_company_keeping_a_rule_to_proposals_gets_a_proposal():
+    engine = Matcher([item(1, 12100, reference=KENMERK_A)],
+                     kind_modes={COMPANY: {RULE_REFERENCE: "propose"}})
+    decision = engine.decide(line(12100, KENMERK_A))
+    assert (decision.status, decision.rule, decision.proposal_item_ids) == (PROPOSE, RULE_REFERENCE, (1,))
+    assert not decision.allocations
+
+
+def test_company_without_a_rule_does_not_use_it():
+    items = [item(1, 12100, reference=KENMERK_A), item(2, 500, reference=KENMERK_B, company=OTHER_COMPANY)]
+    accounts = (PartnerAccount(IBAN_JANSEN, JANSEN),)
+    engine = Matcher(items, accounts, kind_modes={COMPANY: {RULE_IBAN: "auto"}})
+    # Rule 1 is off for this company: the IBAN rule decides on its own.
+    decision = engine.decide(line(12100, KENMERK_A, iban=IBAN_JANSEN))
+    assert (decision.status, decision.rule) == (AUTO, RULE_IBAN)
+    assert engine.decide(line(12100, KENMERK_A)).status == NOTHING
+    # Another company, not listed, keeps the defaults.
+    other = engine.decide(line(500, KENMERK_B, company=OTHER_COMPANY))
+    assert (other.status, other.rule) == (AUTO, RULE_REFERENCE)
+
+
+def test_name_rule_never_reconciles_even_when_set_to_auto():
+    engine = Matcher([item(1, 7700)], (), (PartnerName(JANSEN, "Bakkerij Jansen"),),
+                     kind_modes={COMPANY: {RULE_NAME: "auto"}})
+    assert engine.decide(line(7700, "bestelling", name="BAKKERIJ JANSEN BV")).status == PROPOSE

@@ -1,0 +1,2 @@
+from . import test_payment_orders
+from . import test_payment_end_to_end

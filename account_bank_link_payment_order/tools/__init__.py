@@ -1,0 +1,1 @@
+"""Plain-Python parts of the payment-order link: no Odoo imports below."""

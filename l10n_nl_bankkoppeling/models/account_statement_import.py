@@ -1,0 +1,314 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""The user's "Import statement" wizard (OCA account_statement_import_file)
+for Dutch bank files: MT940 of ING, ABN AMRO and Rabobank (camt.053 comes
+through OCA's parser, see account_statement_import_camt_parser.py), clear
+errors, a file imported whole or not at all, and one line per transaction
+also when the bank link brought it too (statement_dedup.py)."""
+
+import logging
+
+from lxml import etree
+
+from odoo import _, models
+from odoo.exceptions import UserError
+
+from odoo.addons.base.models.res_bank import sanitize_account_number
+
+from ..tools import mt940_nl
+from ..tools import statement_identity as si
+from .statement_builder import CREATE_BATCH
+from .statement_dedup import CrossSourceDedup
+
+_logger = logging.getLogger(__name__)
+
+#: MT940 comes as .sta, .940, .mt940, .swi or .txt depending on the bank:
+#: the content decides, not the name (the wizard accepts any file).
+
+
+class AccountStatementImport(models.TransientModel):
+    _inherit = "account.statement.import"
+
+    # ------------------------------------------------------------------
+    # Whole or nothing
+    # ------------------------------------------------------------------
+
+    def _import_file(self):
+        # One savepoint: a statement of a multi-statement file that fails
+        # takes the ones before it along, also for callers that catch.
+        with self.env.cr.savepoint():
+            return super()._import_file()
+
+    def import_single_statement(self, single_statement_data, result):
+        # OCA marks the journal as fed by files; a linked journal stays
+        # linked when a file fills a gap.
+        linked = self.env["account.journal"].search(
+            [("bank_statements_source", "=", "bank_link")]
+        )
+        res = super().import_single_statement(single_statement_data, result)
+        switched = linked.filtered(lambda j: j.bank_statements_source != "bank_link")
+        if switched:
+            switched.sudo().write({"bank_statements_source": "bank_link"})
+        return res
+
+    # ------------------------------------------------------------------
+    # Parsing
+    # ------------------------------------------------------------------
+
+    def _parse_file(self, data_file):
+        stripped = data_file.lstrip(b"\xef\xbb\xbf \r\n\t")
+        if stripped.startswith(b"<"):
+            self._nl_check_xml(data_file)
+            return super()._parse_file(data_file)
+        try:
+            text, encoding = mt940_nl.decode_bank_file(data_file)
+        except mt940_nl.BankFileError as error:
+            raise UserError(self._nl_error_message(error)) from error
+        if not mt940_nl.looks_like_mt940(text):
+            return super()._parse_file(data_file)
+        _logger.debug("MT940 file %s read as %s", self.statement_filename, encoding)
+        try:
+            statements = mt940_nl.parse_mt940(text)
+        except mt940_nl.BankFileError as error:
+            raise UserError(self._nl_error_message(error)) from error
+        return [self._nl_mt940_statement(statement) for statement in statements]
+
+    def _nl_check_xml(self, data_file):
+        """OCA's parser recovers from broken XML and imports what is left:
+        a damaged camt file must be refused whole, with its line."""
+        if b"camt.05" not in data_file[:3000]:
+            return
+        data = self.env["account.statement.import.camt.parser"]._nl_utf8(data_file)
+        parser = etree.XMLParser(resolve_entities=False, no_network=True)
+        try:
+            etree.fromstring(data, parser=parser)
+        except etree.XMLSyntaxError as error:
+            raise UserError(
+                _(
+                    "The camt.053 file is damaged at line %(line)s (%(error)s). "
+                    "Nothing was imported; download the file again from your bank.",
+                    line=error.lineno,
+                    error=error.msg,
+                )
+            ) from error
+
+    def _nl_error_message(self, error):
+        messages = {
+            "unreadable": _(
+                "The file cannot be read as text at line %(line)s: it is no bank "
+                "statement or it is damaged. Download it again from your bank as "
+                "camt.053 (XML) or MT940. Nothing was imported."
+            ),
+            "malformed": _(
+                "The MT940 file is malformed at line %(line)s: \"%(detail)s\". "
+                "Nothing was imported."
+            ),
+            "incomplete": _(
+                "The MT940 statement starting at line %(line)s has no account "
+                "(:25:) or no opening or closing balance (:60F:/:62F:). Nothing "
+                "was imported."
+            ),
+            "not_mt940": _(
+                "The file has no MT940 statement (no :20: line). Nothing was "
+                "imported."
+            ),
+        }
+        template = messages.get(error.code, messages["malformed"])
+        return template % {"line": error.line or 1, "detail": error.detail}
+
+    def _nl_mt940_statement(self, statement):
+        computed = statement.opening_balance + sum(
+            tx.amount for tx in statement.transactions
+        )
+        if computed != statement.closing_balance:
+            raise UserError(
+                _(
+                    "The MT940 statement starting at line %(line)s does not add "
+                    "up: the opening balance %(opening)s plus its transactions "
+                    "make %(computed)s, the closing balance is %(closing)s. The "
+                    "file is incomplete; nothing was imported.",
+                    line=statement.line,
+                    opening=statement.opening_balance,
+                    computed=computed,
+                    closing=statement.closing_balance,
+                )
+            )
+        vals = {
+            "name": statement.number or statement.closing_date.isoformat(),
+            "date": statement.closing_date,
+            "balance_start": float(statement.opening_balance),
+            "balance_end_real": float(statement.closing_balance),
+            "transactions": [self._nl_mt940_line(tx) for tx in statement.transactions],
+        }
+        return statement.currency, statement.iban or statement.account, [vals]
+
+    def _nl_mt940_line(self, tx):
+        vals = {
+            "date": tx.booking_date,
+            "amount": float(tx.amount),
+            "payment_ref": tx.remittance_text
+            or tx.counterparty_name
+            or tx.structured_reference
+            or "/",
+            "partner_name": tx.counterparty_name or False,
+            "account_number": tx.counterparty_iban or False,
+            "ref": tx.structured_reference or tx.end_to_end_id or False,
+            "transaction_type": tx.bank_transaction_code or False,
+            "nl_import_source": si.SOURCE_MT940,
+            "nl_end_to_end_id": tx.end_to_end_id or False,
+            "nl_structured_reference": tx.structured_reference or False,
+            "nl_bank_transaction_code": tx.bank_transaction_code or False,
+            "nl_counterparty_bic": tx.counterparty_bic or False,
+        }
+        if tx.raw:
+            vals["transaction_details"] = dict(tx.raw)
+        return vals
+
+    # ------------------------------------------------------------------
+    # Checks against the journal
+    # ------------------------------------------------------------------
+
+    def _match_journal(self, account_number, currency):
+        journal_id = self.env.context.get("journal_id")
+        if journal_id and account_number:
+            journal = self.env["account.journal"].browse(journal_id)
+            own = journal.bank_account_id.sanitized_acc_number
+            if own and sanitize_account_number(account_number) != own:
+                raise UserError(
+                    _(
+                        "This file holds a statement of account %(file_account)s, "
+                        "but the journal %(journal)s is for account "
+                        "%(journal_account)s. Import it from the journal of that "
+                        "account. Nothing was imported.",
+                        file_account=account_number,
+                        journal=journal.display_name,
+                        journal_account=journal.bank_account_id.acc_number,
+                    )
+                )
+            journal_currency = journal.currency_id or journal.company_id.currency_id
+            if currency != journal_currency:
+                raise UserError(
+                    _(
+                        "This file's statement of account %(account)s is in "
+                        "%(file_currency)s, but the journal %(journal)s books in "
+                        "%(journal_currency)s. Nothing was imported.",
+                        account=account_number,
+                        file_currency=currency.name,
+                        journal=journal.display_name,
+                        journal_currency=journal_currency.name,
+                    )
+                )
+        return super()._match_journal(account_number, currency)
+
+    # ------------------------------------------------------------------
+    # Creating: one line per transaction across sources, in batch
+    # ------------------------------------------------------------------
+
+    def _create_bank_statements(self, stmts_vals, result):
+        lines = [vals for st_vals in stmts_vals for vals in st_vals["transactions"]]
+        if not lines or not all(vals.get("nl_import_source") for vals in lines):
+            return super()._create_bank_statements(stmts_vals, result)
+        journal = self.env["account.journal"].browse(stmts_vals[0]["journal_id"])
+        iban = journal.bank_account_id.sanitized_acc_number or ""
+        dedup = CrossSourceDedup(journal, iban, lines[0]["nl_import_source"])
+        identities = dedup.identify(
+            (
+                vals["date"],
+                vals["amount"],
+                vals.get("account_number"),
+                vals.get("nl_end_to_end_id"),
+                vals.get("nl_structured_reference"),
+            )
+            for vals in lines
+        )
+        for vals, ident in zip(lines, identities, strict=True):
+            # The same for camt and MT940 of one account: a period imported
+            # in both formats is not imported twice.
+            vals["unique_import_id"] = f"{iban}-{journal.id}-nlfile:{ident.token}"
+        taken = dedup.taken_import_ids([vals["unique_import_id"] for vals in lines])
+        plan = dedup.plan(identities)
+        counts = {"taken": 0, "other_source": 0}
+        uncertain = []
+        position = 0
+        statement_ids = []
+        Statement = self.env["account.bank.statement"]
+        for st_vals in stmts_vals:
+            to_create = []
+            for vals in st_vals["transactions"]:
+                ident = identities[position]
+                if vals["unique_import_id"] in taken or position in plan.duplicate:
+                    counts["taken" if vals["unique_import_id"] in taken else "other_source"] += 1
+                    if "balance_start" in st_vals:
+                        st_vals["balance_start"] += float(vals["amount"])
+                else:
+                    is_uncertain = position in plan.uncertain
+                    if is_uncertain:
+                        uncertain.append(position)
+                    vals.update(dedup.line_values(ident, is_uncertain))
+                    to_create.append(vals)
+                position += 1
+            if not to_create:
+                continue
+            for sequence, vals in enumerate(to_create, start=1):
+                vals.setdefault("sequence", sequence)
+            st_vals.pop("transactions", None)
+            context = st_vals.pop("creation_context", {})
+            statement = Statement.with_context(**context).create(st_vals)
+            self._nl_create_lines(statement, to_create, context)
+            statement_ids.append(statement.id)
+        if not statement_ids:
+            return False
+        dedup.flag_existing(plan, uncertain)
+        result["statement_ids"].extend(statement_ids)
+        result["notifications"].extend(self._nl_notifications(counts, len(uncertain)))
+        return True
+
+    def _nl_create_lines(self, statement, vals_list, context):
+        """In batches, as the link does (statement_builder.CREATE_BATCH):
+        Odoo's per-batch queries slow down on huge ``IN`` lists."""
+        Line = self.env["account.bank.statement.line"].with_context(**context)
+        for start in range(0, len(vals_list), CREATE_BATCH):
+            Line.create(
+                [
+                    {**vals, "statement_id": statement.id}
+                    for vals in vals_list[start : start + CREATE_BATCH]
+                ]
+            )
+
+    def _nl_notifications(self, counts, uncertain):
+        messages = []
+        if counts["taken"]:
+            messages.append(
+                _(
+                    "%(count)s transaction(s) had already been imported and were "
+                    "skipped.",
+                    count=counts["taken"],
+                )
+            )
+        if counts["other_source"]:
+            messages.append(
+                _(
+                    "%(count)s transaction(s) were already in Odoo through the bank "
+                    "link or another file and were skipped.",
+                    count=counts["other_source"],
+                )
+            )
+        if uncertain:
+            messages.append(
+                _(
+                    "%(count)s transaction(s) may already be in Odoo: they were "
+                    "imported and marked as possible duplicates. Check them with "
+                    "the filter \"Possible duplicates\".",
+                    count=uncertain,
+                )
+            )
+        return messages
+
+
+
+class AccountJournal(models.Model):
+    _inherit = "account.journal"
+
+    def _get_bank_statements_available_import_formats(self):
+        formats = super()._get_bank_statements_available_import_formats()
+        formats.append(_("MT940 (ING, ABN AMRO, Rabobank)"))
+        return formats

@@ -1,0 +1,514 @@
+"""MT940 statements as Dutch banks write them, to normalised transactions.
+
+Plain Python, no Odoo imports. The SWIFT layer (tags, ``:61:`` statement
+lines, balances) is parsed by the maintained PyPI package ``mt-940``
+(import name ``mt940``); this module adds what it leaves to the user:
+
+* a line-by-line check first, because ``mt940`` skips lines it does not
+  understand and the user must hear which line of the file is wrong;
+* the Dutch ``:86:`` information to the account owner, per bank:
+
+  - ING (``/EREF/ /CNTP/iban/bic/name/city/ /REMI/USTD//text/`` or
+    ``/REMI/STRD/CUR/kenmerk/``, ``/TRCD/`` on the ``:61:`` line),
+  - ABN AMRO tagged (``/TRTP/ /IBAN/ /BIC/ /NAME/ /REMI/ /EREF/``), ABN AMRO
+    fixed columns (``IBAN: ... NAAM: ... OMSCHRIJVING: ...``) and its card
+    lines (``BEA`` payment, ``GEA`` cash withdrawal),
+  - Rabobank (``/EREF/ /ORDP//NAME/ /BENM//NAME/ /REMI/ /CDTRREF/``, the
+    counterparty IBAN on the line after ``:61:``).
+
+Grammar of the tagged ``:86:`` (ING, ABN AMRO, Rabobank): the lines are
+joined without separator (banks cut at 65 characters, mid-word); a field
+starts at ``/CODE/`` for a known ``CODE`` and runs to the next known code.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import re
+from decimal import Decimal
+
+import mt940
+
+from .provider import BankTransaction
+
+# --------------------------------------------------------------------------
+# Errors: a code the Odoo layer translates, and the line it concerns.
+# --------------------------------------------------------------------------
+
+
+class BankFileError(ValueError):
+    """The file cannot be imported. ``code`` selects the user's message
+    (translated by the caller), ``line`` is 1-based or None."""
+
+    def __init__(self, code: str, line: int | None = None, detail: str = ""):
+        super().__init__(f"{code} (line {line}): {detail}" if line else f"{code}: {detail}")
+        self.code = code
+        self.line = line
+        self.detail = detail
+
+
+def decode_bank_file(data: bytes) -> tuple[str, str]:
+    """``(text, encoding)``. ABN AMRO mixes encodings between its channels
+    (UTF-8 in one, Windows-1252 in the other): UTF-8 when the bytes are
+    valid UTF-8, else Windows-1252, else Latin-1. Bytes that are text in
+    none of them (NUL, a binary file) raise ``unreadable``."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    for encoding in ("utf-8", "cp1252"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        text, encoding = data.decode("latin-1"), "latin-1"
+    for number, line in enumerate(text.splitlines(), start=1):
+        if any(ord(ch) < 32 and ch not in "\t\r\n\x1a" for ch in line):
+            raise BankFileError("unreadable", number, repr(line[:40]))
+    return text, encoding
+
+
+# --------------------------------------------------------------------------
+# Records
+# --------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Details:
+    """What a bank's ``:86:`` says about one transaction."""
+
+    counterparty_name: str | None = None
+    counterparty_iban: str | None = None
+    counterparty_bic: str | None = None
+    remittance_text: str = ""
+    structured_reference: str | None = None
+    structured_reference_issuer: str | None = None
+    end_to_end_id: str | None = None
+    bank_transaction_code: str | None = None
+    is_card_payment: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class Mt940Statement:
+    bank: str
+    #: As in ``:25:``: an IBAN (with or without currency) or an old number.
+    account: str
+    iban: str | None
+    currency: str
+    opening_balance: Decimal
+    opening_date: datetime.date
+    closing_balance: Decimal
+    closing_date: datetime.date
+    number: str
+    transactions: list[BankTransaction]
+    #: First line of the statement in the file, for messages.
+    line: int = 1
+
+
+# --------------------------------------------------------------------------
+# Line check
+# --------------------------------------------------------------------------
+
+_TAG = re.compile(r"^:(?P<tag>\d{2}[A-Z]?|NS):(?P<value>.*)$")
+_STATEMENT_LINE = re.compile(
+    r"^\d{6}(\d{4})?R?[CD][A-Z]?\d{1,12},\d{0,2}[A-Z][A-Z0-9]{3}"
+)
+_BALANCE = re.compile(r"^[CD]\d{6}[A-Z]{3}\d{1,15},\d{0,2}$")
+#: Lines a bank writes around the SWIFT tags: ABN AMRO's "ABNANL2A" / "940",
+#: Rabobank's ":940:", the SWIFT envelope of ING.
+_ENVELOPE = re.compile(r"^(\{[1-5]:.*|-\}|-|[A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3})?|940|:940:|0{0,3}940)$")
+_CONTINUED = {"61", "86", "NS"}
+_KNOWN = {"20", "21", "25", "28", "28C", "13", "13D", "34F", "60F", "60M", "61",
+          "62F", "62M", "64", "65", "86", "90C", "90D", "NS"}
+
+
+def check_lines(text: str) -> None:
+    """Raise ``malformed`` with the line number of the first line that is
+    no MT940: what ``mt940`` would silently skip."""
+    current = None
+    seen_statement = False
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.rstrip("\r\n\x1a ")
+        if not line.strip():
+            continue
+        match = _TAG.match(line)
+        if match:
+            tag, value = match["tag"], match["value"].strip()
+            if tag not in _KNOWN:
+                raise BankFileError("malformed", number, line[:65])
+            if tag == "20":
+                seen_statement = True
+            if tag == "61" and not _STATEMENT_LINE.match(value):
+                raise BankFileError("malformed", number, line[:65])
+            if tag[:2] in ("60", "62", "64", "65") and not _BALANCE.match(value):
+                raise BankFileError("malformed", number, line[:65])
+            current = tag
+            continue
+        if _ENVELOPE.match(line.strip()) and (not seen_statement or line.strip() in ("-}", "-")):
+            continue
+        if current in _CONTINUED:
+            continue
+        raise BankFileError("malformed", number, line[:65])
+    if not seen_statement:
+        raise BankFileError("not_mt940")
+
+
+def looks_like_mt940(text: str) -> bool:
+    head = text[:4000]
+    return bool(re.search(r"^:20:", head, re.M) and re.search(r"^:(25|60F|61):", head, re.M))
+
+
+# --------------------------------------------------------------------------
+# :86: per bank
+# --------------------------------------------------------------------------
+
+_ING_CODES = ("EREF", "PREF", "MARF", "CSID", "CNTP", "REMI", "PURP", "ULTC", "ULTD",
+              "ULTB", "RTRN", "EXCH", "CHGS", "IREF", "OCMT", "BENM", "ORDP", "ISDT")
+_ABN_CODES = ("TRTP", "IBAN", "BIC", "NAME", "REMI", "EREF", "CSID", "MARF", "RTRN",
+              "ORDP", "BENM", "SVCL", "PREF", "ISDT")
+_RABO_CODES = ("EREF", "PREF", "MARF", "CSID", "RTRN", "BENM", "ORDP", "NAME", "ID",
+               "ADDR", "REMI", "CDTRREFTP", "CD", "ISSR", "CDTRREF", "ISDT", "PURP",
+               "ULTD", "ULTB", "EXCH", "CHGS", "OCMT", "TRCD", "BUSP", "IBAN", "BIC",
+               "CNTP")
+
+
+#: Characters per MT940 line; the first ``:86:`` line loses its 4-character tag.
+LINE_WIDTH = 65
+
+
+def join_wrapped(text: str) -> str:
+    """Undo the bank's wrapping at 65 characters. A full line was cut
+    mid-word: join without space. A shorter one ended in a space that line
+    stripping (ours or ``mt940``'s) removed: put it back."""
+    lines = text.splitlines()
+    result = ""
+    for index, line in enumerate(lines):
+        if index:
+            width = LINE_WIDTH - 4 if index == 1 else LINE_WIDTH
+            full = len(lines[index - 1]) >= width
+            result += line if full or line.startswith(" ") else " " + line
+        else:
+            result = line
+    return result
+
+
+def tagged_fields(text: str, codes: tuple[str, ...]) -> list[tuple[str, str]]:
+    """``[(code, value)]`` in order; values keep inner slashes
+    (``Factuur 2026/05``) and lose the separators around them."""
+    pattern = re.compile(r"/(%s)/" % "|".join(sorted(codes, key=len, reverse=True)))
+    marks = list(pattern.finditer(text))
+    fields = []
+    for index, mark in enumerate(marks):
+        end = marks[index + 1].start() if index + 1 < len(marks) else len(text)
+        value = text[mark.end():end]
+        fields.append((mark[1], value.rstrip("/").strip()))
+    return fields
+
+
+def _clean(value: str | None) -> str | None:
+    value = " ".join((value or "").split())
+    return value or None
+
+
+def _end_to_end(value: str | None) -> str | None:
+    """None for the banks' "no end-to-end id" (``NOTPROVIDED``), as for
+    fetched lines."""
+    value = _clean(value)
+    if value and value.upper() in ("NOTPROVIDED", "NOT PROVIDED", "NOTAVAILABLE", "NONREF"):
+        return None
+    return value
+
+
+def _iban(value: str | None) -> str | None:
+    compact = "".join((value or "").split()).upper()
+    return compact if re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]{8,30}", compact) else None
+
+
+def _reference(value: str | None) -> tuple[str | None, str | None]:
+    compact = "".join((value or "").split()).upper()
+    if not compact:
+        return None, None
+    return compact, "ISO" if compact.startswith("RF") else "CUR"
+
+
+def parse_ing_86(text: str, supplementary: str = "") -> Details:
+    joined = join_wrapped(text)
+    fields = dict(tagged_fields(joined, _ING_CODES))
+    name = iban = bic = None
+    if "CNTP" in fields:
+        parts = fields["CNTP"].split("/")
+        parts += [""] * (4 - len(parts))
+        iban, bic, name = _iban(parts[0]), _clean(parts[1]), _clean(parts[2])
+    reference = issuer = None
+    remittance = ""
+    remi = fields.get("REMI", "")
+    if remi.startswith("STRD/"):
+        parts = remi.split("/")
+        # STRD/CUR/kenmerk or STRD/ISO/RF..; ING writes CUR for both at times.
+        reference, issuer = _reference(parts[-1] if len(parts) > 2 else "")
+        if len(parts) > 2 and parts[1] in ("CUR", "ISO") and not reference.startswith("RF"):
+            issuer = parts[1]
+    else:
+        remittance = _clean(remi.removeprefix("USTD//").removeprefix("USTD/")) or ""
+    code = re.search(r"/TRCD/([^/]+)/?", supplementary or "")
+    return Details(
+        counterparty_name=name,
+        counterparty_iban=iban,
+        counterparty_bic=bic,
+        remittance_text=remittance,
+        structured_reference=reference,
+        structured_reference_issuer=issuer,
+        end_to_end_id=_end_to_end(fields.get("EREF")),
+        bank_transaction_code=code[1].strip() if code else None,
+    )
+
+
+_ABN_LABELS = ("IBAN", "BIC", "NAAM", "OMSCHRIJVING", "KENMERK", "BETALINGSKENM.",
+               "BETALINGSKENMERK", "MACHTIGING", "INCASSANT", "ISSUER", "REF")
+_ABN_LABEL_RE = re.compile(
+    r"(?<![A-Z])(%s):\s*" % "|".join(re.escape(l) for l in sorted(_ABN_LABELS, key=len, reverse=True))
+)
+_CARD = re.compile(r"^(BEA|GEA)\b[, ]*", re.I)
+
+
+def parse_abnamro_86(text: str) -> Details:
+    lines = text.splitlines()
+    if lines and lines[0].startswith("/TRTP/"):
+        return _abnamro_tagged(join_wrapped(text))
+    flat = " ".join(line.strip() for line in lines)
+    card = _CARD.match(flat)
+    if card:
+        return _abnamro_card(card[1].upper(), flat)
+    return _abnamro_columns(flat)
+
+
+def _abnamro_tagged(joined: str) -> Details:
+    fields = dict(tagged_fields(joined, _ABN_CODES))
+    remi = fields.get("REMI", "")
+    reference = issuer = None
+    structured = re.search(r"ISSUER:\s*(CUR|ISO)\s+REF:\s*(\S+)", remi)
+    if structured:
+        reference, issuer = _reference(structured[2])
+        issuer = structured[1]
+        remi = ""
+    return Details(
+        counterparty_name=_clean(fields.get("NAME")),
+        counterparty_iban=_iban(fields.get("IBAN")),
+        counterparty_bic=_clean(fields.get("BIC")),
+        remittance_text=_clean(remi) or "",
+        structured_reference=reference,
+        structured_reference_issuer=issuer,
+        end_to_end_id=_end_to_end(fields.get("EREF")),
+        bank_transaction_code=_clean(fields.get("TRTP")),
+    )
+
+
+def _abnamro_columns(flat: str) -> Details:
+    marks = list(_ABN_LABEL_RE.finditer(flat))
+    head = _clean(flat[: marks[0].start()] if marks else flat)
+    values: dict[str, str] = {}
+    for index, mark in enumerate(marks):
+        end = marks[index + 1].start() if index + 1 < len(marks) else len(flat)
+        values.setdefault(mark[1], _clean(flat[mark.end():end]) or "")
+    kenmerk = values.get("BETALINGSKENM.") or values.get("BETALINGSKENMERK")
+    reference, issuer = _reference(kenmerk)
+    if not marks:
+        return Details(remittance_text=head or "")
+    return Details(
+        counterparty_name=values.get("NAAM") or None,
+        counterparty_iban=_iban(values.get("IBAN")),
+        counterparty_bic=values.get("BIC") or None,
+        remittance_text=values.get("OMSCHRIJVING", ""),
+        structured_reference=reference,
+        structured_reference_issuer=issuer,
+        end_to_end_id=_end_to_end(values.get("KENMERK")),
+        bank_transaction_code=head,
+    )
+
+
+_CARD_MERCHANT = re.compile(
+    r"\d{2}\.\d{2}\.\d{2}[/ ]\d{2}[.:]\d{2}\s+(?P<merchant>.+?)(?:,PAS\s*\d+|$)"
+)
+
+
+def _abnamro_card(kind: str, flat: str) -> Details:
+    """``BEA   NR:XXXXXX   02.05.19/13.36 ALBERT HEIJN 1403 AMSTERDAM,PAS123``
+    (older) or ``BEA, Betaalpas   Albert Heijn 1234,PAS123   NR:..., 05.03.26/12:00   UTRECHT``."""
+    text = _clean(flat) or ""
+    newer = re.match(r"^(?:BEA|GEA),\s*[^ ]+(?:\s+Pay)?\s{2,}(?P<merchant>.+?),PAS\d+", flat, re.I)
+    if newer:
+        merchant = _clean(newer["merchant"])
+    else:
+        older = _CARD_MERCHANT.search(flat)
+        merchant = _clean(older["merchant"]) if older else None
+    return Details(
+        counterparty_name=merchant,
+        remittance_text=text,
+        bank_transaction_code=kind,
+        is_card_payment=True,
+    )
+
+
+def parse_rabobank_86(text: str, supplementary: str = "", type_code: str = "") -> Details:
+    joined = join_wrapped(text)
+    fields = tagged_fields(joined, _RABO_CODES)
+    values: dict[str, str] = {}
+    party = None
+    for code, value in fields:
+        if code in ("ORDP", "BENM"):
+            party = code
+            continue
+        if code in ("NAME", "ID", "ADDR") and party:
+            values.setdefault(f"{party}.{code}", value)
+            continue
+        values.setdefault(code, value)
+    name = values.get("ORDP.NAME") or values.get("BENM.NAME")
+    reference, issuer = _reference(values.get("CDTRREF"))
+    if reference and values.get("ISSR") in ("CUR", "ISO"):
+        issuer = values["ISSR"]
+    iban = _iban(supplementary.split()[0] if supplementary.split() else "") or _iban(values.get("IBAN"))
+    code = values.get("TRCD") or (type_code[1:] if type_code[:1] == "N" and type_code[1:].isdigit() else None)
+    return Details(
+        counterparty_name=_clean(name),
+        counterparty_iban=iban,
+        counterparty_bic=_clean(values.get("BIC")),
+        remittance_text=_clean(values.get("REMI")) or "",
+        structured_reference=reference,
+        structured_reference_issuer=issuer,
+        end_to_end_id=_end_to_end(values.get("EREF")),
+        bank_transaction_code=_clean(code),
+    )
+
+
+# --------------------------------------------------------------------------
+# Statements
+# --------------------------------------------------------------------------
+
+#: Banks by the four letters of an NL IBAN or a BIC in the file.
+_BANKS = {"INGB": "ing", "ABNA": "abnamro", "RABO": "rabobank"}
+
+
+def detect_bank(text: str, account: str) -> str:
+    compact = "".join(account.split()).upper()
+    if compact[:2] == "NL" and compact[4:8] in _BANKS:
+        return _BANKS[compact[4:8]]
+    head = text[:300].upper()
+    for code, bank in _BANKS.items():
+        if code in head:
+            return bank
+    return "other"
+
+
+def _split_statements(text: str) -> list[tuple[int, str]]:
+    """``[(first line number, text)]`` per ``:20:`` block."""
+    blocks: list[tuple[int, list[str]]] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.startswith(":20:"):
+            blocks.append((number, []))
+        if blocks:
+            blocks[-1][1].append(line)
+    return [(start, "\n".join(lines)) for start, lines in blocks]
+
+
+def _account_iban(account: str) -> tuple[str | None, str | None]:
+    """``NL67INGB0006543210EUR`` / ``NL44RABO0123456789 EUR`` -> (IBAN, currency)."""
+    compact = "".join(account.split()).upper()
+    match = re.fullmatch(r"([A-Z]{2}\d{2}[A-Z]{4}\d{10})([A-Z]{3})?", compact)
+    if match:
+        return match[1], match[2]
+    return None, None
+
+
+def _details(bank: str, tx: dict) -> Details:
+    """The content decides first (a bank's MT940 through another bank's
+    software, an old export); the bank of the account otherwise."""
+    text = tx.get("transaction_details") or ""
+    extra = tx.get("extra_details") or ""
+    head = text.lstrip()
+    if head.startswith("/TRTP/") or _CARD.match(head):
+        return parse_abnamro_86(text)
+    joined = join_wrapped(text)
+    if any(code in joined for code in ("/CNTP/", "/REMI/USTD", "/REMI/STRD/")):
+        return parse_ing_86(text, extra)
+    if any(code in joined for code in ("/ORDP/", "/BENM/", "/CDTRREF/")):
+        return parse_rabobank_86(text, extra, tx.get("id") or "")
+    if bank == "ing":
+        return parse_ing_86(text, extra)
+    if bank == "abnamro":
+        return parse_abnamro_86(text)
+    if bank == "rabobank" or "/EREF/" in joined:
+        return parse_rabobank_86(text, extra, tx.get("id") or "")
+    return Details(remittance_text=_clean(" ".join(text.splitlines())) or "")
+
+
+def _statement(start: int, block: str) -> Mt940Statement:
+    collection = mt940.models.Transactions()
+    try:
+        collection.parse(block)
+    except Exception as error:  # mt940 raises RuntimeError/ValueError/...
+        raise BankFileError("malformed", start, str(error)[:200]) from error
+    data = collection.data
+    account = (data.get("account_identification") or "").strip()
+    opening = data.get("final_opening_balance") or data.get("intermediate_opening_balance")
+    closing = data.get("final_closing_balance") or data.get("intermediate_closing_balance")
+    if not account or opening is None or closing is None:
+        raise BankFileError("incomplete", start, account)
+    iban, _currency = _account_iban(account)
+    bank = detect_bank(block, account)
+    currency = opening.amount.currency
+    transactions = []
+    for row in collection:
+        tx = row.data
+        details = _details(bank, tx)
+        amount = Decimal(tx["amount"].amount)
+        booking = tx.get("entry_date") or tx["date"]
+        transactions.append(
+            BankTransaction(
+                bank_id=None,
+                booking_date=datetime.date(booking.year, booking.month, booking.day),
+                amount=amount,
+                currency=tx.get("currency") or currency,
+                value_date=datetime.date(tx["date"].year, tx["date"].month, tx["date"].day),
+                counterparty_name=details.counterparty_name,
+                counterparty_iban=details.counterparty_iban,
+                counterparty_bic=details.counterparty_bic,
+                remittance_text=details.remittance_text,
+                structured_reference=details.structured_reference,
+                structured_reference_issuer=details.structured_reference_issuer,
+                end_to_end_id=details.end_to_end_id,
+                bank_transaction_code=details.bank_transaction_code or tx.get("id"),
+                is_card_payment=details.is_card_payment,
+                raw={
+                    "mt940_61_type": tx.get("id"),
+                    "mt940_bank_reference": tx.get("bank_reference"),
+                    "mt940_86": tx.get("transaction_details") or "",
+                },
+            )
+        )
+    return Mt940Statement(
+        bank=bank,
+        account=account,
+        iban=iban,
+        currency=currency,
+        opening_balance=Decimal(opening.amount.amount),
+        opening_date=_date(opening.date),
+        closing_balance=Decimal(closing.amount.amount),
+        closing_date=_date(closing.date),
+        number=str(data.get("statement_number") or data.get("transaction_reference") or ""),
+        transactions=transactions,
+        line=start,
+    )
+
+
+def _date(value) -> datetime.date:
+    return datetime.date(value.year, value.month, value.day)
+
+
+def parse_mt940(text: str) -> list[Mt940Statement]:
+    """Every statement of the file, or :class:`BankFileError`."""
+    check_lines(text)
+    statements = [_statement(start, block) for start, block in _split_statements(text)]
+    if not statements:
+        raise BankFileError("not_mt940")
+    return statements
