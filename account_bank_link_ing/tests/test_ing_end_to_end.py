@@ -173,9 +173,10 @@ class TestIngEndToEnd(AccountTestInvoicingCommon, HttpCase):
         self.assertEqual(params["type"], "success", params["message"])
         journal.invalidate_recordset()
         self.assertEqual(journal.bank_link_job_state, "done")
-        # The journal has no opening balance: the card's one action says so.
-        self.assertEqual(journal.bank_link_next_action, "fix")
-        self.assertEqual(journal.bank_link_next_action_label, "Fix: balance differs from the bank")
+        # The first import opened the journal with the bank's own balance:
+        # nothing to fix, no opening balance to type in by hand.
+        self.assertEqual(journal.bank_link_next_action, "fetch")
+        self.assertEqual(journal.bank_link_next_action_label, "Fetch now")
 
         expected = self.sandbox_account(ING_IBAN)
         lines = self.env["account.bank.statement.line"].search(
@@ -198,6 +199,11 @@ class TestIngEndToEnd(AccountTestInvoicingCommon, HttpCase):
         # One statement per booking date.
         statements = lines.statement_id
         self.assertEqual(len(statements), len(set(lines.mapped("date"))))
+        # The first opens with the scenario's opening balance, as the bank has it.
+        first = statements.sorted("first_line_index")[0]
+        self.assertEqual(Decimal(str(first.balance_start)), Decimal("15250.00"))
+        self.assertTrue(all(statements.mapped("is_complete")))
+        self.assertEqual(account.balance_difference, 0)
 
         invoice_payment = lines.filtered(lambda l: l.unique_import_id and "DEMO-ING-000000000000001" in l.unique_import_id)
         self.assertEqual(len(invoice_payment), 1)

@@ -5,6 +5,7 @@ import datetime
 import logging
 from zoneinfo import ZoneInfo
 
+import psycopg2
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools.misc import formatLang
@@ -258,6 +259,44 @@ class AccountBankLinkAccount(models.Model):
         )
         return self.env.cr.fetchone()[0]
 
+    def _bank_link_try_session_lock(self):
+        """Like :meth:`_bank_link_try_lock`, but held across commits until
+        :meth:`_bank_link_session_unlock`, or until the connection dies
+        with its worker: a running fetch without this lock was abandoned."""
+        self.ensure_one()
+        self.env.cr.execute(
+            "SELECT pg_try_advisory_lock(%s, %s)",
+            (self._bank_link_lock_class(), self.id),
+        )
+        return self.env.cr.fetchone()[0]
+
+    def _bank_link_session_unlock(self):
+        self.ensure_one()
+        query = "SELECT pg_advisory_unlock(%s, %s)"
+        params = (self._bank_link_lock_class(), self.id)
+        try:
+            self.env.cr.execute(query, params)
+        except psycopg2.errors.InFailedSqlTransaction:
+            # The caller raises anyway; the lock must not stay behind on a
+            # connection that goes back to the pool.
+            self.env.cr.rollback()
+            self.env.cr.execute(query, params)
+
+    def _bank_link_locked_ids(self):
+        """Ids of these accounts whose fetch lock some session holds."""
+        if not self:
+            return set()
+        # Two-key advisory locks show as classid, objid with objsubid 2.
+        self.env.cr.execute(
+            """
+            SELECT objid::bigint FROM pg_locks
+             WHERE locktype = 'advisory' AND granted AND objsubid = 2
+               AND classid = %s::oid AND objid = ANY(%s::oid[])
+            """,
+            (self._bank_link_lock_class(), self.ids),
+        )
+        return {row[0] for row in self.env.cr.fetchall()}
+
     @api.model
     def _bank_link_lock_class(self):
         # A fixed 32-bit key so that the lock space does not clash with others.
@@ -448,6 +487,17 @@ class AccountBankLinkAccount(models.Model):
             }
         )
         currency = self.journal_currency_id
+        if check.get("opening") is not None:
+            self.journal_id.sudo().message_post(
+                body=_(
+                    "Opening balance of the first statement taken from the bank: "
+                    "%(opening)s (the bank's booked balance of %(bank)s on %(date)s "
+                    "minus the imported transactions up to that day).",
+                    opening=formatLang(self.env, check["opening"], currency_obj=currency),
+                    bank=formatLang(self.env, check["bank"], currency_obj=currency),
+                    date=self.link_id._bank_link_format_date(check["date"]),
+                )
+            )
         if currency.is_zero(check["found_difference"]):
             return
         args = {
@@ -484,6 +534,7 @@ class AccountBankLinkAccount(models.Model):
         none queued or running, and wake the worker. Returns the queued
         fetch records (new and already waiting)."""
         Fetch = self.env["account.bank.link.fetch"].sudo()
+        Fetch._bank_link_fail_abandoned(self)
         waiting = Fetch.search(
             [
                 ("link_account_id", "in", self.ids),
@@ -523,6 +574,7 @@ class AccountBankLinkAccount(models.Model):
         )
         # A fetch a user queued (the first import after linking, "Fetch
         # now") does this account's work, with its progress on the journal.
+        self.env["account.bank.link.fetch"].sudo()._bank_link_fail_abandoned(accounts)
         waiting = self.env["account.bank.link.fetch"].sudo().search(
             [
                 ("link_account_id", "in", accounts.ids),
@@ -682,14 +734,52 @@ class AccountBankLinkFetch(models.Model):
     def _cron_bank_link_run_queued(self):
         """Worker: run the fetches users queued, oldest first, each in its
         own transactions (state, then the import, then the result)."""
+        self.sudo()._bank_link_fail_abandoned()
         jobs = self.sudo().search([("state", "=", "queued")], order="id")
         for job in jobs:
             job._bank_link_run()
+
+    @api.model
+    def _bank_link_fail_abandoned(self, accounts=None):
+        """Mark failed the running fetches (of ``accounts``, or all) whose
+        worker is gone, as after a server restart: nobody holds their
+        account's lock any more. A new fetch may then start at once."""
+        domain = [("state", "=", "running")]
+        if accounts is not None:
+            domain.append(("link_account_id", "in", accounts.ids))
+        running = self.search(domain)
+        if not running:
+            return running
+        held = running.link_account_id._bank_link_locked_ids()
+        abandoned = running.filtered(lambda job: job.link_account_id.id not in held)
+        if abandoned:
+            abandoned.write(
+                {
+                    "state": "failed",
+                    "message": _(
+                        "The fetch was interrupted, probably by a restart of the "
+                        "server. Fetch again: transactions imported already are "
+                        "not imported twice."
+                    ),
+                    "finished_at": fields.Datetime.now(),
+                }
+            )
+        return abandoned
 
     def _bank_link_run(self):
         self.ensure_one()
         commit = not self.env.registry.in_test_mode()
         account = self.link_account_id
+        # Held until the result is written, across the commits below: the
+        # lock tells others this job still has a worker.
+        locked = account._bank_link_try_session_lock()
+        try:
+            self._bank_link_run_locked(account, commit)
+        finally:
+            if locked:
+                account._bank_link_session_unlock()
+
+    def _bank_link_run_locked(self, account, commit):
         window = account._bank_link_window(account._bank_today())
         vals = {"state": "running", "fetched_at": fields.Datetime.now()}
         if window:

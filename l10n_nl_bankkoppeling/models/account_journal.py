@@ -283,6 +283,11 @@ class AccountJournal(models.Model):
         """The card's one button: do what the journal needs now."""
         self.ensure_one()
         action = self.bank_link_next_action
+        if action == "wait" and self.env["account.bank.link.fetch"].sudo()._bank_link_fail_abandoned(
+            self.bank_link_account_id
+        ):
+            # The fetch it waited for lost its worker (server restart).
+            action = "fetch"
         if action == "link":
             return self.action_bank_link_renew()
         if action == "renew":

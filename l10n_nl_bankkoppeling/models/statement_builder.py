@@ -24,6 +24,9 @@ class StatementBuilder:
         self.currency = self.journal.currency_id or self.journal.company_id.currency_id
         self.prefix = f"{provider_code}:{link_account.iban}:"
         self.grouping = link_account.statement_grouping
+        #: Set when this import created the journal's first statement: its
+        #: opening balance is then the bank's, not zero (see check_balance).
+        self.opens_journal = False
 
     # ------------------------------------------------------------------
     # Import
@@ -63,6 +66,9 @@ class StatementBuilder:
             return result
         # Stable sort: the bank's order within a day is kept.
         new.sort(key=lambda row: row[2].booking_date)
+        self.opens_journal = not self.env["account.bank.statement"].search_count(
+            [("journal_id", "=", self.journal.id)], limit=1
+        )
         statements = self._statements_for(
             {self._key(tx.booking_date) for _p, _u, tx in new}
         )
@@ -190,7 +196,9 @@ class StatementBuilder:
                 ["amount:sum"],
             )
         }
-        balance = previous.balance_end_real if previous else 0.0
+        # The journal's first statement keeps its opening balance (the
+        # bank's, or one entered by hand).
+        balance = previous.balance_end_real if previous else chain[0].balance_start
         round_ = self.currency.round
         for stmt in chain:
             start = round_(balance)
@@ -225,13 +233,28 @@ class StatementBuilder:
             ["statement_id"],
             ["amount:sum"],
         )
+        bank = self.currency.round(float(Decimal(bank_balance.amount)))
+        opening = None
+        if self.opens_journal:
+            opening = self._take_opening_balance(bank, sum(a for _s, a in groups))
         if not groups:
-            return None
+            if opening is None:
+                return None
+            # Every imported line is later than the balance: it is the
+            # opening balance itself, and there is nothing to compare yet.
+            return {
+                "date": on_date,
+                "bank": bank,
+                "computed": bank,
+                "found_difference": 0.0,
+                "difference": 0.0,
+                "corrected": False,
+                "opening": opening,
+            }
         statement, amount = max(
             groups, key=lambda g: (g[0].first_line_index or "", g[0].id)
         )
         computed = self.currency.round(statement.balance_start + amount)
-        bank = self.currency.round(float(Decimal(bank_balance.amount)))
         difference = self.currency.round(bank - computed)
         statement_ends_on_date = not statement.date or statement.date <= on_date
         if statement_ends_on_date:
@@ -252,7 +275,24 @@ class StatementBuilder:
             "found_difference": difference,
             "difference": 0.0 if corrected else difference,
             "corrected": corrected,
+            "opening": opening,
         }
+
+    def _take_opening_balance(self, bank, imported):
+        """The journal starts with this import: its first statement opens
+        with the bank's balance before the first imported transaction (the
+        bank's balance minus what was imported up to its date), so that
+        the journal agrees with the bank without an opening balance typed
+        in by hand. Returns that opening balance."""
+        first = self.env["account.bank.statement"].search(
+            [("nl_bank_link_account_id", "=", self.account.id)],
+            order="first_line_index, id",
+            limit=1,
+        )
+        opening = self.currency.round(bank - imported)
+        first.balance_start = opening
+        self.rechain(first)
+        return opening
 
     def _create_correction_line(self, statement, on_date, difference, bank, computed):
         date_text = self.account.link_id._bank_link_format_date(on_date)

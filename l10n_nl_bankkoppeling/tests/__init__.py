@@ -5,6 +5,7 @@ from . import test_bank_link_lifecycle
 from . import test_bank_link_security
 from . import test_bank_link_consent
 from . import test_bank_link_wizard
+from . import test_bank_link_polish
 from . import test_invoice_reference
 from . import test_translations
 from . import test_nl_reconcile

@@ -25,6 +25,22 @@ class TestBankLinkBalance(BankLinkCase):
             Decimal(amount), currency, "closingBooked", on_date
         )
 
+    def journal_has_earlier_statement(self):
+        """A statement entered before the link (opening 0, net 0): the first
+        import then does not take its opening balance from the bank."""
+        self.env["account.bank.statement"].create(
+            {
+                "name": "Before the link",
+                "journal_id": self.journal.id,
+                "balance_start": 0.0,
+                "balance_end_real": 0.0,
+                "line_ids": [
+                    (0, 0, {"date": date(2026, 2, 27), "payment_ref": "in", "amount": 10.0}),
+                    (0, 0, {"date": date(2026, 2, 27), "payment_ref": "out", "amount": -10.0}),
+                ],
+            }
+        )
+
     @freeze_time("2026-03-04 08:00:00")
     def test_matching_balance_leaves_statements_complete(self):
         self.set_bank_balance("70.00")
@@ -36,6 +52,7 @@ class TestBankLinkBalance(BankLinkCase):
 
     @freeze_time("2026-03-04 08:00:00")
     def test_mismatch_is_shown_on_journal_statement_and_chatter(self):
+        self.journal_has_earlier_statement()
         self.set_bank_balance("95.00")
         self.account._bank_link_fetch(unattended=False)
         self.assertAlmostEqual(self.account.balance_difference, 25.0)
@@ -57,6 +74,7 @@ class TestBankLinkBalance(BankLinkCase):
     @freeze_time("2026-03-04 08:00:00")
     def test_correction_line_when_company_enables_it(self):
         self.company.bank_link_balance_correction = True
+        self.journal_has_earlier_statement()
         self.set_bank_balance("95.00")
         self.account._bank_link_fetch(unattended=False)
         correction = self.statement_lines(self.account).filtered(

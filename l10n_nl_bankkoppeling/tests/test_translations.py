@@ -33,6 +33,18 @@ class TestDutchTranslations(TransactionCase):
                 f"(run setup/lib/i18n_sync.py, then translate): {missing[:15]}",
             )
 
+    def test_every_translation_says_where_it_is_used(self):
+        """Odoo loads a translation only through its occurrence (`#: code:`,
+        `#: model:`): an entry without one stays English in the interface."""
+        for addon in OUR_ADDONS:
+            path = Path(get_module_path(addon)) / "i18n" / "nl.po"
+            unplaced = [e.msgid for e in polib.pofile(str(path)) if not e.obsolete and not e.occurrences]
+            self.assertFalse(
+                unplaced,
+                f"{addon}: {len(unplaced)} entries of i18n/nl.po have no occurrence and never show "
+                f"(run setup/lib/i18n_sync.py): {unplaced[:10]}",
+            )
+
     def test_dutch_is_what_a_dutch_user_sees(self):
         """The field labels of the bank link read Dutch for a Dutch user."""
         self.env["res.lang"]._activate_lang("nl_NL")

@@ -227,6 +227,8 @@ class BankProvider(abc.ABC):
     max_unattended_fetches_per_day: int = MAX_UNATTENDED_FETCHES_PER_DAY
     #: Days a consent lasts.
     consent_days: int = CONSENT_DAYS
+    #: Months of transaction history the bank serves (ING and ABN AMRO: 18).
+    history_months: int = 18
     #: True when one consent covers exactly one account (ABN AMRO).
     one_account_per_consent: bool = False
     #: True when the bank rotates refresh tokens (the old one dies at use):

@@ -4,8 +4,13 @@ bank consent, accounts, done."""
 
 import re
 
+from dateutil.relativedelta import relativedelta
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import date_utils
+from odoo.tools.safe_eval import safe_eval
+
+from ..tools import provider as bank_provider
 
 STEPS = [
     ("data", "Data"),
@@ -16,6 +21,9 @@ STEPS = [
 ]
 
 _KVK = re.compile(r"^\d{8}$")
+#: A new link imports the current month and this many whole months before
+#: it: enough history to reconcile open invoices without a long first import.
+DEFAULT_HISTORY_MONTHS = 3
 
 
 class AccountBankLinkWizard(models.TransientModel):
@@ -47,6 +55,7 @@ class AccountBankLinkWizard(models.TransientModel):
     eligibility_text = fields.Text(compute="_compute_texts")
     first_fetch_text = fields.Text(compute="_compute_texts")
     link_state = fields.Selection(related="link_id.state")
+    invitation_text = fields.Char(compute="_compute_invitation_text")
 
     @api.model
     def _selection_provider(self):
@@ -66,6 +75,21 @@ class AccountBankLinkWizard(models.TransientModel):
             wizard.consent_text = texts.get("consent")
             wizard.eligibility_text = texts.get("eligibility")
             wizard.first_fetch_text = texts.get("first_fetch")
+
+    @api.depends("link_id.invitation_sent_to", "link_id.invitation_expires_at")
+    def _compute_invitation_text(self):
+        for wizard in self:
+            link = wizard.link_id
+            if link.invitation_sent_to and link.invitation_expires_at:
+                wizard.invitation_text = _(
+                    "Invitation sent by e-mail to %(email)s. Its link is valid "
+                    "once, until %(date)s. You may close this window: the "
+                    "journal shows when the bank gave consent.",
+                    email=link.invitation_sent_to,
+                    date=link._bank_link_format_datetime(link.invitation_expires_at),
+                )
+            else:
+                wizard.invitation_text = False
 
     @api.model
     def _bank_link_open(self, journal=None, link=None):
@@ -177,6 +201,25 @@ class AccountBankLinkWizard(models.TransientModel):
     def _step_done_done(self):
         return True
 
+    def action_close(self):
+        """Back to the accounting dashboard: after the bank's redirect the
+        wizard is the only thing on the page, so closing just the dialog
+        would leave the user on an empty screen. The journal's card shows
+        the first import's progress."""
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "account.open_account_journal_dashboard_kanban"
+        )
+        # A fresh start: nothing behind the dashboard to go back to, and
+        # no trace of the wizard (its id as active_id) in the dashboard's URL.
+        action["target"] = "main"
+        context = safe_eval(
+            action.get("context") or "{}",
+            {"uid": self.env.uid, "allowed_company_ids": self.env.companies.ids},
+        )
+        action["context"] = {**context, "active_id": False, "active_ids": False}
+        return action
+
     # ------------------------------------------------------------------
     # Consent
     # ------------------------------------------------------------------
@@ -190,6 +233,8 @@ class AccountBankLinkWizard(models.TransientModel):
     def action_send_invitation(self):
         self.ensure_one()
         self.link_id.action_send_invitation()
+        # The reopened wizard confirms it: to whom, valid until when.
+        self.invalidate_recordset(["invitation_text"])
         return self._reopen()
 
     def _bank_link_consent_given(self):
@@ -207,6 +252,7 @@ class AccountBankLinkWizard(models.TransientModel):
         journal_iban = self.env["account.bank.link.account"]._normalize_iban(
             self.journal_id.bank_acc_number or ""
         )
+        default_start = self._bank_link_default_start_date()
         lines = []
         for account in self.link_id.account_ids - existing:
             chosen_here = account.iban == journal_iban
@@ -218,11 +264,33 @@ class AccountBankLinkWizard(models.TransientModel):
                     and (account.active_link or chosen_here),
                     "journal_id": account.journal_id.id
                     or (self.journal_id.id if chosen_here else False),
-                    "start_date": account.start_date or fields.Date.context_today(self),
+                    # An account that fed a journal keeps its start; a new
+                    # one only has the model's default (today): no history.
+                    "start_date": account.start_date
+                    if account.journal_id and account.start_date
+                    else default_start,
                     "statement_grouping": account.statement_grouping,
                 }
             )
         self.env["account.bank.link.wizard.line"].create(lines)
+
+    def _bank_link_default_start_date(self):
+        """The first day of the month :data:`DEFAULT_HISTORY_MONTHS` months
+        back, but not before the history the bank serves."""
+        today = fields.Date.context_today(self)
+        start = date_utils.start_of(
+            today - relativedelta(months=DEFAULT_HISTORY_MONTHS), "month"
+        )
+        history_months = 0
+        if self.link_id:
+            try:
+                provider = self.link_id._bank_link_get_provider()
+                history_months = provider.history_months
+            except (UserError, bank_provider.BankLinkError):
+                pass
+        if history_months:
+            start = max(start, today - relativedelta(months=history_months))
+        return start
 
     def _apply_accounts(self):
         for line in self.line_ids:
@@ -307,6 +375,12 @@ class AccountBankLinkDiagnosis(models.TransientModel):
 
     journal_id = fields.Many2one("account.journal", required=True)
     result = fields.Html(readonly=True, sanitize=True)
+    # Which button fits: fetching is no help on a journal without a link.
+    next_action = fields.Selection(related="journal_id.bank_link_next_action")
 
     def action_fetch(self):
         return self.journal_id.action_bank_link_fetch()
+
+    def action_link(self):
+        """Start the link wizard (or renew the link) for this journal."""
+        return self.journal_id.action_bank_link_renew()

@@ -20,7 +20,7 @@ from odoo.tools import config
 from odoo.tools.translate import trans_export
 
 REPO = Path(__file__).resolve().parents[2]
-ADDONS = ("l10n_nl_bankkoppeling", "account_bank_link_ing", "account_bank_link_abnamro")
+ADDONS = tuple(sorted(p.parent.name for p in REPO.glob("*/__manifest__.py")))
 
 
 def known_translations(addon: str) -> dict[str, str]:

@@ -36,8 +36,11 @@ def _accounts_step(page, rpc, journals, shot, name="wizard-accounts"):
     assert ui.wizard_step(page) == "done"
     expect(wizard).to_contain_text(re.compile(r"[Bb]ankkoppeling is actief"))
     shot("wizard-done")
-    wizard.locator(".modal-footer button[special=cancel]").click()
+    # "Sluiten" leads to the accounting dashboard, not to an empty page
+    wizard.locator(".modal-footer button[name=action_close]").click()
     expect(page.locator(".modal-dialog")).to_have_count(0)
+    page.wait_for_url(re.compile(r"/odoo/accounting"))
+    expect(page.locator(".o_kanban_record").first).to_be_visible()
 
 
 def _journal(rpc, code):

@@ -61,7 +61,8 @@ def test_renew_expiring_consent(page, shot, rpc, odoo_url):
     assert ui.wizard_step(page) == "accounts"
     wizard.locator("button[name=action_next]").click()
     expect(wizard).to_contain_text(re.compile(r"[Bb]ankkoppeling is actief"))
-    wizard.locator(".modal-footer button[special=cancel]").click()
+    wizard.locator(".modal-footer button[name=action_close]").click()
+    page.wait_for_url(re.compile(r"/odoo/accounting"))
 
     renewed = _ing(rpc)
     assert renewed["bank_link_state"] == "linked"
@@ -93,6 +94,9 @@ def test_diagnosis_no_transactions(page, shot, rpc, odoo_url):
     result = _diagnose(page, odoo_url, bare[0]["id"])
     expect(result).to_contain_text("Het dagboek heeft geen bankrekening (IBAN). "
                                    "Vul het rekeningnummer in op het dagboek.")
+    # not linked: the dialog offers to link the bank, not to fetch
+    expect(ui.dialog(page).locator(".modal-footer button[name=action_link]:visible")).to_have_text("Bank koppelen")
+    expect(ui.dialog(page).locator(".modal-footer button[name=action_fetch]")).to_have_count(0)
     shot("no-iban")
     ui.dialog(page).locator(".modal-footer button[special=cancel]").click()
 

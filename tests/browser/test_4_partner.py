@@ -45,6 +45,10 @@ def test_invitation_to_the_legal_representative(page, shot, rpc, odoo_url, brows
     wizard.locator("button[name=action_send_invitation]").click()
     url, mail = _invitation_url(rpc, last_mail)
     assert "directie@goudenkorenaar.example" in (mail["email_to"] or "") or mail["recipient_ids"], mail
+    # the wizard confirms it: to whom, and until when the link is valid
+    expect(wizard.locator("div[name=invitation_sent]")).to_contain_text(
+        "Uitnodiging per e-mail verstuurd naar directie@goudenkorenaar.example")
+    expect(wizard.locator("div[name=invitation_sent]")).to_contain_text(re.compile(r"tot \d{2}-\d{2}-\d{4} \d{2}:\d{2}"))
     shot("invitation-sent")
     wizard.locator(".modal-footer button[special=cancel]").click()
 
