@@ -312,13 +312,49 @@ _DIGITS_AND_DATES = re.compile(r"[0-9][0-9./:-]*")
 _LEARNED_PATTERN_LENGTH = 40
 
 
+#: Labels Dutch banks put in their texts ("Naam: ... Omschrijving: ... IBAN: ...")
+#: and ABN AMRO's SEPA tags (/TRTP/.../NAME/.../REMI/...).
+_TEXT_LABEL = re.compile(
+    r"(?i)(?:^|\s)(naam|name|iban|bic|kenmerk|omschrijving|description|machtiging id|incassant id"
+    r"|datum/tijd|valutadatum)\s*:\s*"
+)
+_SEPA_TAG = re.compile(r"/(TRTP|CSID|NAME|MARF|REMI|EREF|IBAN|BIC|ORDP|BENM|ID|ADDR|CDTRREF|RTRN|ISDT)/")
+_DESCRIPTION_LABELS = {"omschrijving", "description", "REMI"}
+_COUNTERPARTY_LABELS = {"naam", "name", "iban", "bic", "kenmerk", "machtiging id", "incassant id",
+                        "datum/tijd", "valutadatum", "TRTP", "CSID", "NAME", "MARF", "EREF", "IBAN", "BIC",
+                        "ORDP", "BENM", "ID", "ADDR", "CDTRREF", "RTRN", "ISDT"}
+
+
+def description_part(text):
+    """What the payer wrote, without the bank's labelled fields: the name and
+    IBAN are the counterparty's (a rule holds the IBAN itself), the
+    description is what recurs. Unlabelled text is returned as it is."""
+    text = text or ""
+    for splitter in (_TEXT_LABEL, _SEPA_TAG):
+        parts = splitter.split(text)
+        if len(parts) < 3:
+            continue
+        labelled = {}
+        free = [parts[0]]
+        for label, value in zip(parts[1::2], parts[2::2]):
+            key = label if splitter is _SEPA_TAG else label.lower()
+            labelled.setdefault(key, value.strip(" /"))
+        for key in _DESCRIPTION_LABELS:
+            if labelled.get(key):
+                return labelled[key]
+        if any(key in _COUNTERPARTY_LABELS for key in labelled):
+            return " ".join(free).strip()
+    return text
+
+
 def learned_text_pattern(text):
     """The stable part of a bank text, as a learned rule's pattern: the
-    words without numbers, dates and amounts, cut to a short prefix
-    (``Kosten Zakelijk Betalingsverkeer 01-11-2026`` -> ``KOSTEN ZAKELIJK
-    BETALINGSVERKEER``). ``None`` when nothing stable is left."""
+    description's words without numbers, dates and amounts, cut to a short
+    prefix (``Kosten Zakelijk Betalingsverkeer 01-11-2026`` -> ``KOSTEN
+    ZAKELIJK BETALINGSVERKEER``; ``Naam: X Omschrijving: Drukwerk IBAN: ...``
+    -> ``DRUKWERK``). ``None`` when nothing stable is left."""
     words = [
-        word for word in _normalize_text(_DIGITS_AND_DATES.sub(" ", text or "")).split()
+        word for word in _normalize_text(_DIGITS_AND_DATES.sub(" ", description_part(text))).split()
         if len(word) > 1 and word != "/"
     ]
     pattern = ""

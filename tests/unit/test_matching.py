@@ -305,6 +305,18 @@ def test_learned_pattern_keeps_the_stable_words():
     assert learned_text_pattern("Kosten Zakelijk Betalingsverkeer 01-11-2026 t/m 30-11") == \
         "KOSTEN ZAKELIJK BETALINGSVERKEER T/M"
     assert learned_text_pattern("/") is None
+    # ING's labelled text: the description recurs, the name and IBAN are the rule's counterparty
+    assert learned_text_pattern(
+        "Naam: Drukkerij De Letter B.V. Omschrijving: Drukwerk flyers voorjaarsactie IBAN: NL02ABNA0123456789"
+    ) == "DRUKWERK FLYERS VOORJAARSACTIE"
+    # ABN AMRO's SEPA tags
+    assert learned_text_pattern(
+        "/TRTP/SEPA OVERBOEKING/IBAN/NL02ABNA0123456789/BIC/ABNANL2A/NAME/Makro Nederland/REMI/Bestelling "
+        "winkelvoorraad 4411/EREF/NOTPROVIDED"
+    ) == "BESTELLING WINKELVOORRAAD"
+    # a labelled text without a description keeps what is not the counterparty's
+    assert learned_text_pattern("Huur kantoor november Naam: Vastgoed BV IBAN: NL02ABNA0123456789") == \
+        "HUUR KANTOOR NOVEMBER"
     assert learned_text_pattern("123 456") is None
 
 
