@@ -13,29 +13,13 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 from odoo.tests import HttpCase, new_test_user, tagged
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+from odoo.addons.l10n_nl_bankkoppeling.tests.common import run_fetch
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO_SCENARIO = REPO / "setup" / "bank_sandbox" / "demo_scenario.json"
 ING_IBAN = "NL67INGB0006543210"
 PASSWORD = "korenaar-boekhouder-1"
 
-
-
-def run_fetch(env, journal):
-    """"Fetch now" as the user clicks it, then the queued fetch run as the
-    background worker does; the result as a notification's params."""
-    params = journal.action_bank_link_fetch()["params"]
-    if params["type"] == "info":
-        Fetch = env["account.bank.link.fetch"]
-        Fetch._cron_bank_link_run_queued()
-        env.invalidate_all()
-        job = Fetch.search(
-            [("link_account_id", "=", journal.bank_link_account_id.id), ("unattended", "=", False)],
-            limit=1,
-        )
-        params = job._bank_link_result_params()
-    env.invalidate_all()
-    return params
 
 def import_repo_helpers():
     """tests/sandbox.py (starts the sandbox) and setup/lib/demo_data.py (the

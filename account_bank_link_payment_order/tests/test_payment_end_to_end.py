@@ -16,7 +16,7 @@ from odoo.tests import HttpCase, tagged
 from odoo.tools import html2plaintext
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
-from odoo.addons.account_bank_link_abnamro.tests.test_abnamro_end_to_end import run_fetch
+from odoo.addons.l10n_nl_bankkoppeling.tests.common import run_fetch
 from odoo.addons.account_bank_link_ing.tests.test_ing_end_to_end import (
     DEMO_SCENARIO,
     import_repo_helpers,

@@ -116,6 +116,23 @@ class MemoryBank(bp.BankProvider):
         return self.balances.get(account.iban)
 
 
+def run_fetch(env, journal):
+    """"Fetch now" as the user clicks it, then the queued fetch run as the
+    background worker does; the result as a notification's params."""
+    params = journal.action_bank_link_fetch()["params"]
+    if params["type"] == "info":
+        Fetch = env["account.bank.link.fetch"]
+        Fetch._cron_bank_link_run_queued()
+        env.invalidate_all()
+        job = Fetch.search(
+            [("link_account_id", "=", journal.bank_link_account_id.id), ("unattended", "=", False)],
+            limit=1,
+        )
+        params = job._bank_link_result_params()
+    env.invalidate_all()
+    return params
+
+
 def with_payment_group(env, groups):
     """OCA's account_payment_order (installed with our payment addon) lets only
     its "Accounting / Payments" group edit bank accounts: accountants need it."""
