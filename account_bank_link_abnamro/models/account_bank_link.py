@@ -16,6 +16,10 @@ from stdnum import iban as stdnum_iban
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
+from odoo.addons.l10n_nl_bankkoppeling.models.account_bank_link import (
+    _SIDE_WRITTEN,
+    ACTIVE_STATES,
+)
 from odoo.addons.l10n_nl_bankkoppeling.tools import provider as bank_provider
 
 from ..tools import abnamro_provider
@@ -250,8 +254,8 @@ class AccountBankLink(models.Model):
                 consent=_(
                     "The request starts at ABN AMRO: you log in there with the ABN AMRO "
                     "app or e.dentifier and choose ONE account. ABN AMRO asks a consent "
-                    "per account: to link three accounts you give three consents. After "
-                    "each one you come back here and continue with the next account."
+                    "per account. After each one you come back here and continue with "
+                    "the next account."
                 ),
                 eligibility=_(
                     "ABN AMRO business accounts in euros can be linked, one account per "
@@ -309,6 +313,10 @@ class AccountBankLink(models.Model):
             today + datetime.timedelta(days=provider.consent_days)
         )
         self._abnamro_store_consent(iban, tokens, valid_until)
+        # Renewed: this account fetches again.
+        self.account_ids.filtered(
+            lambda account: account.iban == iban and account.consent_state
+        ).sudo().write({"consent_state": False, "last_notice": False})
         super()._bank_link_store_consent(tokens)
         # The link-wide token set is a copy of this one consent; with
         # refresh tokens that rotate a stale copy is worse than none.
@@ -361,6 +369,9 @@ class AccountBankLink(models.Model):
         with self.env.registry.cursor() as cr:
             link = self.with_env(self.env(cr=cr, su=True))
             link._abnamro_store_consent(iban, new_tokens, valid_until)
+        # Later writes of this transaction to the row go through a second
+        # cursor too (see the framework's _bank_link_refresh_tokens).
+        self.env.cr.precommit.data.setdefault(_SIDE_WRITTEN, set()).add(secret_id)
         Secret.browse(secret_id).invalidate_recordset()
         return new_tokens
 
@@ -377,25 +388,162 @@ class AccountBankLink(models.Model):
             )
         return found
 
-    def _abnamro_wanted_ibans(self):
-        """The company's ABN AMRO accounts: its bank journals with an ABN AMRO
-        IBAN, and the accounts already in the link."""
+    def _abnamro_wanted_ibans(self, journal=None):
+        """The accounts this link needs a consent of: those that have one,
+        those feeding a journal (a renewal), the IBAN of ``journal`` (the
+        wizard's) and the company's other bank journals with an ABN AMRO
+        IBAN that the link does not know yet (a new account; one the user
+        stopped linking stays out)."""
         self.ensure_one()
+        known = set(self.account_ids.mapped("iban"))
         journals = self.env["account.journal"].search(
             [("type", "=", "bank"), ("company_id", "=", self.company_id.id)]
         )
-        ibans = [
-            stdnum_iban.compact(journal.bank_acc_number or "")
-            for journal in journals
+        ibans = [stdnum_iban.compact(j.bank_acc_number or "") for j in journals]
+        ibans = [iban for iban in ibans if iban[4:8] == "ABNA" and iban not in known]
+        if journal:
+            ibans.append(stdnum_iban.compact(journal.bank_acc_number or ""))
+        ibans += list(self._abnamro_consents())
+        ibans += [
+            account.iban
+            for account in self.account_ids
+            if account.journal_id and account.carries_transactions
         ]
-        ibans = [iban for iban in ibans if iban[4:8] == "ABNA"]
-        ibans += [a.iban for a in self.account_ids if a.iban not in ibans]
-        return ibans
+        # Shown in the order of the journals, whatever made them wanted.
+        order = [stdnum_iban.compact(j.bank_acc_number or "") for j in journals]
+        wanted = set(ibans)
+        ibans = [iban for iban in order if iban in wanted] + ibans
+        return [iban for iban in dict.fromkeys(ibans) if iban[4:8] == "ABNA"]
 
-    def _abnamro_missing_consents(self):
+    def _abnamro_missing_consents(self, journal=None):
         self.ensure_one()
         done = self._abnamro_consents()
-        return [iban for iban in self._abnamro_wanted_ibans() if iban not in done]
+        return [iban for iban in self._abnamro_wanted_ibans(journal) if iban not in done]
+
+    @api.model
+    def _abnamro_reusable_link(self, company):
+        """The company's ABN AMRO link a new wizard continues with: one link
+        holds a consent per account, so relinking adds to it instead of
+        asking every account's consent again in a second link."""
+        return self.search(
+            [
+                ("company_id", "=", company.id),
+                ("provider", "=", "abnamro"),
+                ("state", "in", ("consent_pending", *ACTIVE_STATES, "expired")),
+            ],
+            order="id desc",
+            limit=1,
+        ) or self._bank_link_reusable_draft("abnamro", company)
+
+    # ------------------------------------------------------------------
+    # One account's consent ends, the others keep fetching
+    # ------------------------------------------------------------------
+
+    def _abnamro_forget_consents(self, ibans):
+        """Drop the consents of ``ibans``; the consents left. Through a
+        second cursor when this transaction committed the row through one
+        already (a refresh): it may neither write the row nor trust its
+        own, older view of the other accounts' rotated tokens."""
+        self.ensure_one()
+        secret = self._bank_link_secret()
+        if secret.id not in self.env.cr.precommit.data.get(_SIDE_WRITTEN, set()):
+            return self._abnamro_drop_consents(ibans)
+        self.env["account.bank.link.secret"].flush_model()
+        with self.env.registry.cursor() as cr:
+            remaining = self.with_env(self.env(cr=cr, su=True))._abnamro_drop_consents(ibans)
+        secret.invalidate_recordset()
+        return remaining
+
+    def _abnamro_drop_consents(self, ibans):
+        consents = {
+            iban: consent
+            for iban, consent in self._abnamro_consents().items()
+            if iban not in ibans
+        }
+        self._bank_link_secret()._set_bank_data({CONSENTS_KEY: consents})
+        return consents
+
+    def _abnamro_end_consents(self, accounts, state, detail=""):
+        """ABN AMRO ended the consent of ``accounts`` (expired or revoked):
+        they stop, the link's other accounts keep fetching. Returns the
+        message, or False when no consent is left: then the link as a
+        whole has ended and the framework's handling applies."""
+        self.ensure_one()
+        remaining = self._abnamro_forget_consents(accounts.mapped("iban"))
+        if not remaining:
+            return False
+        ends = [
+            datetime.date.fromisoformat(consent["consent_valid_until"])
+            for consent in remaining.values()
+            if consent.get("consent_valid_until")
+        ]
+        self.sudo().consent_valid_until = min(ends) if ends else False
+        for account in accounts:
+            iban = stdnum_iban.format(account.iban)
+            if state == "revoked":
+                message = _(
+                    "ABN AMRO reports that the consent for account %(iban)s was "
+                    "withdrawn. This account stopped fetching; the other accounts of "
+                    "the link keep fetching. Renew its consent with 'Renew consent' "
+                    "on its journal.",
+                    iban=iban,
+                )
+            else:
+                message = _(
+                    "The consent at ABN AMRO for account %(iban)s has ended. This "
+                    "account stopped fetching; the other accounts of the link keep "
+                    "fetching. Renew its consent with 'Renew consent' on its journal.",
+                    iban=iban,
+                )
+            full = f"{message} ({detail})" if detail else message
+            account.sudo().write({"consent_state": state, "last_notice": full})
+            self.sudo().message_post(body=full)
+            journal = account.journal_id.sudo()
+            if journal:
+                journal.message_post(body=full)
+                journal.activity_schedule(
+                    "l10n_nl_bankkoppeling.mail_activity_type_bank_link_renew",
+                    date_deadline=fields.Date.context_today(self),
+                    summary=_("Renew the bank link"),
+                    note=_(
+                        "ABN AMRO ended the consent for account %(iban)s. Click 'Renew "
+                        "consent' on the journal and let the legal representative give "
+                        "consent for this account at ABN AMRO.",
+                        iban=iban,
+                    ),
+                    user_id=self.create_uid.id or self.env.uid,
+                )
+        return (
+            accounts.last_notice
+            if len(accounts) == 1
+            else "\n".join(accounts.mapped("last_notice"))
+        )
+
+    def _bank_link_consent_step(self, today):
+        """An account whose consent passed its last day stops alone."""
+        if self.provider == "abnamro":
+            ended = [
+                iban
+                for iban, consent in self._abnamro_consents().items()
+                if consent.get("consent_valid_until")
+                and datetime.date.fromisoformat(consent["consent_valid_until"]) < today
+            ]
+            accounts = self.account_ids.filtered(lambda account: account.iban in ended)
+            ended_alone = accounts and self._abnamro_end_consents(accounts, "expired")
+            if ended_alone and not self.consent_valid_until:
+                return None
+        return super()._bank_link_consent_step(today)
+
+    def _bank_link_close_renewal_activities(self):
+        if self.provider != "abnamro":
+            return super()._bank_link_close_renewal_activities()
+        # Only the journals whose account has a consent again.
+        journals = self.account_ids.filtered(lambda account: not account.consent_state).journal_id
+        if journals:
+            journals.sudo().activity_feedback(
+                ["l10n_nl_bankkoppeling.mail_activity_type_bank_link_renew"],
+                feedback=_("The bank gave consent again."),
+            )
 
     @api.depends("provider", "state", "account_ids")
     def _compute_abnamro_consent_progress(self):
@@ -403,28 +551,40 @@ class AccountBankLink(models.Model):
             if link.provider != "abnamro" or not link.id:
                 link.abnamro_consent_progress = False
                 continue
-            consents = link._abnamro_consents()
-            rows = []
-            for iban in link._abnamro_wanted_ibans():
-                consent = consents.get(iban)
-                if consent:
-                    until = consent.get("consent_valid_until")
-                    status = _(
-                        "consent given, valid until %(date)s",
-                        date=link._bank_link_format_date(datetime.date.fromisoformat(until))
-                        if until
-                        else "-",
-                    )
-                    icon = Markup('<i class="fa fa-check text-success me-1" title="%s"/>') % status
-                else:
-                    status = _("no consent yet")
-                    icon = Markup('<i class="fa fa-circle-o text-warning me-1" title="%s"/>') % status
-                rows.append(
-                    Markup("<li>%s<strong>%s</strong>: %s</li>")
-                    % (icon, stdnum_iban.format(iban), status)
-                )
-            link.abnamro_consent_progress = (
-                Markup('<ul class="list-unstyled mb-0">%s</ul>') % Markup("").join(rows)
-                if rows
-                else escape(_("No ABN AMRO account found yet."))
+            link.abnamro_consent_progress = link._abnamro_consent_progress_html(
+                link._abnamro_wanted_ibans()
             )
+
+    def _abnamro_consent_progress_html(self, ibans):
+        """A list of ``ibans``: which have a consent, until when."""
+        self.ensure_one()
+        consents = self._abnamro_consents()
+        ended = set(self.account_ids.filtered("consent_state").mapped("iban"))
+        rows = []
+        for iban in ibans:
+            consent = consents.get(iban)
+            if consent:
+                until = consent.get("consent_valid_until")
+                status = _(
+                    "consent given, valid until %(date)s",
+                    date=self._bank_link_format_date(datetime.date.fromisoformat(until))
+                    if until
+                    else "-",
+                )
+                icon = "fa-check text-success"
+            elif iban in ended:
+                status = _("consent ended, give it again")
+                icon = "fa-exclamation-circle text-danger"
+            else:
+                status = _("no consent yet")
+                icon = "fa-circle-o text-warning"
+            # An <i/> does not close in HTML: the rest of the row would be
+            # inside the icon, in its font and colour.
+            rows.append(
+                Markup('<li><i class="fa %s me-1" role="img" title="%s"></i>'
+                       "<strong>%s</strong>: %s</li>")
+                % (icon, status, stdnum_iban.format(iban), status)
+            )
+        if not rows:
+            return escape(_("No ABN AMRO account found yet."))
+        return Markup('<ul class="list-unstyled mb-0">%s</ul>') % Markup("").join(rows)

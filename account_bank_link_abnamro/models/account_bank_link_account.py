@@ -3,6 +3,8 @@ import datetime
 
 from odoo import api, fields, models
 
+from odoo.addons.l10n_nl_bankkoppeling.tools import provider as bank_provider
+
 from .account_bank_link import CONSENT_IBAN
 
 
@@ -18,7 +20,7 @@ class AccountBankLinkAccount(models.Model):
         "ABN AMRO consent", compute="_compute_abnamro_consent"
     )
 
-    @api.depends("link_id.state", "link_id.consent_valid_until")
+    @api.depends("link_id.state", "link_id.consent_valid_until", "consent_state")
     def _compute_abnamro_consent(self):
         for account in self:
             consent = {}
@@ -38,3 +40,19 @@ class AccountBankLinkAccount(models.Model):
         return super(AccountBankLinkAccount, account)._bank_link_download(
             provider, date_from, date_to, **kwargs
         )
+
+    def _bank_link_handle_error(self, error):
+        """An ended ABN AMRO consent is this account's alone: the link's
+        other accounts keep theirs."""
+        if self.provider == "abnamro" and isinstance(
+            error, bank_provider.ConsentExpiredError
+        ):
+            state = (
+                "revoked"
+                if isinstance(error, bank_provider.ConsentRevokedError)
+                else "expired"
+            )
+            message = self.link_id._abnamro_end_consents(self, state, str(error))
+            if message:
+                return message
+        return super()._bank_link_handle_error(error)

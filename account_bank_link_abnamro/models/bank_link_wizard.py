@@ -1,25 +1,56 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from stdnum import iban as stdnum_iban
 
-from odoo import api, fields, models
+from odoo import _, api, fields, models
 
 
 class AccountBankLinkWizard(models.TransientModel):
     _inherit = "account.bank.link.wizard"
 
     abnamro_consent_progress = fields.Html(
-        related="link_id.abnamro_consent_progress", string="ABN AMRO consents"
+        "ABN AMRO consents", compute="_compute_abnamro_consents", sanitize=False
     )
     abnamro_consents_missing = fields.Integer(
-        "ABN AMRO accounts without consent", compute="_compute_abnamro_consents_missing"
+        "ABN AMRO accounts without consent", compute="_compute_abnamro_consents"
     )
 
-    def _compute_abnamro_consents_missing(self):
+    @api.depends("link_id", "journal_id", "link_state")
+    def _compute_abnamro_consents(self):
         for wizard in self:
             link = wizard.link_id
-            wizard.abnamro_consents_missing = (
-                len(link._abnamro_missing_consents()) if link.provider == "abnamro" else 0
+            if link.provider != "abnamro":
+                wizard.abnamro_consent_progress = False
+                wizard.abnamro_consents_missing = 0
+                continue
+            wizard.abnamro_consent_progress = link._abnamro_consent_progress_html(
+                link._abnamro_wanted_ibans(wizard.journal_id)
             )
+            wizard.abnamro_consents_missing = len(
+                link._abnamro_missing_consents(wizard.journal_id)
+            )
+
+    @api.depends("provider", "link_id", "journal_id", "link_state")
+    def _compute_texts(self):
+        super()._compute_texts()
+        for wizard in self.filtered(lambda w: w.provider == "abnamro" and w.link_id):
+            count = len(wizard.link_id._abnamro_missing_consents(wizard.journal_id))
+            # The accounts of the list below, not a number from the manual.
+            if count == 1:
+                wizard.consent_text = _(
+                    "The request starts at ABN AMRO: you log in there with the ABN "
+                    "AMRO app or e.dentifier and choose ONE account. ABN AMRO asks a "
+                    "consent per account: 1 account below still needs its consent. "
+                    "Afterwards you come back here."
+                )
+            elif count > 1:
+                wizard.consent_text = _(
+                    "The request starts at ABN AMRO: you log in there with the ABN "
+                    "AMRO app or e.dentifier and choose ONE account. ABN AMRO asks a "
+                    "consent per account: %(count)s accounts below still need one, so "
+                    "you give %(count)s consents. After each one you come back here "
+                    "and continue with the next account.",
+                    count=count,
+                )
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -35,20 +66,20 @@ class AccountBankLinkWizard(models.TransientModel):
 
     @api.model
     def _abnamro_draft_contact(self, vals):
-        """The legal representative of the configured draft link the wizard
-        will continue with, so that it need not be typed again."""
+        """The legal representative of the link the wizard will continue
+        with, so that it need not be typed again."""
         company = self.env["res.company"].browse(vals.get("company_id")) or self.env.company
-        draft = self.env["account.bank.link"]._bank_link_reusable_draft("abnamro", company)
+        link = self.env["account.bank.link"]._abnamro_reusable_link(company)
         return {
-            name: draft[name]
+            name: link[name]
             for name in ("legal_representative_name", "legal_representative_email")
-            if draft[name] and not vals.get(name)
+            if link[name] and not vals.get(name)
         }
 
     def _step_contact_done(self):
         if not self.link_id and self.provider == "abnamro":
-            self.link_id = self.env["account.bank.link"]._bank_link_reusable_draft(
-                "abnamro", self.company_id
+            self.link_id = self.env["account.bank.link"]._abnamro_reusable_link(
+                self.company_id
             )
         return super()._step_contact_done()
 
@@ -56,6 +87,7 @@ class AccountBankLinkWizard(models.TransientModel):
         """ABN AMRO: one consent per account. While accounts of the company
         lack one, the wizard stays at the consent step for the next."""
         result = super()._bank_link_consent_given()
-        if self.link_id.provider == "abnamro" and self.link_id._abnamro_missing_consents():
+        link = self.link_id
+        if link.provider == "abnamro" and link._abnamro_missing_consents(self.journal_id):
             self.step = "consent"
         return result

@@ -17,7 +17,7 @@ from odoo.tests.common import HOST, _super_send
 from odoo.tools import html2plaintext
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
-from odoo.addons.l10n_nl_bankkoppeling.tests.common import with_payment_group
+from odoo.addons.l10n_nl_bankkoppeling.tests.common import run_fetch, with_payment_group
 from odoo.addons.account_bank_link_abnamro.tools import abnamro_client, abnamro_provider
 
 from .test_abnamro_end_to_end import DEMO_SCENARIO, FIRST_IBAN, OPENING, import_repo_helpers
@@ -144,21 +144,9 @@ class AbnAmroSandboxCase(AccountTestInvoicingCommon, HttpCase):
     # ------------------------------------------------------------ fetching
 
     def fetch(self, journal):
-        """Fetch now as the user does, then run the queued fetch as the
-        background worker would; the result as a notification's params."""
-        result = journal.action_bank_link_fetch()
-        params = result["params"]
-        if params["type"] == "info":
-            Fetch = self.env["account.bank.link.fetch"]
-            Fetch._cron_bank_link_run_queued()
-            self.env.invalidate_all()
-            job = Fetch.search(
-                [("link_account_id", "=", journal.bank_link_account_id.id), ("unattended", "=", False)],
-                limit=1,
-            )
-            params = job._bank_link_result_params()
-        self.env.invalidate_all()
-        return params
+        """Fetch now as the user does, then the queued fetch as the background
+        worker runs it; the result as a notification's params."""
+        return run_fetch(self.env, journal)
 
     def assert_fetch_succeeds(self, journal):
         params = self.fetch(journal)

@@ -14,6 +14,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 from odoo.tests import HttpCase, new_test_user, tagged
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+from odoo.addons.l10n_nl_bankkoppeling.tests.common import run_fetch
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO_SCENARIO = REPO / "setup" / "bank_sandbox" / "demo_scenario.json"
@@ -22,22 +23,6 @@ SECOND_IBAN = "NL09ABNA0532013000"
 OPENING = {FIRST_IBAN: Decimal("8000.00"), SECOND_IBAN: Decimal("2500.00")}
 PASSWORD = "korenaar-boekhouder-2"
 
-
-def run_fetch(env, journal):
-    """"Fetch now" as the user clicks it, then the queued fetch run as the
-    background worker does; the result as a notification's params."""
-    params = journal.action_bank_link_fetch()["params"]
-    if params["type"] == "info":
-        Fetch = env["account.bank.link.fetch"]
-        Fetch._cron_bank_link_run_queued()
-        env.invalidate_all()
-        job = Fetch.search(
-            [("link_account_id", "=", journal.bank_link_account_id.id), ("unattended", "=", False)],
-            limit=1,
-        )
-        params = job._bank_link_result_params()
-    env.invalidate_all()
-    return params
 
 def import_repo_helpers():
     """tests/sandbox.py (starts the sandbox) and setup/lib/demo_data.py (the
@@ -133,7 +118,7 @@ class TestAbnAmroEndToEnd(AccountTestInvoicingCommon, HttpCase):
         self.assertEqual(wizard.step, "consent")
         link = wizard.link_id
         self.assertEqual(link, self.links["abnamro"])
-        self.assertIn("three consents", wizard.consent_text)
+        self.assertIn("2 accounts below still need one", wizard.consent_text)
         self.assertEqual(wizard.abnamro_consents_missing, 2)
 
         # First consent: the first account.
@@ -147,6 +132,7 @@ class TestAbnAmroEndToEnd(AccountTestInvoicingCommon, HttpCase):
         # the link shows which consent is done.
         self.assertEqual(wizard.step, "consent")
         self.assertEqual(wizard.abnamro_consents_missing, 1)
+        self.assertIn("1 account below still needs its consent", wizard.consent_text)
         progress = str(link.abnamro_consent_progress)
         self.assertIn("NL91 ABNA 0417 1643 00</strong>: consent given", progress)
         self.assertIn("NL09 ABNA 0532 0130 00</strong>: no consent yet", progress)

@@ -446,7 +446,9 @@ class AccountBankLink(models.Model):
         daily limit); problems are shown and kept, not raised."""
         self.ensure_one()
         journal = self.account_ids.journal_id[:1]
-        accounts = self.account_ids.filtered("active_link")
+        accounts = self.account_ids.filtered(
+            lambda account: account.active_link and account.link_state in ACTIVE_STATES
+        )
         if self.state not in ACTIVE_STATES or not accounts:
             message = (
                 accounts[:1]._bank_link_inactive_message()

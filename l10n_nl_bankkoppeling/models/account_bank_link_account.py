@@ -12,7 +12,7 @@ from odoo.tools.misc import formatLang
 from stdnum import iban as stdnum_iban
 
 from ..tools import provider as bank_provider
-from .account_bank_link import ACTIVE_STATES
+from .account_bank_link import ACTIVE_STATES, LINK_STATES
 from .statement_builder import StatementBuilder
 
 _logger = logging.getLogger(__name__)
@@ -37,7 +37,22 @@ class AccountBankLinkAccount(models.Model):
     )
     company_id = fields.Many2one(related="link_id.company_id", store=True, index=True)
     provider = fields.Selection(related="link_id.provider", store=True)
-    link_state = fields.Selection(related="link_id.state", string="Link state")
+    link_state = fields.Selection(
+        LINK_STATES,
+        compute="_compute_link_state",
+        string="Link state",
+        help="The link's state, or this account's own when the bank ended "
+        "its consent alone.",
+    )
+    consent_state = fields.Selection(
+        [("expired", "Expired"), ("revoked", "Revoked")],
+        "Own consent",
+        readonly=True,
+        copy=False,
+        help="Set when the bank ended the consent of this account alone (banks "
+        "that give a consent per account): this account waits for its renewal "
+        "while the link's other accounts keep fetching.",
+    )
     iban = fields.Char("IBAN", required=True, index=True)
     resource_id = fields.Char(
         help="The bank's handle for this account in its API.", readonly=True
@@ -117,6 +132,14 @@ class AccountBankLinkAccount(models.Model):
                 and account.eligible
                 and account.link_id.state not in ("draft", "revoked")
             )
+
+    @api.depends("link_id.state", "consent_state")
+    def _compute_link_state(self):
+        for account in self:
+            state = account.link_id.state
+            if account.consent_state and state in ACTIVE_STATES:
+                state = account.consent_state
+            account.link_state = state
 
     @api.depends("journal_id")
     def _compute_journal_currency_id(self):
@@ -324,7 +347,7 @@ class AccountBankLinkAccount(models.Model):
         link = self.link_id
         # The link's state first: an ended link also makes its accounts
         # inactive, and the user must read how to renew, not "no journal".
-        if link.state not in ACTIVE_STATES:
+        if self.link_state not in ACTIVE_STATES:
             return self._bank_link_inactive_message()
         if not self.active_link:
             return _("Account %(iban)s is not linked to a journal.", iban=self.iban)
@@ -359,7 +382,7 @@ class AccountBankLinkAccount(models.Model):
                 provider, *window, progress=progress
             )
         except bank_provider.BankLinkError as error:
-            message = link._bank_link_handle_error(error)
+            message = self._bank_link_handle_error(error)
             log.write({"state": "failed", "message": message})
             return message
         with self.env.cr.savepoint():
@@ -370,14 +393,19 @@ class AccountBankLinkAccount(models.Model):
         self._bank_link_after_fetch(window, result, pages)
         return False
 
+    def _bank_link_handle_error(self, error):
+        """The fetch of this account failed: the link's state follows.
+        Banks with a consent per account end only this account's consent."""
+        self.ensure_one()
+        return self.link_id._bank_link_handle_error(error)
+
     def _bank_link_inactive_message(self):
-        link = self.link_id
-        if link.state == "expired":
+        if self.link_state == "expired":
             return _(
                 "The consent at the bank has ended; nothing was fetched. Renew the "
                 "link on the journal with 'Renew'."
             )
-        if link.state == "revoked":
+        if self.link_state == "revoked":
             return _(
                 "The link was ended; nothing was fetched. Start a new link with "
                 "'Renew'."
@@ -570,7 +598,11 @@ class AccountBankLinkAccount(models.Model):
     @api.model
     def _cron_bank_link_fetch(self):
         accounts = self.search(
-            [("active_link", "=", True), ("link_id.state", "in", ACTIVE_STATES)]
+            [
+                ("active_link", "=", True),
+                ("link_id.state", "in", ACTIVE_STATES),
+                ("consent_state", "=", False),
+            ]
         )
         # A fetch a user queued (the first import after linking, "Fetch
         # now") does this account's work, with its progress on the journal.

@@ -91,7 +91,7 @@ class AccountJournal(models.Model):
             link = account.link_id
             journal.bank_link_account_id = account
             journal.bank_link_id = link
-            journal.bank_link_state = link.state or False
+            journal.bank_link_state = account.link_state or False
             journal.bank_link_valid_until = link.consent_valid_until
             journal.bank_link_last_fetch_at = account.last_fetch_at
             status, level = journal._bank_link_status_text(account)
@@ -152,7 +152,7 @@ class AccountJournal(models.Model):
         link = account.link_id
         if not account or link.state in ("draft", "consent_pending"):
             return "link", _("Link bank")
-        if link.state in ("expired", "revoked", "expiring"):
+        if account.link_state in ("expired", "revoked", "expiring"):
             return "renew", _("Renew consent")
         problem = False
         if link.state == "error":
@@ -179,7 +179,15 @@ class AccountJournal(models.Model):
             link.provider, link.provider or ""
         )
         until = link._bank_link_format_date(link.consent_valid_until)
-        state = link.state
+        state = account.link_state
+        if account.consent_state and link.state in ACTIVE_STATES:
+            # The bank ended this account's own consent; the link's other
+            # accounts still fetch.
+            return _(
+                "Consent at %(bank)s for %(iban)s has ended: renew the consent",
+                bank=bank,
+                iban=stdnum_iban.format(account.iban),
+            ), "danger"
         if state in ("linked", "expiring"):
             if state == "expiring":
                 text = _(
@@ -262,7 +270,7 @@ class AccountJournal(models.Model):
             raise UserError(
                 _("Journal %(journal)s is not linked to a bank.", journal=self.name)
             )
-        if account.link_id.state not in ACTIVE_STATES:
+        if account.link_state not in ACTIVE_STATES:
             return self._bank_link_notification(
                 account._bank_link_inactive_message(), "danger"
             )
@@ -436,7 +444,7 @@ class AccountJournal(models.Model):
                     reason=account.ineligible_reason or "",
                 )
             )
-        if link.state in ("expired", "revoked", "draft", "consent_pending"):
+        if account.link_state in ("expired", "revoked", "draft", "consent_pending"):
             status, _level = self._bank_link_status_text(account)
             causes.append(status)
         today = account._bank_today()

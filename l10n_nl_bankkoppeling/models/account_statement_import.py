@@ -237,7 +237,13 @@ class AccountStatementImport(models.TransientModel):
                 ident = identities[position]
                 if vals["unique_import_id"] in taken or position in plan.duplicate:
                     counts["taken" if vals["unique_import_id"] in taken else "other_source"] += 1
-                    if "balance_start" in st_vals:
+                    # The statement keeps only the created lines: it opens
+                    # after what is skipped before them and closes before
+                    # what is skipped after them (the link booked the file's
+                    # last days), else it breaks the chain of statements.
+                    if to_create and "balance_end_real" in st_vals:
+                        st_vals["balance_end_real"] -= float(vals["amount"])
+                    elif not to_create and "balance_start" in st_vals:
                         st_vals["balance_start"] += float(vals["amount"])
                 else:
                     is_uncertain = position in plan.uncertain
