@@ -9,7 +9,7 @@ import logging
 
 from lxml import etree
 
-from odoo import _, models
+from odoo import _, fields, models
 from odoo.exceptions import UserError
 
 from odoo.addons.base.models.res_bank import sanitize_account_number
@@ -233,18 +233,12 @@ class AccountStatementImport(models.TransientModel):
         Statement = self.env["account.bank.statement"]
         for st_vals in stmts_vals:
             to_create = []
+            skipped = []
             for vals in st_vals["transactions"]:
                 ident = identities[position]
                 if vals["unique_import_id"] in taken or position in plan.duplicate:
                     counts["taken" if vals["unique_import_id"] in taken else "other_source"] += 1
-                    # The statement keeps only the created lines: it opens
-                    # after what is skipped before them and closes before
-                    # what is skipped after them (the link booked the file's
-                    # last days), else it breaks the chain of statements.
-                    if to_create and "balance_end_real" in st_vals:
-                        st_vals["balance_end_real"] -= float(vals["amount"])
-                    elif not to_create and "balance_start" in st_vals:
-                        st_vals["balance_start"] += float(vals["amount"])
+                    skipped.append(vals)
                 else:
                     is_uncertain = position in plan.uncertain
                     if is_uncertain:
@@ -254,6 +248,7 @@ class AccountStatementImport(models.TransientModel):
                 position += 1
             if not to_create:
                 continue
+            self._nl_balances_without(st_vals, skipped, to_create)
             for sequence, vals in enumerate(to_create, start=1):
                 vals.setdefault("sequence", sequence)
             st_vals.pop("transactions", None)
@@ -267,6 +262,21 @@ class AccountStatementImport(models.TransientModel):
         result["statement_ids"].extend(statement_ids)
         result["notifications"].extend(self._nl_notifications(counts, len(uncertain)))
         return True
+
+    def _nl_balances_without(self, st_vals, skipped, created):
+        """The statement keeps only the created lines. Skipped lines of days
+        after the last created one are in later statements (the link booked
+        them): the statement closes before them, else the next statement's
+        opening breaks the chain. Other skipped lines move the opening, as
+        OCA does (within a day their order against the new lines is not
+        known)."""
+        last_day = max(fields.Date.to_date(vals["date"]) for vals in created)
+        for vals in skipped:
+            if fields.Date.to_date(vals["date"]) > last_day:
+                if "balance_end_real" in st_vals:
+                    st_vals["balance_end_real"] -= float(vals["amount"])
+            elif "balance_start" in st_vals:
+                st_vals["balance_start"] += float(vals["amount"])
 
     def _nl_create_lines(self, statement, vals_list, context):
         """In batches, as the link does (statement_builder.CREATE_BATCH):
