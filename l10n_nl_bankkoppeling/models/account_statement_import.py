@@ -16,7 +16,7 @@ from odoo.addons.base.models.res_bank import sanitize_account_number
 
 from ..tools import mt940_nl
 from ..tools import statement_identity as si
-from .statement_builder import CREATE_BATCH
+from .statement_builder import create_lines_in_batches
 from .statement_dedup import CrossSourceDedup
 
 _logger = logging.getLogger(__name__)
@@ -279,16 +279,10 @@ class AccountStatementImport(models.TransientModel):
                 st_vals["balance_start"] += float(vals["amount"])
 
     def _nl_create_lines(self, statement, vals_list, context):
-        """In batches, as the link does (statement_builder.CREATE_BATCH):
-        Odoo's per-batch queries slow down on huge ``IN`` lists."""
+        """In batches, as the link does: Odoo's per-batch queries slow down
+        on huge ``IN`` lists."""
         Line = self.env["account.bank.statement.line"].with_context(**context)
-        for start in range(0, len(vals_list), CREATE_BATCH):
-            Line.create(
-                [
-                    {**vals, "statement_id": statement.id}
-                    for vals in vals_list[start : start + CREATE_BATCH]
-                ]
-            )
+        create_lines_in_batches(Line, [{**vals, "statement_id": statement.id} for vals in vals_list])
 
     def _nl_notifications(self, counts, uncertain):
         messages = []

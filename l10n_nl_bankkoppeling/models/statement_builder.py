@@ -16,6 +16,14 @@ from .statement_dedup import CrossSourceDedup
 CREATE_BATCH = 500
 
 
+def create_lines_in_batches(Line, vals_list):
+    """``Line.create`` in batches of CREATE_BATCH; the created lines."""
+    lines = Line.browse()
+    for start in range(0, len(vals_list), CREATE_BATCH):
+        lines |= Line.create(vals_list[start : start + CREATE_BATCH])
+    return lines
+
+
 class StatementBuilder:
     def __init__(self, link_account, provider_code):
         self.account = link_account
@@ -80,9 +88,7 @@ class StatementBuilder:
             for position, uid, tx in new
         ]
         self._apply_import_hooks(vals_list)
-        lines = Line.browse()
-        for start in range(0, len(vals_list), CREATE_BATCH):
-            lines |= Line.create(vals_list[start : start + CREATE_BATCH])
+        lines = create_lines_in_batches(Line, vals_list)
         dedup.flag_existing(plan, uncertain)
         touched = self.env["account.bank.statement"].union(*statements.values())
         self.rechain(touched)

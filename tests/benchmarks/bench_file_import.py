@@ -19,7 +19,6 @@ import datetime
 import sys
 import time
 from pathlib import Path
-from unittest.mock import patch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -68,28 +67,12 @@ def main():
     from odoo.addons.l10n_nl_bankkoppeling.tools import provider as bp
 
     registry = odoo.modules.registry.Registry(args.db)
-    Link = registry["account.bank.link"]
-    LinkAccount = registry["account.bank.link.account"]
-    bank = framework.bench_bank_class(bp)()
-    selection = [("benchbank", "Benchbank")]
-    patches = [patch.object(Link, "_bank_link_get_provider", lambda self: bank)]
-    for field in (Link._fields["provider"], LinkAccount._fields["provider"]):
-        patches += [
-            patch.object(field, "selection", selection),
-            patch.object(field, "_selection", dict(selection)),
-        ]
-    for patcher in patches:
-        patcher.start()
-    try:
-        with registry.cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": False})
-            try:
-                run(env, bank, bp, mt940_nl, args)
-            finally:
-                cr.rollback()
-    finally:
-        for patcher in patches:
-            patcher.stop()
+    with framework.bench_bank_installed(registry, bp) as bank, registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": False})
+        try:
+            run(env, bank, bp, mt940_nl, args)
+        finally:
+            cr.rollback()
 
 
 def run(env, bank, bp, mt940_nl, args):

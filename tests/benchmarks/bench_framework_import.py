@@ -24,6 +24,7 @@ queries per line at N/10 and N (target: not growing with N).
 """
 
 import argparse
+import contextlib
 import datetime
 import random
 import sys
@@ -165,6 +166,17 @@ def main():
     from odoo.addons.l10n_nl_bankkoppeling.tools import provider as bp
 
     registry = odoo.modules.registry.Registry(args.db)
+    with bench_bank_installed(registry, bp) as bank, registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": False})
+        try:
+            run_benchmark(env, bank, bp, args)
+        finally:
+            cr.rollback()
+
+
+@contextlib.contextmanager
+def bench_bank_installed(registry, bp):
+    """The in-memory bench bank as the links' provider, for the duration."""
     Link = registry["account.bank.link"]
     LinkAccount = registry["account.bank.link.account"]
     bank = bench_bank_class(bp)()
@@ -175,18 +187,10 @@ def main():
             patch.object(field, "selection", selection),
             patch.object(field, "_selection", dict(selection)),
         ]
-    for patcher in patches:
-        patcher.start()
-    try:
-        with registry.cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": False})
-            try:
-                run_benchmark(env, bank, bp, args)
-            finally:
-                cr.rollback()
-    finally:
+    with contextlib.ExitStack() as stack:
         for patcher in patches:
-            patcher.stop()
+            stack.enter_context(patcher)
+        yield bank
 
 
 def run_benchmark(env, bank, bp, args):
