@@ -331,12 +331,24 @@ def debian_clusters() -> list[dict]:
     return clusters
 
 
-def ensure_role(user: str) -> None:
-    script = (
-        f"DO $$BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{user}') "
-        f"THEN CREATE ROLE \"{user}\" LOGIN CREATEDB; END IF; END$$;"
-    )
-    run(["su", "postgres", "-c", f"psql -q -c '{script}'"], quiet=True)
+#: The role is created by SQL that reads the name as a psql variable (:'role'),
+#: passed on stdin: no shell and no SQL quoting of the name anywhere.
+ENSURE_ROLE_SQL = (
+    "SELECT format('CREATE ROLE %I LOGIN CREATEDB', :'role') "
+    "WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :'role') \\gexec\n"
+)
+
+
+def ensure_role(user: str, port: str | None = None) -> None:
+    """Create the login role ``user`` (with CREATEDB) as the ``postgres`` superuser."""
+    cmd = ["runuser", "-u", "postgres", "--", "psql", "-X", "-q", "-v", "ON_ERROR_STOP=1",
+           "-v", f"role={user}", "-d", "postgres", "-f", "-"]
+    if port:
+        cmd[5:5] = ["-p", str(port)]
+    proc = subprocess.run(cmd, input=ENSURE_ROLE_SQL, capture_output=True, text=True, timeout=60)
+    if proc.returncode != 0:
+        answer = (proc.stderr or proc.stdout).strip().splitlines()
+        raise SetupError(f"Could not create the PostgreSQL role '{user}': {answer[-1] if answer else 'no answer'}")
 
 
 def ensure_postgres() -> dict:
@@ -377,7 +389,7 @@ def ensure_postgres() -> dict:
         env["PGPORT"] = local["db_port"] = cluster["port"]
     ok, why = psql_works(env)
     if not ok and is_root():
-        ensure_role(getpass.getuser())
+        ensure_role(getpass.getuser(), env.get("PGPORT"))
         ok, why = psql_works(env)
     if not ok:
         raise SetupError(
