@@ -34,6 +34,9 @@ PRODUCTION_API_URL = abnamro_provider.PRODUCTION_API_URL
 # production's token endpoint is on port 8443 as the sandbox's is.
 PRODUCTION_AUTH_URL = "https://auth.connect.abnamro.com"
 PRODUCTION_TOKEN_URL = "https://auth.connect.abnamro.com:8443/as/token.oauth2"
+#: The hosts a production link may talk to: the API and the OAuth host
+#: (consent page and token endpoint). The OAuth host is *unconfirmed*.
+PRODUCTION_HOSTS = ("api.abnamro.com", "auth.connect.abnamro.com")
 TOKEN_PATH = "/as/token.oauth2"
 #: Context key naming the IBAN whose consent a call uses.
 CONSENT_IBAN = "abnamro_consent_iban"
@@ -92,37 +95,52 @@ class AccountBankLink(models.Model):
         string="ABN AMRO environment",
         default="sandbox",
         tracking=True,
+        groups=ADMIN_GROUP,
     )
+    # Where the link sends its API key, tokens and the user's browser:
+    # administrators only, https only, ABN AMRO's own hosts in production.
     abnamro_api_url = fields.Char(
-        "ABN AMRO API URL", compute="_compute_abnamro_urls", store=True, readonly=False
+        "ABN AMRO API URL",
+        compute="_compute_abnamro_urls",
+        store=True,
+        readonly=False,
+        tracking=True,
+        groups=ADMIN_GROUP,
     )
     abnamro_auth_url = fields.Char(
         "ABN AMRO login URL",
         compute="_compute_abnamro_urls",
         store=True,
         readonly=False,
+        tracking=True,
+        groups=ADMIN_GROUP,
         help="Host of ABN AMRO's consent page (/as/authorization.oauth2).",
     )
     abnamro_token_url = fields.Char(
-        "ABN AMRO token URL", compute="_compute_abnamro_urls", store=True, readonly=False
+        "ABN AMRO token URL",
+        compute="_compute_abnamro_urls",
+        store=True,
+        readonly=False,
+        tracking=True,
+        groups=ADMIN_GROUP,
     )
     abnamro_client_id = fields.Char("ABN AMRO client id", groups=ADMIN_GROUP)
     abnamro_api_key = fields.Char("ABN AMRO API key", groups=ADMIN_GROUP, copy=False)
     abnamro_tls_certificate = fields.Binary(
-        "ABN AMRO TLS certificate (QWAC)", attachment=True, groups=ADMIN_GROUP, copy=False
+        "ABN AMRO TLS certificate (QWAC)", attachment=False, groups=ADMIN_GROUP, copy=False
     )
     abnamro_tls_certificate_name = fields.Char(
         "ABN AMRO TLS certificate file name", groups=ADMIN_GROUP, copy=False
     )
     abnamro_tls_key = fields.Binary(
-        "ABN AMRO TLS private key", attachment=True, groups=ADMIN_GROUP, copy=False
+        "ABN AMRO TLS private key", attachment=False, groups=ADMIN_GROUP, copy=False
     )
     abnamro_tls_key_name = fields.Char(
         "ABN AMRO TLS key file name", groups=ADMIN_GROUP, copy=False
     )
     abnamro_ca_certificate = fields.Binary(
         "ABN AMRO sandbox CA certificate",
-        attachment=True,
+        attachment=False,
         groups=ADMIN_GROUP,
         copy=False,
         help="Sandbox only: the certificate authority of the sandbox's HTTPS "
@@ -150,16 +168,28 @@ class AccountBankLink(models.Model):
     # Settings
     # ------------------------------------------------------------------
 
-    @api.model_create_multi
-    def create(self, vals_list):
-        for vals in vals_list:
-            if vals.get("provider") == "abnamro" and not vals.get("abnamro_tls_key"):
-                vals.update(
-                    self._bank_link_inherited_settings(
-                        "abnamro", vals, ABNAMRO_SETTINGS, "abnamro_tls_key"
-                    )
+    @api.model
+    def _bank_link_inherited_vals(self, vals):
+        inherited = super()._bank_link_inherited_vals(vals)
+        if vals.get("provider") == "abnamro" and not vals.get("abnamro_tls_key"):
+            inherited.update(
+                self._bank_link_inherited_settings(
+                    "abnamro", vals, ABNAMRO_SETTINGS, "abnamro_tls_key"
                 )
-        return super().create(vals_list)
+            )
+        return inherited
+
+    @api.constrains(
+        "abnamro_environment", "abnamro_api_url", "abnamro_auth_url", "abnamro_token_url",
+        "provider",
+    )
+    def _check_abnamro_endpoints(self):
+        for link in self.sudo().filtered(lambda record: record.provider == "abnamro"):
+            link._bank_link_check_endpoints(
+                link.abnamro_environment,
+                ("abnamro_api_url", "abnamro_auth_url", "abnamro_token_url"),
+                PRODUCTION_HOSTS,
+            )
 
     @api.model
     def _abnamro_sandbox_url(self):
@@ -227,6 +257,9 @@ class AccountBankLink(models.Model):
         )
         self._bank_link_check_expiry(("abnamro_tls_certificate_expiry",))
         link = self.sudo()
+        # Again at use: a row written around the ORM must not send the API
+        # key or tokens to a host the constraint would refuse.
+        link._check_abnamro_endpoints()
         verify = True
         if link.abnamro_environment == "sandbox" and link.abnamro_ca_certificate:
             verify = link._bank_link_pem_path("abnamro_ca_certificate", "-ca.pem")

@@ -41,12 +41,17 @@ class AccountBankLink(models.Model):
         string="ING environment",
         default="sandbox",
         tracking=True,
+        groups=ADMIN_GROUP,
     )
+    # Where the link sends its tokens and signed requests: administrators
+    # only, https only, ING's own host in production (see SECURITY.md).
     ing_base_url = fields.Char(
         "ING API URL",
         compute="_compute_ing_base_url",
         store=True,
         readonly=False,
+        tracking=True,
+        groups=ADMIN_GROUP,
         help="Production: https://api.ing.com. Sandbox: the local bank sandbox when "
         "one is configured, else ING's own sandbox.",
     )
@@ -57,32 +62,32 @@ class AccountBankLink(models.Model):
         "returns it with every application token; the one ING returns wins.",
     )
     ing_tls_certificate = fields.Binary(
-        "ING TLS certificate (QWAC)", attachment=True, groups=ADMIN_GROUP, copy=False
+        "ING TLS certificate (QWAC)", attachment=False, groups=ADMIN_GROUP, copy=False
     )
     ing_tls_certificate_name = fields.Char(
         "ING TLS certificate file name", groups=ADMIN_GROUP, copy=False
     )
     ing_tls_key = fields.Binary(
-        "ING TLS private key", attachment=True, groups=ADMIN_GROUP, copy=False
+        "ING TLS private key", attachment=False, groups=ADMIN_GROUP, copy=False
     )
     ing_tls_key_name = fields.Char(
         "ING TLS key file name", groups=ADMIN_GROUP, copy=False
     )
     ing_signing_certificate = fields.Binary(
-        "ING signing certificate (QSealC)", attachment=True, groups=ADMIN_GROUP, copy=False
+        "ING signing certificate (QSealC)", attachment=False, groups=ADMIN_GROUP, copy=False
     )
     ing_signing_certificate_name = fields.Char(
         "ING signing certificate file name", groups=ADMIN_GROUP, copy=False
     )
     ing_signing_key = fields.Binary(
-        "ING signing private key", attachment=True, groups=ADMIN_GROUP, copy=False
+        "ING signing private key", attachment=False, groups=ADMIN_GROUP, copy=False
     )
     ing_signing_key_name = fields.Char(
         "ING signing key file name", groups=ADMIN_GROUP, copy=False
     )
     ing_ca_certificate = fields.Binary(
         "ING sandbox CA certificate",
-        attachment=True,
+        attachment=False,
         groups=ADMIN_GROUP,
         copy=False,
         help="Sandbox only: the certificate authority of the sandbox's HTTPS "
@@ -108,14 +113,21 @@ class AccountBankLink(models.Model):
     # Settings
     # ------------------------------------------------------------------
 
-    @api.model_create_multi
-    def create(self, vals_list):
-        for vals in vals_list:
-            if vals.get("provider") == "ing" and not any(vals.get(f) for f in ING_KEYS):
-                vals.update(
-                    self._bank_link_inherited_settings("ing", vals, ING_SETTINGS, "ing_tls_key")
-                )
-        return super().create(vals_list)
+    @api.model
+    def _bank_link_inherited_vals(self, vals):
+        inherited = super()._bank_link_inherited_vals(vals)
+        if vals.get("provider") == "ing" and not any(vals.get(f) for f in ING_KEYS):
+            inherited.update(
+                self._bank_link_inherited_settings("ing", vals, ING_SETTINGS, "ing_tls_key")
+            )
+        return inherited
+
+    @api.constrains("ing_environment", "ing_base_url", "provider")
+    def _check_ing_endpoints(self):
+        for link in self.sudo().filtered(lambda record: record.provider == "ing"):
+            link._bank_link_check_endpoints(
+                link.ing_environment, ("ing_base_url",), ing_provider.PRODUCTION_HOSTS
+            )
 
     @api.model
     def _ing_sandbox_url(self):
@@ -181,10 +193,15 @@ class AccountBankLink(models.Model):
             ("ing_tls_certificate_expiry", "ing_signing_certificate_expiry")
         )
         link = self.sudo()
+        # Again at use: a row written around the ORM must not send tokens
+        # to a host the constraint would refuse.
+        link._check_ing_endpoints()
         verify = True
         if link.ing_environment == "sandbox" and link.ing_ca_certificate:
             verify = link._bank_link_pem_path("ing_ca_certificate", "-ca.pem")
+        production = link.ing_environment == "production"
         return ing_provider.IngConfig(
+            authorization_hosts=ing_provider.authorization_hosts(link.ing_base_url, production),
             base_url=link.ing_base_url.rstrip("/"),
             client_id=link.ing_client_id or "",
             tls_cert_path=link._bank_link_pem_path("ing_tls_certificate", "-tls.pem"),

@@ -15,13 +15,20 @@ import requests
 from . import ing_client, ing_mapping, ing_payments
 
 try:
-    from odoo.addons.l10n_nl_bankkoppeling.tools import provider
+    from odoo.addons.l10n_nl_bankkoppeling.tools import endpoints, provider
 except ImportError:  # plain Python, see tests/conftest.py
-    from l10n_nl_bankkoppeling.tools import provider
+    from l10n_nl_bankkoppeling.tools import endpoints, provider
 
 #: Scopes of the consent: balances and transactions of payment accounts.
 AIS_SCOPE = "payment-accounts:balances:view payment-accounts:transactions:view"
 PRODUCTION_URL = "https://api.ing.com"
+#: The hosts a production link may talk to (bank-protocols.md).
+PRODUCTION_HOSTS = ("api.ing.com",)
+#: Where ING's API sends the user to give consent in production
+#: ("location" of the authorization-server-url call, bank-protocols.md).
+PRODUCTION_AUTHORIZATION_HOSTS = ("myaccount.ing.com",)
+#: [inferred] the consent page of ING's own sandbox; not confirmed by ING.
+SANDBOX_AUTHORIZATION_HOSTS = ("myaccount.sandbox.ing.com",)
 AMSTERDAM = zoneinfo.ZoneInfo(provider.BANK_TIMEZONE)
 SANDBOX_URL = "https://api.sandbox.ing.com"
 
@@ -43,6 +50,18 @@ class IngConfig:
     #: Seconds per request (connect and read).
     timeout: float = 30.0
     country_code: str = "NL"
+    #: Hosts the consent page ING's API names may be on; empty: any https.
+    authorization_hosts: tuple[str, ...] = ()
+
+
+def authorization_hosts(base_url: str, production: bool) -> tuple[str, ...]:
+    """Where the consent redirect may go: ING's login host in production;
+    in a sandbox also the host of the configured API (the local sandbox
+    serves its consent page itself)."""
+    if production:
+        return PRODUCTION_AUTHORIZATION_HOSTS
+    own = endpoints.host(base_url)
+    return SANDBOX_AUTHORIZATION_HOSTS + ((own,) if own else ())
 
 
 class IngProvider(ing_payments.IngPayments, provider.BankProvider):
@@ -86,6 +105,14 @@ class IngProvider(ing_payments.IngPayments, provider.BankProvider):
         location = self.client.authorization_server_location(
             redirect_uri, AIS_SCOPE, self.config.country_code
         )
+        # The user's browser goes there with our state and client id: never
+        # to a page outside ING's login host, whatever the API answered.
+        try:
+            endpoints.validate(location, self.config.authorization_hosts)
+        except endpoints.EndpointProblem as problem:
+            raise provider.ConfigurationError(
+                f"ING named a consent page outside its own hosts ({problem.code})"
+            ) from problem
         return add_query(
             location,
             {

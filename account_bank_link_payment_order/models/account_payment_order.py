@@ -152,6 +152,26 @@ class AccountPaymentOrder(models.Model):
                 "Order %(order)s changed after it was prepared for the bank; it is not "
                 "sent. Make a new order.", order=self.name))
 
+    def _bank_check_file_matches_order(self, batch):
+        """The file is the order's: per counterparty IBAN the same total as
+        the order's payment lines, nothing to an IBAN the order does not
+        pay. A file replaced by hand (an attachment edited after generation)
+        never reaches the bank."""
+        self.ensure_one()
+        expected = {}
+        for line in self.payment_line_ids:
+            iban = (line.partner_bank_id.sanitized_acc_number or "").upper()
+            expected[iban] = expected.get(iban, 0) + round(line.amount_currency * 100)
+        found = {}
+        for instruction in batch.instructions:
+            iban = (instruction.counterparty_iban or "").replace(" ", "").upper()
+            found[iban] = found.get(iban, 0) + round(instruction.amount * 100)
+        if found != expected:
+            raise UserError(_(
+                "The payment file of order %(order)s does not match the order's lines "
+                "(amounts or accounts differ); it is not sent. Generate the file again.",
+                order=self.name))
+
     def _bank_payment_file(self):
         """(xml bytes, attachment) of the order's pain file, made now when the
         order is confirmed, else the one generated earlier."""
@@ -190,6 +210,7 @@ class AccountPaymentOrder(models.Model):
         if batch.account_iban.replace(" ", "") != account.iban:
             raise UserError(_("The order pays from %(iban)s, the linked account is %(linked)s.",
                               iban=batch.account_iban, linked=account.iban))
+        self._bank_check_file_matches_order(batch)
         # The partial unique index must see every earlier state change.
         Submission.flush_model(["state"])
         submission = Submission.sudo().create({

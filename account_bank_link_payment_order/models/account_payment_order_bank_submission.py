@@ -207,7 +207,9 @@ class AccountPaymentOrderBankSubmission(models.Model):
     def _batch(self, redirect_uri="", psu_ip=None):
         self.ensure_one()
         xml = base64.b64decode(self.attachment_id.sudo().datas or b"")
-        if pain.file_hash(xml) != self.file_hash:
+        # Compared at every sending, never skipped: the bytes that go out are
+        # the ones checked against the order when the submission was made.
+        if not self.file_hash or pain.file_hash(xml) != self.file_hash:
             raise UserError(_("The payment file changed after it was made; it is not sent."))
         return pain.read_batch(
             xml, idempotency_key=self.idempotency_key, file_name=self.attachment_id.name,
@@ -245,7 +247,7 @@ class AccountPaymentOrderBankSubmission(models.Model):
                     "The bank refused the batch; nothing was sent."))
             return None
         support = self._support(provider)
-        self.write({
+        self.sudo().write({
             "bank_payment_id": result.bank_payment_id,
             "approval_url": result.approval_url,
             "reference_data": dict(result.reference_data),
@@ -256,7 +258,8 @@ class AccountPaymentOrderBankSubmission(models.Model):
         return result.approval_url if result.status.phase != bank_provider.PHASE_REJECTED else None
 
     def _record_failure(self, state, error, message):
-        self.write({
+        # Users read submissions only: every state change is the code's own.
+        self.sudo().write({
             "state": state,
             "reason_code": error.bank_code or False,
             "reason_text": (error.message or "")[:500],
@@ -277,7 +280,7 @@ class AccountPaymentOrderBankSubmission(models.Model):
             bank_provider.PHASE_REJECTED: "rejected",
         }[phase]
         changed = initial or new_state != self.state or status.iso_status != self.iso_status
-        self.write({
+        self.sudo().write({
             "state": new_state,
             "iso_status": status.iso_status,
             "bank_status": status.bank_status or status.iso_status,
@@ -343,7 +346,7 @@ class AccountPaymentOrderBankSubmission(models.Model):
         batch is not there: the order may be sent again."""
         self._check_may_send()
         for submission in self.filtered(lambda s: s.state == "unknown"):
-            submission.state = "failed"
+            submission.sudo().state = "failed"
             submission.order_id._bank_post(_(
                 "%(user)s checked at the bank that the batch is not there; the order "
                 "may be sent again.", user=self.env.user.name))

@@ -5,7 +5,9 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import config
 
-from ..tools import pem_files
+from ..tools import endpoints, pem_files
+
+ADMIN_GROUP = "l10n_nl_bankkoppeling.group_bank_link_admin"
 
 
 class AccountBankLink(models.Model):
@@ -14,6 +16,91 @@ class AccountBankLink(models.Model):
     TLS layer needs one, and settings that must be complete."""
 
     _inherit = "account.bank.link"
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        # Odoo checks field groups on write but not on create: without this a
+        # bank-link user could create a link with a planted CA, key or
+        # endpoint. The check sees the caller's values only; the settings a
+        # new link inherits from its company's configured link are added
+        # after it, by the bank addons' ``_bank_link_inherited_vals``.
+        if not self.env.su:
+            for vals in vals_list:
+                self.check_field_access_rights("create", list(vals))
+        for vals in vals_list:
+            vals.update(self._bank_link_inherited_vals(vals))
+        return super().create(vals_list)
+
+    @api.model
+    def _bank_link_inherited_vals(self, vals):
+        """Hook: settings a new link of ``vals['provider']`` takes over from
+        the company's configured link of that bank (see
+        ``_bank_link_inherited_settings``)."""
+        return {}
+
+    def _bank_link_check_endpoints(self, environment, field_names, production_hosts):
+        """Refuse an endpoint that is not ``https``, or, in production, not
+        one of the bank's own hosts: the tokens and keys go where it says."""
+        for link in self.sudo():
+            for name in field_names:
+                value = link[name]
+                if not value:
+                    continue  # the missing-settings check names it when used
+                hosts = production_hosts if environment == "production" else ()
+                try:
+                    endpoints.validate(value, hosts)
+                except endpoints.EndpointProblem as problem:
+                    raise ValidationError(
+                        link._bank_link_endpoint_message(name, problem)
+                    ) from problem
+
+    def _bank_link_endpoint_message(self, field_name, problem):
+        label = self._fields[field_name]._description_string(self.env)
+        if problem.code == "not_https":
+            return _(
+                "%(field)s must start with https:// (the link sends its tokens "
+                "there): %(url)s",
+                field=label,
+                url=problem.url,
+            )
+        if problem.code == "credentials":
+            return _(
+                "%(field)s may not contain a user name or password: %(url)s",
+                field=label,
+                url=problem.url,
+            )
+        if problem.code == "foreign_host":
+            return _(
+                "%(field)s of a production link must be one of the bank's own "
+                "hosts (%(hosts)s), not %(url)s.",
+                field=label,
+                hosts=", ".join(problem.allowed_hosts),
+                url=problem.url,
+            )
+        return _("%(field)s is not a valid web address: %(url)s", field=label, url=problem.url)
+
+    @api.model
+    def _bank_link_move_credentials_from_attachments(self, field_names):
+        """Upgrade step: credential files that older versions kept as field
+        attachments (readable through ``ir.attachment`` by every link
+        reader) move into the link's own admin-only column, and the
+        attachments are deleted. Only files uploaded by a link administrator
+        (or the system) are taken: anything else was planted."""
+        Attachment = self.env["ir.attachment"].sudo().with_context(active_test=False)
+        attachments = Attachment.search(
+            [("res_model", "=", self._name), ("res_field", "in", list(field_names))]
+        )
+        admins = self.env.ref(ADMIN_GROUP).users
+        links = self.sudo().browse(attachments.mapped("res_id")).exists()
+        for attachment in attachments:
+            link = links.filtered(lambda record, att=attachment: record.id == att.res_id)
+            trusted = attachment.create_uid in admins or attachment.create_uid.id in (1, 2)
+            if link and trusted and attachment.datas and not link[attachment.res_field]:
+                # The ORM reads the column now that the field has no attachment.
+                link.with_context(bank_link_migration=True).write(
+                    {attachment.res_field: attachment.datas}
+                )
+        attachments.unlink()
 
     def _bank_link_pem_bytes(self, field_name):
         """The uploaded file's bytes (Binary fields hold base64)."""

@@ -29,19 +29,24 @@ DEFAULT_HISTORY_MONTHS = 3
 class AccountBankLinkWizard(models.TransientModel):
     _name = "account.bank.link.wizard"
     _description = "Link a bank account"
+    _check_company_auto = True
 
     step = fields.Selection(STEPS, default="data", required=True)
     company_id = fields.Many2one(
-        "res.company", required=True, default=lambda self: self.env.company
+        "res.company",
+        required=True,
+        default=lambda self: self.env.company,
+        domain=lambda self: [("id", "in", self.env.user.company_ids.ids)],
     )
     company_registry = fields.Char("KvK number")
     company_name = fields.Char(related="company_id.name")
     journal_id = fields.Many2one(
         "account.journal",
         domain="[('type', '=', 'bank'), ('company_id', '=', company_id)]",
+        check_company=True,
     )
     provider = fields.Selection(selection="_selection_provider", string="Bank")
-    link_id = fields.Many2one("account.bank.link")
+    link_id = fields.Many2one("account.bank.link", check_company=True)
     legal_representative_name = fields.Char("Name")
     legal_representative_email = fields.Char("E-mail")
     legal_representative_confirmed = fields.Boolean(
@@ -56,6 +61,20 @@ class AccountBankLinkWizard(models.TransientModel):
     first_fetch_text = fields.Text(compute="_compute_texts")
     link_state = fields.Selection(related="link_id.state")
     invitation_text = fields.Char(compute="_compute_invitation_text")
+
+    @api.constrains("company_id")
+    def _check_company_of_the_user(self):
+        # The wizard writes the company's KvK number and shows its link with
+        # elevated rights: only for a company the user works in.
+        if self.env.su:
+            return
+        allowed = self.env.user.company_ids
+        for wizard in self:
+            if wizard.company_id not in allowed:
+                raise UserError(
+                    _("You cannot link bank accounts of %(company)s.",
+                      company=wizard.company_id.sudo().name)
+                )
 
     @api.model
     def _selection_provider(self):
@@ -315,11 +334,13 @@ class AccountBankLinkWizardLine(models.TransientModel):
     _name = "account.bank.link.wizard.line"
     _description = "Account to link"
 
+    _check_company_auto = True
+
     wizard_id = fields.Many2one(
         "account.bank.link.wizard", required=True, ondelete="cascade"
     )
     link_account_id = fields.Many2one(
-        "account.bank.link.account", required=True, ondelete="cascade"
+        "account.bank.link.account", required=True, ondelete="cascade", check_company=True
     )
     company_id = fields.Many2one(related="wizard_id.company_id")
     iban = fields.Char(related="link_account_id.iban")
@@ -332,6 +353,7 @@ class AccountBankLinkWizardLine(models.TransientModel):
     journal_id = fields.Many2one(
         "account.journal",
         domain="[('type', '=', 'bank'), ('company_id', '=', company_id)]",
+        check_company=True,
     )
     start_date = fields.Date("Import from")
     statement_grouping = fields.Selection(

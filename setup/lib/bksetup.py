@@ -174,13 +174,22 @@ def download_official_source() -> Path:
     return tops[0]
 
 
-def ensure_odoo_source() -> Path:
+def check_given_odoo_source() -> Path | None:
+    """The folder ODOO_SRC names, refused at once when it is no Odoo 18.0
+    Community source: the most fundamental problem is reported first."""
     given = os.environ.get("ODOO_SRC")
-    if given:
-        src = Path(given).expanduser().resolve()
-        problem = odoo_source_problem(src)
-        if problem:
-            raise SetupError(f"ODOO_SRC: {problem}. Point ODOO_SRC at an Odoo 18.0 Community source folder.")
+    if not given:
+        return None
+    src = Path(given).expanduser().resolve()
+    problem = odoo_source_problem(src)
+    if problem:
+        raise SetupError(f"ODOO_SRC: {problem}. Point ODOO_SRC at an Odoo 18.0 Community source folder.")
+    return src
+
+
+def ensure_odoo_source() -> Path:
+    src = check_given_odoo_source()
+    if src:
         cached_ok = (ODOO_CACHE / ".complete").exists() and not odoo_source_problem(ODOO_CACHE)
         if src != ODOO_CACHE and not (cached_ok and read_pkg_version(src) == read_pkg_version(ODOO_CACHE)
                                       and json.loads((ODOO_CACHE / ".complete").read_text()).get("from") == str(src)):
@@ -503,6 +512,11 @@ def sandbox_available() -> bool:
 
 def command_demo(args) -> int:
     started = time.time()
+    # Python and the Odoo source before the port: a busy port is the last
+    # thing to fix, and the demo running beside the tests must not hide a
+    # wrong ODOO_SRC.
+    check_python()
+    check_given_odoo_source()
     if port_in_use(args.port) and not args.stop:
         raise SetupError(
             f"Port {args.port} is already in use (another Odoo?). Stop that program "

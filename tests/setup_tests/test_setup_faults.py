@@ -128,3 +128,38 @@ def test_python_version_check_names_the_fix(monkeypatch):
     monkeypatch.setattr(sys, "version_info", (3, 9, 0, "final", 0))
     with pytest.raises(bksetup.SetupError, match="python3.11"):
         bksetup.check_python()
+
+
+@pytest.fixture
+def demo_port_busy():
+    """Port 8069 taken, as when ./setup/demo runs beside the tests: taken by
+    this test itself when free, so the test means the same either way."""
+    listener = socket.socket()
+    try:
+        listener.bind(("127.0.0.1", 8069))
+        listener.listen()
+    except OSError:
+        listener.close()
+        listener = None  # the demo (or another Odoo) holds it already
+    yield 8069
+    if listener:
+        listener.close()
+
+
+def test_wrong_odoo_src_is_named_before_a_busy_port(tmp_path, demo_port_busy):
+    proc = run_setup("demo", env_extra={"ODOO_SRC": str(tmp_path / "nothing-here"),
+                                        "XDG_CACHE_HOME": str(tmp_path / "cache")})
+    assert proc.returncode == 2
+    error_lines = [line for line in proc.stderr.splitlines() if "ERROR" in line]
+    assert len(error_lines) == 1, proc.stderr
+    assert "ODOO_SRC" in error_lines[0] and "Port" not in error_lines[0]
+
+
+def test_busy_port_is_named_when_the_source_is_right(tmp_path, demo_port_busy):
+    source = fake_odoo_source(tmp_path / "odoo")
+    proc = run_setup("demo", env_extra={"ODOO_SRC": str(source),
+                                        "XDG_CACHE_HOME": str(tmp_path / "cache")})
+    assert proc.returncode == 2
+    error_lines = [line for line in proc.stderr.splitlines() if "ERROR" in line]
+    assert len(error_lines) == 1, proc.stderr
+    assert f"Port {demo_port_busy} is already in use" in error_lines[0]
