@@ -1,2 +1,3 @@
 from . import test_payment_orders
 from . import test_payment_end_to_end
+from . import test_payment_routes_security
