@@ -124,3 +124,16 @@ class TestPaymentRoutesSecurity(PaymentOrderMixin, AccountTestInvoicingCommon, H
         self.assertIn("cannot be read", response.text)
         self.assertIn(f"id={self.order.id}", back_link(response) or "", "a way back to the order")
         self.assertFalse(self.bank.batches, "nothing reached the bank")
+
+    def test_do_not_send_ends_the_prepared_sending(self):
+        action, fields = confirmation_form(self, self.url_open(self.start_url))
+        response = self.url_open(action, data={**fields, "cancel": "1"}, allow_redirects=False)
+        self.assertEqual(response.status_code, 303, response.text[:500])
+        self.assertIn(f"id={self.order.id}", response.headers["Location"])
+        self.assertFalse(self.bank.batches, "nothing reached the bank")
+        self.env.invalidate_all()
+        self.assertEqual(self.submission.state, "failed")
+        # The order is not stuck "being sent": it can be sent later.
+        again = self.order.with_user(self.sender).action_bank_send()["url"]
+        self.assertEqual(confirm(self, again).status_code, 303)
+        self.assertEqual(len(self.bank.batches), 1)

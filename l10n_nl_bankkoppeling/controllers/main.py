@@ -135,9 +135,9 @@ class BankLinkController(http.Controller):
             return self._confirm_page(
                 _("Give consent at %(bank)s", bank=bank),
                 _(
-                    "You are sent to %(bank)s to give consent for the bank link of "
-                    "%(company)s. Only the company's legal representative can give "
-                    "it. Afterwards you come back here.",
+                    "You are sent to %(bank)s to give consent for the bank link on "
+                    "behalf of %(company)s. Only the company's legal representative "
+                    "can give it. Afterwards you come back here.",
                     bank=bank,
                     company=link.company_id.name,
                 ),
