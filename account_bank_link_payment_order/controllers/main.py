@@ -33,12 +33,6 @@ class BankPaymentController(http.Controller):
     def _base_url(self):
         return request.env["account.payment.order"].sudo().get_base_url()
 
-    def _page(self, title, message, status=200, ok=False):
-        return request.render(
-            "l10n_nl_bankkoppeling.bank_link_message_page",
-            {"title": title, "message": message, "ok": ok}, status=status,
-        )
-
     def _refused(self, message, order=None):
         return request.render(
             "l10n_nl_bankkoppeling.bank_link_message_page",
