@@ -18,6 +18,7 @@ from odoo.tools import html2plaintext
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 from odoo.addons.l10n_nl_bankkoppeling.tests.common import run_fetch, with_payment_group
+from odoo.addons.l10n_nl_bankkoppeling.tests.route_helpers import confirm
 from odoo.addons.account_bank_link_abnamro.tools import abnamro_client, abnamro_provider
 
 from .test_abnamro_end_to_end import DEMO_SCENARIO, FIRST_IBAN, OPENING, import_repo_helpers
@@ -114,7 +115,7 @@ class AbnAmroSandboxCase(AccountTestInvoicingCommon, HttpCase):
         TAN), Odoo's callback."""
         self.authenticate(self.user.login, self.password)
         start_url = link.with_user(self.user).action_start_consent()["url"]
-        response = self.url_open(start_url, allow_redirects=False)
+        response = confirm(self, start_url)
         self.assertEqual(response.status_code, 303, response.text[:1000])
         back = self.sandbox.approve_abnamro(response.headers["Location"], iban=FIRST_IBAN)
         query = dict(parse_qsl(urlsplit(back).query))

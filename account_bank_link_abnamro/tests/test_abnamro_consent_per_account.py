@@ -8,6 +8,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from odoo.tests import tagged
 
+from odoo.addons.l10n_nl_bankkoppeling.tests.route_helpers import confirm
+
 from .common import AbnAmroSandboxCase
 from .test_abnamro_end_to_end import FIRST_IBAN, SECOND_IBAN
 
@@ -21,7 +23,7 @@ class TestAbnAmroConsentPerAccount(AbnAmroSandboxCase):
         """The browser: Odoo's start route, ABN AMRO's page (the account
         ``iban``, TAN), Odoo's callback."""
         self.authenticate(self.user.login, self.password)
-        response = self.url_open(start_url, allow_redirects=False)
+        response = confirm(self, start_url)
         self.assertEqual(response.status_code, 303, response.text[:1000])
         back = self.sandbox.approve_abnamro(response.headers["Location"], iban=iban)
         query = dict(parse_qsl(urlsplit(back).query))

@@ -15,6 +15,7 @@ from odoo.tests import HttpCase, new_test_user, tagged
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 from odoo.addons.l10n_nl_bankkoppeling.tests.common import run_fetch
+from odoo.addons.l10n_nl_bankkoppeling.tests.route_helpers import confirm
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO_SCENARIO = REPO / "setup" / "bank_sandbox" / "demo_scenario.json"
@@ -82,7 +83,7 @@ class TestAbnAmroEndToEnd(AccountTestInvoicingCommon, HttpCase):
         """The browser: Odoo's start route, ABN AMRO's page (one account,
         TAN), Odoo's callback."""
         self.authenticate(self.user.login, PASSWORD)
-        response = self.url_open(start_url, allow_redirects=False)
+        response = confirm(self, start_url)
         self.assertEqual(response.status_code, 303, response.text[:1000])
         bank_page = response.headers["Location"]
         self.assertTrue(

@@ -18,6 +18,7 @@ from odoo.tools import html2plaintext
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 from odoo.addons.l10n_nl_bankkoppeling.tests.common import run_fetch, with_payment_group
+from odoo.addons.l10n_nl_bankkoppeling.tests.route_helpers import confirm
 from odoo.addons.account_bank_link_ing.tools import ing_client, ing_provider
 
 from .test_ing_end_to_end import DEMO_SCENARIO, ING_IBAN, import_repo_helpers
@@ -107,7 +108,7 @@ class IngSandboxCase(AccountTestInvoicingCommon, HttpCase):
         """The browser: Odoo's start route, ING's pages, Odoo's callback."""
         self.authenticate(self.user.login, self.password)
         start_url = link.with_user(self.user).action_start_consent()["url"]
-        response = self.url_open(start_url, allow_redirects=False)
+        response = confirm(self, start_url)
         self.assertEqual(response.status_code, 303, response.text[:1000])
         bank_page = response.headers["Location"]
         if self.configure_client_id:

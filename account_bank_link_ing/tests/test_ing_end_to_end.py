@@ -14,6 +14,7 @@ from odoo.tests import HttpCase, new_test_user, tagged
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 from odoo.addons.l10n_nl_bankkoppeling.tests.common import run_fetch
+from odoo.addons.l10n_nl_bankkoppeling.tests.route_helpers import confirm
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO_SCENARIO = REPO / "setup" / "bank_sandbox" / "demo_scenario.json"
@@ -94,7 +95,7 @@ class TestIngEndToEnd(AccountTestInvoicingCommon, HttpCase):
     def consent_at_the_bank(self, start_url):
         """The browser: Odoo's start route, the bank's pages, Odoo's callback."""
         self.authenticate(self.user.login, PASSWORD)
-        response = self.url_open(start_url, allow_redirects=False)
+        response = confirm(self, start_url)
         self.assertEqual(response.status_code, 303, response.text[:1000])
         bank_page = response.headers["Location"]
         self.assertTrue(bank_page.startswith(self.sandbox.ing_url + "/granting/"), bank_page)

@@ -2,7 +2,12 @@
 """Sending an order to the bank in the user's browser: start (consent at
 the bank when it wants one, then the batch), the consent callback, and the
 return from the bank's approval page. Every state is signed, bound to user,
-submission and company, expires and is used once."""
+submission and company, expires and is used once.
+
+Start sends money on its way, so its GET only shows what will be sent and
+asks; the page's button POSTs with Odoo's CSRF token. Callback and return
+stay GETs: the bank sends the browser there, and the signed single-use
+state they carry is their protection against forged requests."""
 
 import logging
 
@@ -12,6 +17,9 @@ from odoo.http import request
 from werkzeug.urls import url_encode
 
 from odoo.addons.l10n_nl_bankkoppeling.tools import provider as bank_provider
+from odoo.tools.misc import formatLang
+
+from ..tools import pain
 
 from ..models.account_payment_order_bank_submission import PaymentStateError
 
@@ -25,18 +33,28 @@ class BankPaymentController(http.Controller):
     def _base_url(self):
         return request.env["account.payment.order"].sudo().get_base_url()
 
-    def _page(self, title, message, status=200, ok=False):
+    def _refused(self, message, order=None):
         return request.render(
             "l10n_nl_bankkoppeling.bank_link_message_page",
-            {"title": title, "message": message, "ok": ok}, status=status,
+            {
+                "title": _("Not sent to the bank"), "message": message, "ok": False,
+                "hint": _("Nothing was sent to the bank."),
+                "back_url": self._order_url(order) if order else "/odoo",
+            }, status=400,
         )
 
-    def _refused(self, message):
-        return self._page(_("Not sent to the bank"), message, status=400)
+    def _unreadable_file(self, submission, error):
+        return _(
+            "The payment file of order %(order)s cannot be read (%(detail)s). Nothing "
+            "was sent. Generate the file again and send the order once more.",
+            order=submission.order_id.name, detail=str(error))
+
+    def _order_url(self, order):
+        target = {"model": order._name, "id": order.id, "view_type": "form"}
+        return "/web#" + url_encode(target)
 
     def _to_order(self, order):
-        target = {"model": order._name, "id": order.id, "view_type": "form"}
-        return request.redirect("/web#" + url_encode(target))
+        return request.redirect(self._order_url(order))
 
     def _submit(self, submission, tokens=None):
         """Send the batch; then to the bank's approval page, or back to the order."""
@@ -49,25 +67,100 @@ class BankPaymentController(http.Controller):
                 request.httprequest.remote_addr)
         except UserError as error:
             submission.write({"state": "failed", "reason_text": str(error)[:500]})
-            return self._refused(str(error))
+            return self._refused(str(error), submission.order_id)
+        except pain.PainError as error:
+            message = self._unreadable_file(submission, error)
+            submission.write({"state": "failed", "reason_text": message[:500]})
+            return self._refused(message, submission.order_id)
         if approval:
             return request.redirect(approval, local=False)
         return self._to_order(submission.order_id)
 
+    def _bank_name(self, submission):
+        link = submission.link_account_id.link_id.sudo()
+        labels = dict(link._fields["provider"]._description_selection(request.env))
+        return labels.get(link.provider) or link.provider
+
+    def _confirm_page(self, submission, batch):
+        order = submission.order_id
+        bank = self._bank_name(submission)
+        currency = request.env["res.currency"].search([("name", "=", batch.currency)], limit=1)
+        total = formatLang(request.env, float(batch.total), currency_obj=currency or None)
+        return request.render(
+            "l10n_nl_bankkoppeling.bank_link_confirm_page",
+            {
+                "title": _("Send order %(order)s to %(bank)s", order=order.name, bank=bank),
+                "message": _(
+                    "The batch goes to %(bank)s. You approve it at the bank; nothing is paid "
+                    "or collected before you do.", bank=bank),
+                "details": [
+                    (_("Order"), order.name),
+                    (_("Account"), batch.account_iban),
+                    (_("Transactions"), str(batch.count)),
+                    (_("Total"), total),
+                ],
+                "button": _("Send to %(bank)s", bank=bank),
+                "cancel_button": _("Do not send"),
+                "action": f"/bank_link/payment/start/{submission.id}",
+                "hidden": {},
+                "back_url": self._order_url(order),
+            },
+        )
+
+    def _blocked_page(self, submission, message):
+        """The prepared sending cannot go out: why, and a button (a POST
+        too) that ends it so that the order can be sent again later."""
+        return request.render(
+            "l10n_nl_bankkoppeling.bank_link_confirm_page",
+            {
+                "title": _("Not sent to the bank"),
+                "message": message,
+                "details": [],
+                "button": False,
+                "cancel_button": _("Do not send"),
+                "action": f"/bank_link/payment/start/{submission.id}",
+                "hidden": {},
+                "back_url": self._order_url(submission.order_id),
+            },
+            status=400,
+        )
+
     @http.route("/bank_link/payment/start/<int:submission_id>", type="http", auth="user",
-                methods=["GET"])
-    def start(self, submission_id, **kwargs):
+                methods=["GET", "POST"], csrf=True)
+    def start(self, submission_id, cancel=None, **kwargs):
+        """GET: what will be sent, and a button; POST (that button, CSRF
+        token checked by Odoo): consent at the bank if it wants one, then
+        the batch. "Do not send" (also a POST) ends the prepared sending."""
         user = request.env.user
         Submission = request.env["account.payment.order.bank.submission"]
+        submission = Submission.sudo().browse(submission_id).exists()
+        order = None
         try:
             Submission._check_may_send(user)
-            submission = Submission.sudo().browse(submission_id).exists()
             if not submission or submission.user_id != user:
                 raise AccessError(_("This sending was prepared by another user."))
             if submission.company_id not in user.company_ids:
                 raise AccessError(_("This order belongs to another company."))
+            order = submission.order_id
             if submission.state != "sending":
                 raise UserError(_("This order was sent already; it is not sent twice."))
+        except (AccessError, UserError) as error:
+            return self._refused(str(error), order)
+        posted = request.httprequest.method == "POST"
+        if posted and cancel:
+            submission.write({"state": "failed",
+                              "reason_text": _("Not sent: the user chose not to send it.")})
+            return self._to_order(order)
+        try:
+            order._bank_check_unchanged(submission)
+            batch = submission._batch()
+        except UserError as error:
+            return self._blocked_page(submission, str(error))
+        except pain.PainError as error:
+            return self._blocked_page(submission, self._unreadable_file(submission, error))
+        if not posted:
+            return self._confirm_page(submission, batch)
+        try:
             provider = submission._provider()
             support = provider.payment_support(submission.order_type)
             if support.needs_consent:
@@ -77,7 +170,7 @@ class BankPaymentController(http.Controller):
                 return request.redirect(url, local=False)
             return self._submit(submission)
         except (AccessError, UserError, bank_provider.BankLinkError) as error:
-            return self._refused(str(error))
+            return self._refused(str(error), order)
 
     @http.route(CALLBACK_PATH, type="http", auth="user", methods=["GET"])
     def callback(self, state=None, code=None, error=None, **kwargs):

@@ -17,6 +17,7 @@ from odoo.tools import html2plaintext
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 from odoo.addons.l10n_nl_bankkoppeling.tests.common import run_fetch
+from odoo.addons.l10n_nl_bankkoppeling.tests.route_helpers import confirm
 from odoo.addons.account_bank_link_ing.tests.test_ing_end_to_end import (
     DEMO_SCENARIO,
     import_repo_helpers,
@@ -61,7 +62,7 @@ class TestPaymentEndToEnd(PaymentOrderMixin, AccountTestInvoicingCommon, HttpCas
         callback); the account then feeds the demo journal."""
         link = self.links[provider]
         start = link.with_user(self.sender).sudo().action_start_consent()["url"]
-        response = self.url_open(start, allow_redirects=False)
+        response = confirm(self, start)
         self.assertEqual(response.status_code, 303, response.text[:500])
         bank_page = response.headers["Location"]
         if provider == "ing":
@@ -81,7 +82,7 @@ class TestPaymentEndToEnd(PaymentOrderMixin, AccountTestInvoicingCommon, HttpCas
     def send(self, order):
         """'Send to bank' as the user clicks it: the start route's answer."""
         action = order.with_user(self.sender).action_bank_send()
-        response = self.url_open(action["url"], allow_redirects=False)
+        response = confirm(self, action["url"])
         self.assertEqual(response.status_code, 303, response.text[:1000])
         return response.headers["Location"]
 
@@ -201,7 +202,7 @@ class TestPaymentEndToEnd(PaymentOrderMixin, AccountTestInvoicingCommon, HttpCas
         first.with_user(self.sender).action_mark_not_sent()
         again = order.with_user(self.sender).action_bank_send()
         second = order.bank_submission_id
-        self.url_open(again["url"], allow_redirects=False)
+        confirm(self, again["url"])
         self.env.invalidate_all()
         self.assertEqual(second.state, "unknown")
         self.assertIn("AM05", second.reason_text or "")

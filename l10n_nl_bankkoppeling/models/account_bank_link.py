@@ -401,8 +401,16 @@ class AccountBankLink(models.Model):
         template = self.env.ref(
             "l10n_nl_bankkoppeling.mail_template_bank_link_invitation"
         )
-        template.with_context(invitation_url=url).send_mail(
+        mail_id = template.with_context(invitation_url=url).send_mail(
             self.id, force_send=False, email_layout_xmlid="mail.mail_notification_light"
+        )
+        # The link is a password for this consent. It goes out in the e-mail
+        # (mail.mail's body_html: administrators only, deleted once sent);
+        # the mail.message Odoo keeps beside it, which every reader of the
+        # bank link can open, must not carry it.
+        self.env["mail.mail"].sudo().browse(mail_id).mail_message_id.body = _(
+            "Invitation e-mail to %(email)s; the link to the bank is only in the e-mail.",
+            email=self.legal_representative_email,
         )
         self._bank_link_post(
             _(

@@ -6,6 +6,7 @@ from freezegun import freeze_time
 from odoo.tests import HttpCase, new_test_user, tagged
 
 from .common import TEST_IBAN, BankLinkCase
+from .route_helpers import confirm
 
 
 @tagged("post_install", "-at_install")
@@ -32,9 +33,7 @@ class TestBankLinkConsent(BankLinkCase, HttpCase):
     def start(self):
         """Log in and follow /bank_link/start: returns the state sent to the bank."""
         self.authenticate("consent_boekhouder", self.user_password)
-        response = self.url_open(
-            f"/bank_link/start/{self.link.id}", allow_redirects=False
-        )
+        response = confirm(self, f"/bank_link/start/{self.link.id}")
         self.assertEqual(response.status_code, 303, response.text[:500])
         location = urlparse(response.headers["Location"])
         self.assertEqual(location.netloc, "bank.example")
@@ -142,7 +141,7 @@ class TestBankLinkConsent(BankLinkCase, HttpCase):
             part for part in mail.body_html.split('"') if "/bank_link/invite/" in part
         )
         path = urlparse(url).path
-        response = self.url_open(path, allow_redirects=False)
+        response = confirm(self, path)
         self.assertEqual(response.status_code, 303)
         state = parse_qs(urlparse(response.headers["Location"]).query)["state"][0]
         response = self.callback(state)

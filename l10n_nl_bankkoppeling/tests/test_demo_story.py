@@ -18,6 +18,8 @@ from odoo.tests import HttpCase, new_test_user, tagged
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 
+from .route_helpers import confirm
+
 REPO = Path(__file__).resolve().parents[2]
 PASSWORD = "korenaar-verhaal-7"
 
@@ -72,7 +74,7 @@ class TestDemoStory(AccountTestInvoicingCommon, HttpCase):
 
     def consent(self, start_url, approve):
         self.authenticate(self.user.login, PASSWORD)
-        response = self.url_open(start_url, allow_redirects=False)
+        response = confirm(self, start_url)
         self.assertEqual(response.status_code, 303, response.text[:1000])
         back = approve(response.headers["Location"])
         query = dict(parse_qsl(urlsplit(back).query))

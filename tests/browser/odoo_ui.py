@@ -114,6 +114,17 @@ def consent_step(page: Page, bank_label: str, shot) -> None:
     assert wizard_step(page) == "consent"
     shot("wizard-consent")
     wizard.locator("button[name=action_go_to_bank]").click()
+    confirm_and_go_to_bank(page, bank_label, shot)
+
+
+def confirm_and_go_to_bank(page: Page, bank_label: str, shot=None) -> None:
+    """Odoo's page before the bank: it says where the user goes; its button
+    (a form POST with Odoo's CSRF token) goes on to the bank."""
+    button = page.locator("button.o_bank_link_confirm")
+    expect(button).to_have_text(f"Verder naar {bank_label}")
+    if shot:
+        shot("consent-confirm")
+    button.click()
     page.wait_for_url(re.compile(r"^https://"))
 
 

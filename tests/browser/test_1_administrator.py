@@ -104,7 +104,7 @@ def test_link_abnamro_two_accounts(page, shot, rpc, odoo_url):
     assert ui.wizard_step(page) == "consent"
     shot("wizard-abnamro-second-consent")
     ui.click_dialog_button(page, "action_go_to_bank")
-    page.wait_for_url("https://**")
+    ui.confirm_and_go_to_bank(page, "ABN AMRO")
     ui.approve_at_bank(page, [journals[1]["iban"]], SANDBOX_TAN)
     ui.back_in_odoo(page, odoo_url)
     _accounts_step(page, rpc, journals, shot, name="wizard-abnamro-accounts")
