@@ -206,7 +206,13 @@ class AccountPaymentOrder(models.Model):
             raise UserError(self.bank_send_explanation)
         previous = self.bank_submission_ids.filtered("content_hash")[:1]
         xml, attachment = self._bank_payment_file()
-        batch = pain.read_batch(xml, idempotency_key="check")
+        try:
+            batch = pain.read_batch(xml, idempotency_key="check")
+        except pain.PainError as error:
+            raise UserError(_(
+                "The payment file of order %(order)s cannot be read (%(detail)s). Nothing "
+                "was sent. Generate the file again and send the order once more.",
+                order=self.name, detail=str(error))) from error
         if batch.account_iban.replace(" ", "") != account.iban:
             raise UserError(_("The order pays from %(iban)s, the linked account is %(linked)s.",
                               iban=batch.account_iban, linked=account.iban))

@@ -106,3 +106,14 @@ class TestPaymentAttacks(PaymentOrderMixin, AccountTestInvoicingCommon, HttpCase
         submission.attachment_id.sudo().raw = b"<Document>other</Document>"
         with self.assertRaisesRegex(UserError, "changed after it was made"):
             submission.with_user(self.sender)._submit(provider=None)
+
+    def test_an_unreadable_file_is_a_clear_error_not_a_crash(self):
+        order, _bills = self.make_order("out", "ING", [10.00])
+        order.open2generated()
+        attachment = self.env(su=True)["ir.attachment"].search(
+            [("res_model", "=", order._name), ("res_id", "=", order.id),
+             ("name", "=ilike", "%.xml")], order="id desc", limit=1)
+        attachment.raw = b"<Document><CstmrCdtTrfInitn>"
+        with self.assertRaisesRegex(UserError, "cannot be read"):
+            order.with_user(self.sender).action_bank_send()
+        self.assertFalse(order.bank_submission_ids)
