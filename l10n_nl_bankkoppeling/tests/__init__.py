@@ -12,3 +12,4 @@ from . import test_nl_reconcile
 from . import test_bank_file_import
 from . import test_bank_file_sandbox
 from . import test_bank_file_sandbox_abnamro
+from . import test_bank_link_cron_isolation
