@@ -274,6 +274,11 @@ class AccountBankLink(models.Model):
             verify=verify,
         )
 
+    def _bank_link_provider_class(self):
+        if self.provider != "abnamro":
+            return super()._bank_link_provider_class()
+        return abnamro_provider.AbnAmroProvider
+
     def _bank_link_get_provider(self):
         if self.provider != "abnamro":
             return super()._bank_link_get_provider()

@@ -211,6 +211,11 @@ class AccountBankLink(models.Model):
             verify=verify,
         )
 
+    def _bank_link_provider_class(self):
+        if self.provider != "ing":
+            return super()._bank_link_provider_class()
+        return ing_provider.IngProvider
+
     def _bank_link_get_provider(self):
         if self.provider != "ing":
             return super()._bank_link_get_provider()

@@ -126,6 +126,24 @@ class AccountBankLink(models.Model):
             )
         )
 
+    def _bank_link_provider_class(self):
+        """The :class:`BankProvider` subclass of ``self.provider``, not
+        configured, or None when no bank module serves it.
+
+        Bank addons override this like :meth:`_bank_link_get_provider`. The
+        cron reads the bank's fixed facts (daily limit, history) here: that
+        needs no keys, so a link whose keys are broken cannot stop the
+        scheduled fetch of the others before their own turn."""
+        return None
+
+    def _bank_link_provider_fact(self, name):
+        """A class-level fact of the bank (``max_unattended_fetches_per_day``,
+        ``history_months``...), the framework's default for banks whose
+        module does not name its provider class."""
+        self.ensure_one()
+        provider_class = self._bank_link_provider_class() or bank_provider.BankProvider
+        return getattr(provider_class, name)
+
     def _bank_link_wizard_texts(self):
         """Bank-specific texts for the link wizard, in a dict with keys
         ``consent`` (what happens at the bank), ``eligibility`` (which

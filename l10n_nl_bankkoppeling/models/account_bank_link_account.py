@@ -615,20 +615,27 @@ class AccountBankLinkAccount(models.Model):
             ]
         )
         accounts -= waiting.link_account_id
-        due = accounts._bank_link_due_unattended(fields.Datetime.now())
+        errors = {}
+        due = accounts._bank_link_due_unattended(fields.Datetime.now(), errors=errors)
+        for account, error in errors.items():
+            account._bank_link_record_failure(error)
         for account in due:
+            # Each account's whole turn (download, statements, matching) in
+            # its own savepoint: whatever goes wrong, even a bug, undoes
+            # only this account's work and is kept on its link.
             try:
                 with self.env.cr.savepoint():
                     account._bank_link_fetch_one(unattended=True)
-            except Exception:
-                # One broken account must not stop the others.
-                _logger.exception("Bank link fetch failed for account %s", account.id)
+            except Exception as error:
+                account._bank_link_record_failure(error)
             if not self.env.registry.in_test_mode():
                 self.env.cr.commit()
 
-    def _bank_link_due_unattended(self, now):
+    def _bank_link_due_unattended(self, now, errors=None):
         """Accounts whose bank still allows an unattended fetch in the last
-        24 hours, spread evenly over the day."""
+        24 hours, spread evenly over the day. With ``errors`` (a dict), an
+        account whose check fails is left out and its exception kept there
+        instead of stopping the check of the others."""
         if not self:
             return self
         since = now - datetime.timedelta(hours=24)
@@ -648,7 +655,13 @@ class AccountBankLinkAccount(models.Model):
         recent = {account.id: (count, last) for account, count, last in groups}
         due = self.browse()
         for account in self:
-            limit = account._bank_link_max_unattended()
+            try:
+                limit = account._bank_link_max_unattended()
+            except Exception as error:
+                if errors is None:
+                    raise
+                errors[account] = error
+                continue
             count, last = recent.get(account.id, (0, None))
             if count >= limit:
                 continue
@@ -658,18 +671,72 @@ class AccountBankLinkAccount(models.Model):
         return due
 
     def _bank_link_max_unattended(self):
+        """The bank's daily limit, from its provider class: no keys are
+        loaded for this, so a link with broken keys still gets its turn
+        (and its error) like the others."""
         self.ensure_one()
-        try:
-            provider = self.link_id._bank_link_get_provider()
-        except UserError:
-            return bank_provider.MAX_UNATTENDED_FETCHES_PER_DAY
         return max(
             1,
             min(
-                provider.max_unattended_fetches_per_day,
+                self.link_id._bank_link_provider_fact("max_unattended_fetches_per_day"),
                 bank_provider.MAX_UNATTENDED_FETCHES_PER_DAY,
             ),
         )
+
+    def _bank_link_failure_message(self, error):
+        """What the user reads about an error the fetch did not foresee.
+        A ``UserError`` is worded for the user already; of anything else
+        only its kind is shown: its text may hold a key or a token. The
+        details are in the server log."""
+        self.ensure_one()
+        if isinstance(error, UserError):
+            return _(
+                "The fetch of %(iban)s stopped: %(reason)s Nothing of it was "
+                "imported; the other accounts were fetched.",
+                iban=stdnum_iban.format(self.iban),
+                reason=error.args[0] if error.args else "",
+            )
+        return _(
+            "The fetch of %(iban)s stopped on an unexpected error (%(kind)s); "
+            "nothing of it was imported, the other accounts were fetched. Ask "
+            "your administrator: the server log has the details.",
+            iban=stdnum_iban.format(self.iban),
+            kind=type(error).__name__,
+        )
+
+    def _bank_link_record_failure(self, error, unattended=True):
+        """Keep an unforeseen failure of this account's fetch where the user
+        looks: a failed fetch (which counts against the daily limit, so a
+        broken link is not retried every hour), the link in ``error`` with
+        ``last_error``, and a chatter message. Never raises: the cron must
+        go on with the next account."""
+        self.ensure_one()
+        _logger.error(
+            "Bank link fetch failed for account %s", self.id, exc_info=error
+        )
+        try:
+            with self.env.cr.savepoint():
+                message = self._bank_link_failure_message(error)
+                self.env["account.bank.link.fetch"].sudo().create(
+                    {
+                        "link_account_id": self.id,
+                        "unattended": unattended,
+                        "state": "failed",
+                        "message": message,
+                        "finished_at": fields.Datetime.now(),
+                    }
+                )
+                link = self.link_id.sudo()
+                vals = {"last_error": message, "last_error_at": fields.Datetime.now()}
+                if link.state in ACTIVE_STATES:
+                    vals["state"] = "error"
+                link.write(vals)
+                link._bank_link_post(message)
+        except Exception:
+            _logger.exception(
+                "Could not record the failed fetch of account %s", self.id
+            )
+        return True
 
 
 class AccountBankLinkFetch(models.Model):

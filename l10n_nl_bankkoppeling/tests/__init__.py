@@ -15,3 +15,4 @@ from . import test_bank_file_sandbox_abnamro
 from . import test_security_registry
 from . import test_security_wizard
 from . import test_bank_link_routes_security
+from . import test_bank_link_cron_isolation

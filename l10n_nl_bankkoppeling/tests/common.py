@@ -168,6 +168,9 @@ class BankLinkCase(AccountTestInvoicingCommon):
         cls.startClassPatcher(
             patch.object(Link, "_bank_link_get_provider", lambda self: cls.bank)
         )
+        cls.startClassPatcher(
+            patch.object(Link, "_bank_link_provider_class", lambda self: type(cls.bank))
+        )
         cls.company = cls.company_data["company"]
         cls.journal = cls.company_data["default_journal_bank"]
         cls.journal.bank_acc_number = TEST_IBAN

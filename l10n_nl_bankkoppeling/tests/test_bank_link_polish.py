@@ -5,6 +5,7 @@ close, the diagnosis' button, and fetches abandoned by a server restart."""
 
 from datetime import date
 from decimal import Decimal
+from unittest.mock import patch
 
 from freezegun import freeze_time
 from lxml import etree
@@ -12,7 +13,7 @@ from odoo import sql_db
 from odoo.tests import tagged
 
 from ..tools import provider as bp
-from .common import TEST_IBAN, BankLinkCase, tx
+from .common import TEST_IBAN, BankLinkCase, MemoryBank, tx
 
 
 def bank_balance(amount, on_date):
@@ -160,7 +161,7 @@ class TestWizardPolish(BankLinkCase):
 
     @freeze_time("2026-03-10 09:00:00")
     def test_default_import_start_respects_the_banks_history_limit(self):
-        self.bank.history_months = 2
+        self.startPatcher(patch.object(MemoryBank, "history_months", 2))
         wizard = self.to_consent_step()
         self.give_consent(wizard)
         line = wizard.line_ids.filtered(lambda l: l.iban == TEST_IBAN)

@@ -10,7 +10,6 @@ from odoo.exceptions import UserError
 from odoo.tools import date_utils
 from odoo.tools.safe_eval import safe_eval
 
-from ..tools import provider as bank_provider
 
 STEPS = [
     ("data", "Data"),
@@ -302,11 +301,8 @@ class AccountBankLinkWizard(models.TransientModel):
         )
         history_months = 0
         if self.link_id:
-            try:
-                provider = self.link_id._bank_link_get_provider()
-                history_months = provider.history_months
-            except (UserError, bank_provider.BankLinkError):
-                pass
+            # A fact of the bank, read without loading this link's keys.
+            history_months = self.link_id._bank_link_provider_fact("history_months")
         if history_months:
             start = max(start, today - relativedelta(months=history_months))
         return start
