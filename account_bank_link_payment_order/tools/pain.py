@@ -16,9 +16,9 @@ from pathlib import Path
 from lxml import etree
 
 try:
-    from odoo.addons.l10n_nl_bankkoppeling.tools import provider
+    from odoo.addons.l10n_nl_bankkoppeling.tools import provider, safe_xml
 except ImportError:  # plain Python, see tests/conftest.py
-    from l10n_nl_bankkoppeling.tools import provider
+    from l10n_nl_bankkoppeling.tools import provider, safe_xml
 
 
 class PainError(ValueError):
@@ -29,7 +29,7 @@ class PainError(ValueError):
 #: about 5 MB).
 MAX_FILE_BYTES = 20 * 1024 * 1024
 
-_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+_PARSER = safe_xml.parser()
 
 
 def _children(node, *names):
@@ -71,6 +71,10 @@ def pain_version(xml: bytes) -> str:
 def parse(xml: bytes):
     if len(xml) > MAX_FILE_BYTES:
         raise PainError("The payment file is too large")
+    try:
+        safe_xml.check(xml)
+    except safe_xml.XmlRefused as refused:
+        raise PainError(f"The payment file declares a DOCTYPE or entity ({refused})") from None
     try:
         return etree.fromstring(xml, parser=_PARSER)
     except etree.XMLSyntaxError as error:

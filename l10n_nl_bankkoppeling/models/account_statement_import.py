@@ -7,14 +7,12 @@ also when the bank link brought it too (statement_dedup.py)."""
 
 import logging
 
-from lxml import etree
-
 from odoo import _, fields, models
 from odoo.exceptions import UserError
 
 from odoo.addons.base.models.res_bank import sanitize_account_number
 
-from ..tools import mt940_nl
+from ..tools import mt940_nl, safe_xml
 from ..tools import statement_identity as si
 from .statement_builder import create_lines_in_batches
 from .statement_dedup import CrossSourceDedup
@@ -55,7 +53,7 @@ class AccountStatementImport(models.TransientModel):
     # ------------------------------------------------------------------
 
     def _parse_file(self, data_file):
-        stripped = data_file.lstrip(b"\xef\xbb\xbf \r\n\t")
+        stripped = data_file.lstrip(b"\xef\xbb\xbf\xfe\xff\x00 \r\n\t")
         if stripped.startswith(b"<"):
             self._nl_check_xml(data_file)
             return super()._parse_file(data_file)
@@ -73,23 +71,39 @@ class AccountStatementImport(models.TransientModel):
         return [self._nl_mt940_statement(statement) for statement in statements]
 
     def _nl_check_xml(self, data_file):
-        """OCA's parser recovers from broken XML and imports what is left:
-        a damaged camt file must be refused whole, with its line."""
+        """Every XML file: refused when it declares a DTD or entities,
+        before any parser reads it (safe_xml.py says why). A camt file:
+        refused whole when damaged, with its line, because OCA's parser
+        would recover and import what is left."""
+        try:
+            safe_xml.refuse_declarations(data_file)
+        except safe_xml.XmlRefused as error:
+            raise UserError(self._nl_xml_declaration_message(error)) from None
         if b"camt.05" not in data_file[:3000]:
             return
         data = self.env["account.statement.import.camt.parser"]._nl_utf8(data_file)
-        parser = etree.XMLParser(resolve_entities=False, no_network=True)
         try:
-            etree.fromstring(data, parser=parser)
-        except etree.XMLSyntaxError as error:
+            safe_xml.parse(data)
+        except safe_xml.XmlRefused as error:
+            if error.code == "declaration":
+                raise UserError(self._nl_xml_declaration_message(error)) from None
             raise UserError(
                 _(
                     "The camt.053 file is damaged at line %(line)s (%(error)s). "
                     "Nothing was imported; download the file again from your bank.",
-                    line=error.lineno,
-                    error=error.msg,
+                    line=error.line or 1,
+                    error=error.detail,
                 )
-            ) from error
+            ) from None
+
+    def _nl_xml_declaration_message(self, error):
+        return _(
+            "The file declares a document type or entities (<!DOCTYPE> or "
+            "<!ENTITY>) at line %(line)s. Bank files never do, and such a "
+            "declaration can read files of the server, so the file is refused. "
+            "Nothing was imported; download the file again from your bank.",
+            line=error.line or 1,
+        )
 
     def _nl_error_message(self, error):
         messages = {

@@ -408,3 +408,49 @@ class TestBankFileImport(BankLinkCase):
                             self.ing_journal, both.encode())
         self.assertFalse(self.lines(self.ing_journal))
 
+
+    # ------------------------------------------- XML entities, balances, dates
+
+    def test_error_camt_with_an_entity_reads_no_file_of_the_server(self):
+        """The attack of the security issue (item 8): a camt.053 declaring a
+        SYSTEM entity, imported through the wizard by an accountant."""
+        secret = Path("/etc/hostname").read_text().strip() if Path("/etc/hostname").exists() else ""
+        original = (DATA / "ing.camt053.xml").read_bytes()
+        xxe = original.replace(
+            b'<?xml version="1.0" encoding="UTF-8"?>',
+            b'<?xml version="1.0" encoding="UTF-8"?>\n'
+            b'<!DOCTYPE Document [<!ENTITY secret SYSTEM "file:///etc/hostname">]>',
+        ).replace(b"Factuur 2026-0042 klantnr 4711", b"&secret;")
+        self.assertIn(b"<!DOCTYPE", xxe)
+        variants = {
+            "plain": xxe,
+            # far down the file: no look at the first kilobytes only
+            "late": xxe.replace(b"<!DOCTYPE", b"<!--" + b" " * 5000 + b"-->\n<!DOCTYPE", 1),
+            "utf-16": xxe.decode().replace('encoding="UTF-8"', 'encoding="UTF-16"').encode("utf-16"),
+        }
+        for label, data in variants.items():
+            with self.subTest(label):
+                message = self.assert_refused("xxe.xml", "declares a DOCTYPE or an entity",
+                                              self.ing_journal, data)
+                self.assertRegex(message, r"line \d+")
+        if secret:
+            texts = self.env["account.bank.statement.line"].search([]).mapped(
+                lambda line: f"{line.payment_ref} {line.narration or ''}")
+            self.assertFalse([text for text in texts if secret in text])
+
+    def test_error_camt_that_does_not_add_up(self):
+        data = (DATA / "ing.camt053.xml").read_bytes().replace(
+            b"<Amt Ccy=\"EUR\">16704.83</Amt>", b"<Amt Ccy=\"EUR\">16804.83</Amt>", 1)
+        message = self.assert_refused("wrong-balance.xml", "does not add up", self.ing_journal, data)
+        self.assertIn("16804.83", message)
+        self.assertRegex(message, r"line \d+")
+
+    def test_error_camt_closing_before_its_entries(self):
+        data = (DATA / "ing.camt053.xml").read_bytes().replace(
+            b"<Cd>CLBD</Cd></CdOrPrtry></Tp><Amt Ccy=\"EUR\">16704.83</Amt><CdtDbtInd>CRDT</CdtDbtInd>"
+            b"<Dt><Dt>2026-03-04</Dt>",
+            b"<Cd>CLBD</Cd></CdOrPrtry></Tp><Amt Ccy=\"EUR\">16704.83</Amt><CdtDbtInd>CRDT</CdtDbtInd>"
+            b"<Dt><Dt>2026-03-02</Dt>", 1)
+        self.assertIn(b"2026-03-02", data)
+        message = self.assert_refused("wrong-date.xml", "closes on 2026-03-02", self.ing_journal, data)
+        self.assertIn("booked on 2026-03-03", message)
