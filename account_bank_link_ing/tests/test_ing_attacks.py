@@ -178,3 +178,28 @@ class TestIngAttacks(HttpCase):
                    lambda client, *args: "https://myaccount.ing.com/granting/x/NL")
         self.assertTrue(provider.authorization_url("https://odoo.example/cb", "state")
                         .startswith("https://myaccount.ing.com/granting/x/NL?"))
+
+    def test_upgrade_moves_uploaded_keys_out_of_attachments_and_drops_planted_ones(self):
+        """Links of an earlier version kept their keys as field attachments:
+        the upgrade moves an administrator's upload into the admin-only
+        column and deletes every such attachment, a planted one unused."""
+        Attachment = self.env["ir.attachment"].sudo()
+        link = self.env["account.bank.link"].create({"provider": "ing"})
+        self.env.cr.execute("UPDATE account_bank_link SET ing_tls_key = NULL WHERE id = %s",
+                            [link.id])
+        link.invalidate_recordset()
+        Attachment.create({  # what the old version stored for the administrator
+            "name": "ing_tls_key", "res_model": "account.bank.link", "res_id": link.id,
+            "res_field": "ing_tls_key", "datas": b64(self.tls_key_pem),
+        })
+        self.rpc(self.clerk, "ir.attachment", "create", {  # and what a clerk planted
+            "name": "ca.pem", "res_model": "account.bank.link", "res_id": link.id,
+            "res_field": "ing_ca_certificate", "datas": b64(self.sandbox_ca).decode(),
+        })
+        self.env["account.bank.link"]._bank_link_move_credentials_from_attachments(
+            CREDENTIAL_FIELDS)
+        link.invalidate_recordset()
+        self.assertEqual(base64.b64decode(link.sudo().ing_tls_key), self.tls_key_pem)
+        self.assertFalse(link.sudo().ing_ca_certificate)
+        self.assertFalse(Attachment.search_count(
+            [("res_model", "=", "account.bank.link"), ("res_field", "in", CREDENTIAL_FIELDS)]))

@@ -91,9 +91,9 @@ class AccountBankLink(models.Model):
             [("res_model", "=", self._name), ("res_field", "in", list(field_names))]
         )
         admins = self.env.ref(ADMIN_GROUP).users
-        links = self.sudo().browse(attachments.mapped("res_id")).exists()
+        links = self.sudo().browse(set(attachments.mapped("res_id"))).exists()
         for attachment in attachments:
-            link = links.filtered(lambda record, att=attachment: record.id == att.res_id)
+            link = links.browse(attachment.res_id) & links
             trusted = attachment.create_uid in admins or attachment.create_uid.id in (1, 2)
             if link and trusted and attachment.datas and not link[attachment.res_field]:
                 # The ORM reads the column now that the field has no attachment.
