@@ -313,6 +313,13 @@ def parse_ing_86(text: str, supplementary: str = "") -> Details:
             issuer = parts[1]
     else:
         remittance = _clean(remi.removeprefix("USTD//").removeprefix("USTD/")) or ""
+    if not fields:
+        # ING's older exports: free text, no codes at all; the betalingskenmerk
+        # follows "BET.KENM." (as in ING's published samples of that format).
+        remittance = _clean(" ".join(text.splitlines())) or ""
+        kenmerk = re.search(r"BET\.?\s*KENM\.?:?\s*(\d{16})\b", remittance)
+        if kenmerk:
+            reference, issuer = _reference(kenmerk[1])
     code = re.search(r"/TRCD/([^/]+)/?", supplementary or "")
     return Details(
         counterparty_name=name,
