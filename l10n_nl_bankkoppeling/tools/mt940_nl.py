@@ -477,7 +477,13 @@ def detect_bank(text: str, account: str) -> str:
     if compact.startswith("TRIODOSBANK/"):
         return "triodos"
     found = _BIC_IN_ENVELOPE.search((text or "").upper())
-    return _BANKS[found[1]] if found else "other"
+    if found:
+        return _BANKS[found[1]]
+    # Rabobank's exports open with ":940:" and no BIC (inferred from the
+    # exports we know; no other Dutch bank is known to write that line).
+    if re.search(r"^:940:$", text or "", re.M):
+        return "rabobank"
+    return "other"
 
 
 def _account_iban(account: str) -> tuple[str | None, str | None]:
@@ -536,8 +542,16 @@ def _details(bank: str, tx: dict) -> Details:
     text = tx.get("transaction_details") or ""
     extra = tx.get("extra_details") or ""
     head = text.lstrip()
-    if bank in _VOLKSBANK:
-        return parse_volksbank_86(text, (tx.get("customer_reference") or "").strip(), extra)
+    reference = (tx.get("customer_reference") or "").strip()
+    first = text.lstrip().split("\n", 1)[0].strip()
+    if bank in _VOLKSBANK or (
+        # The same layout in a file whose bank is not known (an old SNS
+        # account number without envelope): the :86: opens with the
+        # counterparty account of the :61: customer reference and its name.
+        reference.isalnum() and reference.upper() != "NONREF" and extra.strip()
+        and first.upper() == f"{reference} {extra.strip()}".upper()
+    ):
+        return parse_volksbank_86(text, reference, extra)
     if head.startswith("/TRTP/") or _CARD.match(head):
         return parse_abnamro_86(text)
     joined = join_wrapped(text)

@@ -348,3 +348,19 @@ def test_bank_of_an_old_account_number_from_the_envelope_not_a_counterparty():
         "abnamro", "NL20INGB0001234567", "De Groot Advies", "1234567890123456")
     assert mt940_nl.detect_bank("0000 01INGBNL2AXXXX00001", "0001234567") == "ing"
     assert mt940_nl.detect_bank("", "NL12KNAB0123456789") == "knab"
+
+
+def test_volksbank_layout_of_an_old_account_without_envelope():
+    text = "\n".join(_statement_text("0123456789", "160", "1234,56", "1214,56", [
+        ":61:2603030303D20,00NIOB0987654321", "marechal s", ":86:0987654321 marechal s", " " * 65,
+        "dit is een test",
+    ]))
+    (st,) = mt940_nl.parse_mt940(text)
+    tx = st.transactions[0]
+    assert (st.bank, tx.counterparty_name, tx.counterparty_iban, tx.remittance_text) == (
+        "other", "marechal s", None, "dit is een test")
+
+
+def test_rabobank_header_names_the_bank_of_an_old_account():
+    assert mt940_nl.detect_bank(":940:", "2121.21.211EUR") == "rabobank"
+    assert mt940_nl.detect_bank("", "2121.21.211EUR") == "other"
