@@ -194,6 +194,9 @@ def _scan(text: str) -> list[_Block]:
             continue
         stripped = line.strip()
         in_text = current in _CONTINUED
+        if stripped == "-" and in_text:
+            # A lone "-" in a description: mt940 drops it, the text goes on.
+            continue
         if _TRAILER.match(stripped) or (_ENVELOPE.match(stripped) and not in_text):
             envelope.append(stripped)
             current = None

@@ -364,3 +364,11 @@ def test_volksbank_layout_of_an_old_account_without_envelope():
 def test_rabobank_header_names_the_bank_of_an_old_account():
     assert mt940_nl.detect_bank(":940:", "2121.21.211EUR") == "rabobank"
     assert mt940_nl.detect_bank("", "2121.21.211EUR") == "other"
+
+
+def test_lone_dash_inside_a_description_does_not_end_it():
+    text = "\n".join(_statement_text("NL12KNAB0123456789", "1", "10,00", "9,00", [
+        ":61:2603030303D1,00NTRFNONREF", ":86:Eerste regel", "-", "tweede regel",
+    ]))
+    (st,) = mt940_nl.parse_mt940(text)
+    assert st.transactions[0].remittance_text == "Eerste regel tweede regel"
