@@ -532,10 +532,15 @@ def parse_volksbank_86(text: str, customer_reference: str = "", supplementary: s
         body = lines[1:]
     else:
         body = lines
+    # Lines are 65 characters wide: a full one was cut mid-word.
+    remittance = ""
+    for index, line in enumerate(body):
+        previous = body[index - 1] if index else ""
+        remittance += line if len(previous) >= LINE_WIDTH and not previous.endswith(" ") else " " + line
     return Details(
         counterparty_name=name,
         counterparty_iban=iban,
-        remittance_text=_clean(" ".join(line.strip() for line in body)) or "",
+        remittance_text=_clean(remittance) or "",
     )
 
 
@@ -562,7 +567,7 @@ def _details(bank: str, tx: dict) -> Details:
         return parse_ing_86(text, extra)
     if any(code in joined for code in ("/ORDP/", "/BENM/", "/CDTRREF/")):
         return parse_rabobank_86(text, extra, tx.get("id") or "")
-    if head.startswith("/") and "/IBAN/" in joined and "/NAME/" in joined:
+    if "/IBAN/" in joined and "/NAME/" in joined:
         # bunq: ``/IBAN/<iban>/BIC/<bic>/NAME/<name>/REMI/<text>``, the codes
         # of ABN AMRO's tagged form without ``/TRTP/``.
         return _abnamro_tagged(joined)

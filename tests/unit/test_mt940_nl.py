@@ -283,7 +283,8 @@ def test_volksbank_iban_as_customer_reference_and_name_on_the_next_line():
             ":86:NL47INGB0001234567 Bakkerij de Korenaar",
             pad,
             "Factuur 2026-118 brood en banket" + " " * 33,
-            pad,
+            "Order: 2026-03-01T14:32:46-000000000000089-NL47INGB0001234567-Bak",
+            "kerij de Korenaar" + " " * 48,
             ":61:2603030303C1,00NIOBNL56RBRB0123456789",
             "j jansen",
             ":86:NL56RBRB0123456789 j jansen",
@@ -299,7 +300,9 @@ def test_volksbank_iban_as_customer_reference_and_name_on_the_next_line():
     assert st.bank == "asn"
     assert [(tx.amount, tx.counterparty_iban, tx.counterparty_name, tx.remittance_text, tx.bank_transaction_code)
             for tx in st.transactions] == [
-        (Decimal("-65.00"), "NL47INGB0001234567", "Bakkerij de Korenaar", "Factuur 2026-118 brood en banket", "NOVB"),
+        (Decimal("-65.00"), "NL47INGB0001234567", "Bakkerij de Korenaar",
+         "Factuur 2026-118 brood en banket Order: 2026-03-01T14:32:46-000000000000089-NL47INGB0001234567-"
+         "Bakkerij de Korenaar", "NOVB"),
         (Decimal("1.00"), "NL56RBRB0123456789", "j jansen", "Terugbetaling", "NIOB"),
         (Decimal("-2.00"), None, None, "Kosten gebruik betaalrekening", "NDIV"),
     ]
