@@ -579,6 +579,10 @@ def _details(bank: str, tx: dict) -> Details:
         return parse_abnamro_86(text)
     if bank == "rabobank" or "/EREF/" in joined:
         return parse_rabobank_86(text, extra, tx.get("id") or "")
+    if re.search(r"(?<![A-Z])IBAN:\s*[A-Z]{2}\d{2}", text):
+        # ABN AMRO's fixed columns in a file whose bank is not known (an old
+        # account number without envelope).
+        return parse_abnamro_86(text)
     return Details(remittance_text=_clean(" ".join(text.splitlines())) or "")
 
 

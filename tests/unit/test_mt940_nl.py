@@ -375,3 +375,16 @@ def test_lone_dash_inside_a_description_does_not_end_it():
     ]))
     (st,) = mt940_nl.parse_mt940(text)
     assert st.transactions[0].remittance_text == "Eerste regel tweede regel"
+
+
+def test_abnamro_columns_of_an_old_account_without_envelope():
+    text = "\n".join(_statement_text("517852257", "1", "100,00", "25,00", [
+        ":61:2603030303D75,00N658NONREF",
+        ":86:SEPA OVERBOEKING                 IBAN: NL20INGB0001234567",
+        "BIC: INGBNL2A                    NAAM: De Groot Advies",
+        "BETALINGSKENM.: 1234567890123456",
+    ]))
+    (st,) = mt940_nl.parse_mt940(text)
+    tx = st.transactions[0]
+    assert (st.bank, tx.counterparty_iban, tx.counterparty_name, tx.structured_reference) == (
+        "other", "NL20INGB0001234567", "De Groot Advies", "1234567890123456")
