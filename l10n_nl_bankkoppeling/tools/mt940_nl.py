@@ -104,8 +104,9 @@ class Mt940Statement:
     transactions: list[BankTransaction]
     #: First line of the statement in the file, for messages.
     line: int = 1
-    #: Statement-level ``:86:`` after the closing balance (ING's
-    #: ``/SUM/<debits>/<credits>/<debit total>/<credit total>/``).
+    #: Statement-level ``:86:``: after the closing balance (ING's
+    #: ``/SUM/<debits>/<credits>/<debit total>/<credit total>/``) or before
+    #: the first transaction.
     information: str = ""
 
 
@@ -164,7 +165,7 @@ def _scan(text: str) -> list[_Block]:
     current = None
     #: After the closing balance a ``:86:`` is about the statement (ING's
     #: ``/SUM/``), never about the last transaction.
-    closed = False
+    closed = lines_seen = False
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.rstrip("\r\n\x1a ")
         if not line.strip():
@@ -180,13 +181,16 @@ def _scan(text: str) -> list[_Block]:
                 raise BankFileError("malformed", number, line[:65])
             if tag == "20":
                 blocks.append(_Block(number, [], envelope, []))
-                envelope, closed = [], False
+                envelope, closed, lines_seen = [], False, False
             elif not blocks:
                 raise BankFileError("malformed", number, line[:65])
             current = tag
             if tag in _CLOSING:
                 closed = True
-            if tag == "86" and closed:
+            lines_seen = lines_seen or tag == "61"
+            # Before the first :61: a :86: is about the statement too (mt940
+            # would drop it).
+            if tag == "86" and (closed or not lines_seen):
                 current = "86S"
                 blocks[-1].information.append(value)
             else:

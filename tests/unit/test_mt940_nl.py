@@ -388,3 +388,12 @@ def test_abnamro_columns_of_an_old_account_without_envelope():
     tx = st.transactions[0]
     assert (st.bank, tx.counterparty_iban, tx.counterparty_name, tx.structured_reference) == (
         "other", "NL20INGB0001234567", "De Groot Advies", "1234567890123456")
+
+
+def test_86_before_the_first_transaction_is_about_the_statement():
+    text = "\n".join(_statement_text("NL67INGB0006543210", "1", "10,00", "9,00", [
+        ":86:Rekeningoverzicht maart", ":61:2603030303D1,00NTRFNONREF", ":86:/REMI/USTD//Kosten/",
+    ]))
+    (st,) = mt940_nl.parse_mt940(text)
+    assert (st.information, [tx.remittance_text for tx in st.transactions]) == (
+        "Rekeningoverzicht maart", ["Kosten"])
