@@ -104,6 +104,10 @@ class Mt940Statement:
     transactions: list[BankTransaction]
     #: First line of the statement in the file, for messages.
     line: int = 1
+    #: Statement-level ``:86:``: after the closing balance (ING's
+    #: ``/SUM/<debits>/<credits>/<debit total>/<credit total>/``) or before
+    #: the first transaction.
+    information: str = ""
 
 
 # --------------------------------------------------------------------------
@@ -111,23 +115,57 @@ class Mt940Statement:
 # --------------------------------------------------------------------------
 
 _TAG = re.compile(r"^:(?P<tag>\d{2}[A-Z]?|NS):(?P<value>.*)$")
+#: ``:61:`` up to the transaction type. The entry date may be four spaces
+#: (ASN); the amount may be zero-padded beyond 15d (SWIFT allows leading
+#: zeros; some banks pad to 14 digits before the comma); the type is a letter
+#: and three characters, of which the last may be a space (``NIT ``, ``NID ``:
+#: Triodos, ING).
 _STATEMENT_LINE = re.compile(
-    r"^\d{6}(\d{4})?R?[CD][A-Z]?\d{1,12},\d{0,2}[A-Z][A-Z0-9]{3}"
+    r"^\d{6}(\d{4}|\s{4})?R?[CD][A-Z]?\d{1,17},\d{0,2}[A-Z][A-Z0-9]{2}[A-Z0-9 ]"
 )
-_BALANCE = re.compile(r"^[CD]\d{6}[A-Z]{3}\d{1,15},\d{0,2}$")
-#: Lines a bank writes around the SWIFT tags: ABN AMRO's "ABNANL2A" / "940",
-#: Rabobank's ":940:", the SWIFT envelope of ING.
-_ENVELOPE = re.compile(r"^(\{[1-5]:.*|-\}|-|[A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3})?|940|:940:|0{0,3}940)$")
+_BALANCE = re.compile(r"^[CD]\d{6}[A-Z]{3}\d{1,17},\d{0,2}$")
+#: Lines a bank writes around the SWIFT tags, before or after any statement:
+#: SWIFT blocks ``{1:...}{2:...}{4:`` and their end ``-}`` / ``-}{5:}``
+#: (ING, Knab, ASN, SNS); a BIC line and ``940`` (ABN AMRO's
+#: ``ABNANL2A`` / ``940`` / ``ABNANL2A``); Rabobank's ``:940:``; the header
+#: records ``0000 01INGBNL2AXXXX00001`` + ``940 00`` (older ING),
+#: ``0000 01FVLBNL22AXXX00042`` (Van Lanschot) and ``0200 13...`` (BNG Bank;
+#: inferred from the issue's description, the rest of that record is not
+#: known to us: any letters and digits); Van Lanschot's ``-XXX`` trailer.
+_ENVELOPE = re.compile(
+    r"^(\{[1-5]:.*|-\}(\{5:.*)?|-|-?XXX|[A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3})?"
+    r"|940|:940:|0{0,3}940|940 ?\d{2}|\d{4} ?\d{2}[A-Z0-9]*)$"
+)
+#: The end of a message: what follows may only be envelope or a new ``:20:``.
+_TRAILER = re.compile(r"^(-\}(\{5:.*)?|-|-?XXX|\{[1-5]:.*)$")
 _CONTINUED = {"61", "86", "NS"}
+_CLOSING = {"62F", "62M", "64", "65"}
 _KNOWN = {"20", "21", "25", "28", "28C", "13", "13D", "34F", "60F", "60M", "61",
           "62F", "62M", "64", "65", "86", "90C", "90D", "NS"}
 
 
-def check_lines(text: str) -> None:
-    """Raise ``malformed`` with the line number of the first line that is
-    no MT940: what ``mt940`` would silently skip."""
+@dataclasses.dataclass
+class _Block:
+    """One statement as found in the file: its tag lines for ``mt940``
+    (envelope and statement-level ``:86:`` taken out), the envelope lines
+    before it and the statement-level information after its balances."""
+
+    start: int
+    lines: list[str]
+    envelope: list[str]
+    information: list[str]
+
+
+def _scan(text: str) -> list[_Block]:
+    """Check every line and cut the file into statements. Raise
+    ``malformed`` with the line number of the first line that is no MT940
+    (what ``mt940`` would silently skip or glue onto a field)."""
+    blocks: list[_Block] = []
+    envelope: list[str] = []
     current = None
-    seen_statement = False
+    #: After the closing balance a ``:86:`` is about the statement (ING's
+    #: ``/SUM/``), never about the last transaction.
+    closed = lines_seen = False
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.rstrip("\r\n\x1a ")
         if not line.strip():
@@ -137,21 +175,52 @@ def check_lines(text: str) -> None:
             tag, value = match["tag"], match["value"].strip()
             if tag not in _KNOWN:
                 raise BankFileError("malformed", number, line[:65])
-            if tag == "20":
-                seen_statement = True
             if tag == "61" and not _STATEMENT_LINE.match(value):
                 raise BankFileError("malformed", number, line[:65])
             if tag[:2] in ("60", "62", "64", "65") and not _BALANCE.match(value):
                 raise BankFileError("malformed", number, line[:65])
+            if tag == "20":
+                blocks.append(_Block(number, [], envelope, []))
+                envelope, closed, lines_seen = [], False, False
+            elif not blocks:
+                raise BankFileError("malformed", number, line[:65])
             current = tag
+            if tag in _CLOSING:
+                closed = True
+            lines_seen = lines_seen or tag == "61"
+            # Before the first :61: a :86: is about the statement too (mt940
+            # would drop it).
+            if tag == "86" and (closed or not lines_seen):
+                current = "86S"
+                blocks[-1].information.append(value)
+            else:
+                blocks[-1].lines.append(line)
             continue
-        if _ENVELOPE.match(line.strip()) and (not seen_statement or line.strip() in ("-}", "-")):
+        stripped = line.strip()
+        in_text = current in _CONTINUED
+        if stripped == "-" and in_text:
+            # A lone "-" in a description: mt940 drops it, the text goes on.
             continue
-        if current in _CONTINUED:
+        if _TRAILER.match(stripped) or (_ENVELOPE.match(stripped) and not in_text):
+            envelope.append(stripped)
+            current = None
+            continue
+        if current == "86S":
+            blocks[-1].information.append(line)
+            continue
+        if in_text:
+            blocks[-1].lines.append(line)
             continue
         raise BankFileError("malformed", number, line[:65])
-    if not seen_statement:
+    if not blocks:
         raise BankFileError("not_mt940")
+    return blocks
+
+
+def check_lines(text: str) -> None:
+    """Raise ``malformed`` with the line number of the first line that is
+    no MT940: what ``mt940`` would silently skip."""
+    _scan(text)
 
 
 def looks_like_mt940(text: str) -> bool:
@@ -251,6 +320,13 @@ def parse_ing_86(text: str, supplementary: str = "") -> Details:
             issuer = parts[1]
     else:
         remittance = _clean(remi.removeprefix("USTD//").removeprefix("USTD/")) or ""
+    if not fields:
+        # ING's older exports: free text, no codes at all; the betalingskenmerk
+        # follows "BET.KENM." (as in ING's published samples of that format).
+        remittance = _clean(" ".join(text.splitlines())) or ""
+        kenmerk = re.search(r"BET\.?\s*KENM\.?:?\s*(\d{16})\b", remittance)
+        if kenmerk:
+            reference, issuer = _reference(kenmerk[1])
     code = re.search(r"/TRCD/([^/]+)/?", supplementary or "")
     return Details(
         counterparty_name=name,
@@ -385,30 +461,36 @@ def parse_rabobank_86(text: str, supplementary: str = "", type_code: str = "") -
 # Statements
 # --------------------------------------------------------------------------
 
-#: Banks by the four letters of an NL IBAN or a BIC in the file.
-_BANKS = {"INGB": "ing", "ABNA": "abnamro", "RABO": "rabobank"}
+#: Banks by the four letters of an NL IBAN or the first four of a BIC.
+_BANKS = {
+    "INGB": "ing", "ABNA": "abnamro", "RABO": "rabobank", "TRIO": "triodos",
+    "KNAB": "knab", "BUNQ": "bunq", "ASNB": "asn", "SNSB": "sns", "RBRB": "regiobank",
+    "FVLB": "vanlanschot", "BNGH": "bng",
+}
+#: de Volksbank (ASN, SNS, RegioBank) writes the counterparty IBAN as the
+#: ``:61:`` customer reference (longer than 16x) and the name on the next line.
+_VOLKSBANK = {"asn", "sns", "regiobank"}
+_BIC_IN_ENVELOPE = re.compile(r"(?<![A-Z])(%s)NL2[A-Z0-9]" % "|".join(_BANKS))
 
 
 def detect_bank(text: str, account: str) -> str:
+    """The bank of the file's own account: the IBAN of ``:25:``, else (an
+    old account number) the bank's BIC in ``text``, the envelope around the
+    statement. Never the content of ``:86:``: a counterparty's IBAN or BIC
+    there says nothing about whose file it is."""
     compact = "".join(account.split()).upper()
     if compact[:2] == "NL" and compact[4:8] in _BANKS:
         return _BANKS[compact[4:8]]
-    head = text[:300].upper()
-    for code, bank in _BANKS.items():
-        if code in head:
-            return bank
+    if compact.startswith("TRIODOSBANK/"):
+        return "triodos"
+    found = _BIC_IN_ENVELOPE.search((text or "").upper())
+    if found:
+        return _BANKS[found[1]]
+    # Rabobank's exports open with ":940:" and no BIC (inferred from the
+    # exports we know; no other Dutch bank is known to write that line).
+    if re.search(r"^:940:$", text or "", re.M):
+        return "rabobank"
     return "other"
-
-
-def _split_statements(text: str) -> list[tuple[int, str]]:
-    """``[(first line number, text)]`` per ``:20:`` block."""
-    blocks: list[tuple[int, list[str]]] = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if line.startswith(":20:"):
-            blocks.append((number, []))
-        if blocks:
-            blocks[-1][1].append(line)
-    return [(start, "\n".join(lines)) for start, lines in blocks]
 
 
 def _account_iban(account: str) -> tuple[str | None, str | None]:
@@ -420,12 +502,68 @@ def _account_iban(account: str) -> tuple[str | None, str | None]:
     return None, None
 
 
+_KNAB = re.compile(r"REK:\s*(?P<iban>[A-Z]{2}\d{2}[A-Z0-9 ]{8,34}?)\s*/\s*NAAM:\s*(?P<name>.*)$", re.S)
+
+
+def parse_knab_86(text: str) -> Details:
+    """Knab: the description, then ``REK: <IBAN>/NAAM: <name>`` on its own
+    line (as Knab's exports show it)."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    for index, line in enumerate(lines):
+        found = _KNAB.search(line)
+        if found:
+            before = line[: found.start()].strip()
+            rest = lines[:index] + ([before] if before else [])
+            return Details(
+                counterparty_name=_clean(found["name"]),
+                counterparty_iban=_iban(found["iban"]),
+                remittance_text=_clean(" ".join(rest + lines[index + 1:])) or "",
+            )
+    return Details(remittance_text=_clean(" ".join(lines)) or "")
+
+
+def parse_volksbank_86(text: str, customer_reference: str = "", supplementary: str = "") -> Details:
+    """ASN, SNS, RegioBank: the ``:61:`` customer reference is the
+    counterparty's IBAN (or old account number), the line under ``:61:`` its
+    name; ``:86:`` repeats both on its first line, then the description in
+    fixed 65-character lines."""
+    lines = text.splitlines()
+    first = (lines[0] if lines else "").strip()
+    iban = _iban(customer_reference)
+    name = _clean(supplementary)
+    if first and customer_reference and first.upper().startswith(customer_reference.upper()):
+        name = name or _clean(first[len(customer_reference):])
+        body = lines[1:]
+    else:
+        body = lines
+    # Lines are 65 characters wide: a full one was cut mid-word.
+    remittance = ""
+    for index, line in enumerate(body):
+        previous = body[index - 1] if index else ""
+        remittance += line if len(previous) >= LINE_WIDTH and not previous.endswith(" ") else " " + line
+    return Details(
+        counterparty_name=name,
+        counterparty_iban=iban,
+        remittance_text=_clean(remittance) or "",
+    )
+
+
 def _details(bank: str, tx: dict) -> Details:
     """The content decides first (a bank's MT940 through another bank's
     software, an old export); the bank of the account otherwise."""
     text = tx.get("transaction_details") or ""
     extra = tx.get("extra_details") or ""
     head = text.lstrip()
+    reference = (tx.get("customer_reference") or "").strip()
+    first = text.lstrip().split("\n", 1)[0].strip()
+    if bank in _VOLKSBANK or (
+        # The same layout in a file whose bank is not known (an old SNS
+        # account number without envelope): the :86: opens with the
+        # counterparty account of the :61: customer reference and its name.
+        reference.isalnum() and reference.upper() != "NONREF" and extra.strip()
+        and first.upper() == f"{reference} {extra.strip()}".upper()
+    ):
+        return parse_volksbank_86(text, reference, extra)
     if head.startswith("/TRTP/") or _CARD.match(head):
         return parse_abnamro_86(text)
     joined = join_wrapped(text)
@@ -433,19 +571,49 @@ def _details(bank: str, tx: dict) -> Details:
         return parse_ing_86(text, extra)
     if any(code in joined for code in ("/ORDP/", "/BENM/", "/CDTRREF/")):
         return parse_rabobank_86(text, extra, tx.get("id") or "")
+    if "/IBAN/" in joined and "/NAME/" in joined:
+        # bunq: ``/IBAN/<iban>/BIC/<bic>/NAME/<name>/REMI/<text>``, the codes
+        # of ABN AMRO's tagged form without ``/TRTP/``.
+        return _abnamro_tagged(joined)
+    if "REK:" in text and "NAAM:" in text:
+        return parse_knab_86(text)
     if bank == "ing":
         return parse_ing_86(text, extra)
     if bank == "abnamro":
         return parse_abnamro_86(text)
     if bank == "rabobank" or "/EREF/" in joined:
         return parse_rabobank_86(text, extra, tx.get("id") or "")
+    if re.search(r"(?<![A-Z])IBAN:\s*[A-Z]{2}\d{2}", text):
+        # ABN AMRO's fixed columns in a file whose bank is not known (an old
+        # account number without envelope).
+        return parse_abnamro_86(text)
     return Details(remittance_text=_clean(" ".join(text.splitlines())) or "")
 
 
-def _statement(start: int, block: str) -> Mt940Statement:
-    collection = mt940.models.Transactions()
+_PADDED_61 = re.compile(r"^(:61:\d{6}(?:\d{4}|\s{4})?R?[CD][A-Z]?)0+(?=\d)")
+_PADDED_BALANCE = re.compile(r"^(:6[0-5][FM]?:[CD]\d{6}[A-Z]{3})0+(?=\d)")
+_ACCOUNT = re.compile(r"^:25:(.*)$", re.M)
+
+
+def _unpad(line: str) -> str:
+    """Leading zeros of an amount off: ``mt940`` reads at most 15 or 16
+    characters and would cut a 14-digit zero-padded amount mid-number."""
+    return _PADDED_BALANCE.sub(r"\1", _PADDED_61.sub(r"\1", line))
+
+
+def _statement(block: _Block, file_envelope: list[str]) -> Mt940Statement:
+    start = block.start
+    text = "\n".join(_unpad(line) for line in block.lines)
+    found = _ACCOUNT.search(text)
+    bank = detect_bank("\n".join(block.envelope or file_envelope), found[1].strip() if found else "")
+    tags = {}
+    if bank in _VOLKSBANK:
+        # mt940's own tag for this layout (customer reference up to 34x).
+        asn = mt940.tags.StatementASNB()
+        tags[asn.id] = asn
+    collection = mt940.models.Transactions(tags=tags)
     try:
-        collection.parse(block)
+        collection.parse(text)
     except Exception as error:  # mt940 raises RuntimeError/ValueError/...
         raise BankFileError("malformed", start, str(error)[:200]) from error
     data = collection.data
@@ -455,7 +623,6 @@ def _statement(start: int, block: str) -> Mt940Statement:
     if not account or opening is None or closing is None:
         raise BankFileError("incomplete", start, account)
     iban, _currency = _account_iban(account)
-    bank = detect_bank(block, account)
     currency = opening.amount.currency
     transactions = []
     for row in collection:
@@ -463,6 +630,7 @@ def _statement(start: int, block: str) -> Mt940Statement:
         details = _details(bank, tx)
         amount = Decimal(tx["amount"].amount)
         booking = tx.get("entry_date") or tx["date"]
+        type_code = (tx.get("id") or "").strip() or None
         transactions.append(
             BankTransaction(
                 bank_id=None,
@@ -477,10 +645,10 @@ def _statement(start: int, block: str) -> Mt940Statement:
                 structured_reference=details.structured_reference,
                 structured_reference_issuer=details.structured_reference_issuer,
                 end_to_end_id=details.end_to_end_id,
-                bank_transaction_code=details.bank_transaction_code or tx.get("id"),
+                bank_transaction_code=details.bank_transaction_code or type_code,
                 is_card_payment=details.is_card_payment,
                 raw={
-                    "mt940_61_type": tx.get("id"),
+                    "mt940_61_type": type_code,
                     "mt940_bank_reference": tx.get("bank_reference"),
                     "mt940_86": tx.get("transaction_details") or "",
                 },
@@ -498,6 +666,7 @@ def _statement(start: int, block: str) -> Mt940Statement:
         number=str(data.get("statement_number") or data.get("transaction_reference") or ""),
         transactions=transactions,
         line=start,
+        information=_clean(" ".join(line.strip() for line in block.information)) or "",
     )
 
 
@@ -507,8 +676,5 @@ def _date(value) -> datetime.date:
 
 def parse_mt940(text: str) -> list[Mt940Statement]:
     """Every statement of the file, or :class:`BankFileError`."""
-    check_lines(text)
-    statements = [_statement(start, block) for start, block in _split_statements(text)]
-    if not statements:
-        raise BankFileError("not_mt940")
-    return statements
+    blocks = _scan(text)
+    return [_statement(block, blocks[0].envelope) for block in blocks]

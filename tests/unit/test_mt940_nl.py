@@ -205,3 +205,195 @@ def test_content_decides_over_the_account_bank():
     tx = st.transactions[0]
     assert (st.bank, tx.end_to_end_id, tx.counterparty_iban, tx.remittance_text) == (
         "abnamro", "E2E-9", "NL20INGB0001234567", "Factuur 9")
+
+
+# --------------------------------------------------------------------------
+# Files as the banks write them (issue #16): envelopes, :61: variants,
+# statement-level :86:, counterparties and bank detection.
+# --------------------------------------------------------------------------
+
+
+def _statement_text(account, number, opening, closing, lines=(), date="260303"):
+    body = [f":20:{number}", f":25:{account}", f":28C:{number}", f":60F:C{date}EUR{opening}"]
+    body += list(lines)
+    body.append(f":62F:C{date}EUR{closing}")
+    return body
+
+
+def _two(head, tail, account="NL91ABNA0417164300"):
+    """Two statements of one account, each wrapped in ``head``/``tail``."""
+    first = _statement_text(account, "1", "100,00", "110,00", [
+        ":61:2603030303C10,00NTRFNONREF", ":86:/TRTP/SEPA OVERBOEKING/IBAN/NL20INGB0001234567/NAME/A/REMI/een"])
+    second = _statement_text(account, "2", "110,00", "105,00", [
+        ":61:2603030303D5,00NTRFNONREF", ":86:/TRTP/SEPA OVERBOEKING/IBAN/NL20INGB0001234567/NAME/B/REMI/twee"])
+    return "\n".join(head + first + tail + head + second + tail) + "\n"
+
+
+@pytest.mark.parametrize(
+    "head, tail",
+    [
+        (["ABNANL2A", "940", "ABNANL2A"], []),  # ABN AMRO, before every statement
+        (["0000 01INGBNL2AXXXX00001", "0000 01INGBNL2AXXXX00001", "940 00"], []),  # older ING
+        (["0000 01FVLBNL22AXXX00042", "940 00"], ["-XXX"]),  # Van Lanschot
+        (["0200 13BNGHNL2GXXXX00001", "940 00"], ["-"]),  # BNG Bank
+        (["{1:F01KNABNL2HXXXX0000000000}{2:I940KNABNL2HXXXXN}{4:"], ["-}"]),  # Knab
+        (["{1:F01ASNBNL21XXXX0000000000}{2:O940ASNBNL21XXXXN}{3:}{4:"], ["-}{5:}"]),  # ASN, SNS
+    ],
+)
+def test_envelope_around_every_statement_is_accepted(head, tail):
+    result = mt940_nl.parse_mt940(_two(head, tail))
+    assert [(s.number, [tx.amount for tx in s.transactions], s.closing_balance) for s in result] == [
+        ("1", [Decimal("10.00")], Decimal("110.00")), ("2", [Decimal("-5.00")], Decimal("105.00"))]
+    assert [tx.remittance_text for s in result for tx in s.transactions] == ["een", "twee"]
+
+
+def test_text_between_statements_that_is_no_envelope_is_refused():
+    lines = _two(["ABNANL2A", "940", "ABNANL2A"], []).splitlines()
+    second = lines.index(":20:2")
+    lines[second - 2] = "940 Overzicht"  # not what the bank writes
+    with pytest.raises(mt940_nl.BankFileError) as caught:
+        mt940_nl.parse_mt940("\n".join(lines))
+    assert (caught.value.code, caught.value.line) == ("malformed", second - 1)
+
+
+def test_three_letter_type_codes_and_zero_padded_amounts():
+    text = "\n".join(_statement_text("NL12TRIO0390123456", "7", "00000000000100,00", "00000000000089,50", [
+        ":61:2603030303D00000000000010,50NIT NONREF//TR123",
+        ":86:Huur kantoor maart",
+        ":61:2603030303C000000000001,25NIC NONREF",
+        ":86:Rente",
+        ":61:2603030303D1,25NID NONREF",
+        ":86:Kosten",
+    ]))
+    (st,) = mt940_nl.parse_mt940(text)
+    assert (st.bank, st.opening_balance, st.closing_balance) == ("triodos", Decimal("100.00"), Decimal("89.50"))
+    assert [(tx.amount, tx.bank_transaction_code, tx.remittance_text) for tx in st.transactions] == [
+        (Decimal("-10.50"), "NIT", "Huur kantoor maart"), (Decimal("1.25"), "NIC", "Rente"),
+        (Decimal("-1.25"), "NID", "Kosten")]
+    assert st.transactions[0].raw["mt940_bank_reference"] == "TR123"
+
+
+def test_volksbank_iban_as_customer_reference_and_name_on_the_next_line():
+    pad = " " * 65
+    text = "\n".join([
+        "{1:F01ASNBNL21XXXX0000000000}{2:O940ASNBNL21XXXXN}{3:}{4:",
+        *_statement_text("NL81ASNB0708123456", "1", "500,00", "434,00", [
+            ":61:2603030303D65,00NOVBNL47INGB0001234567",
+            "Bakkerij de Korenaar",
+            ":86:NL47INGB0001234567 Bakkerij de Korenaar",
+            pad,
+            "Factuur 2026-118 brood en banket" + " " * 33,
+            "Order: 2026-03-01T14:32:46-000000000000089-NL47INGB0001234567-Bak",
+            "kerij de Korenaar" + " " * 48,
+            ":61:2603030303C1,00NIOBNL56RBRB0123456789",
+            "j jansen",
+            ":86:NL56RBRB0123456789 j jansen",
+            "Terugbetaling",
+            ":61:2603030303D2,00NDIV",
+            ":86: ",
+            pad,
+            "Kosten gebruik betaalrekening",
+        ]),
+        "-}{5:}",
+    ])
+    (st,) = mt940_nl.parse_mt940(text)
+    assert st.bank == "asn"
+    assert [(tx.amount, tx.counterparty_iban, tx.counterparty_name, tx.remittance_text, tx.bank_transaction_code)
+            for tx in st.transactions] == [
+        (Decimal("-65.00"), "NL47INGB0001234567", "Bakkerij de Korenaar",
+         "Factuur 2026-118 brood en banket Order: 2026-03-01T14:32:46-000000000000089-NL47INGB0001234567-"
+         "Bakkerij de Korenaar", "NOVB"),
+        (Decimal("1.00"), "NL56RBRB0123456789", "j jansen", "Terugbetaling", "NIOB"),
+        (Decimal("-2.00"), None, None, "Kosten gebruik betaalrekening", "NDIV"),
+    ]
+
+
+def test_statement_level_86_and_trailer_stay_off_the_last_transaction():
+    ing = (DATA / "ing.mt940.sta").read_text()
+    text = ing.replace(":65:C260305EUR16704,83\n-}", ":65:C260305EUR16704,83\n:86:/SUM/2/3/400,17/1855,00/\n-}")
+    assert text != ing
+    text = text.replace("/REMI/USTD//Energie termijnbedrag maart 2026/",
+                        "/REMI/STRD/CUR/1234567890123456/")
+    (st,) = mt940_nl.parse_mt940(text + text)[:1]
+    last = st.transactions[-1]
+    assert (last.structured_reference, last.remittance_text) == ("1234567890123456", "")
+    assert "/SUM/" not in last.raw["mt940_86"] and "-}" not in last.raw["mt940_86"]
+    assert st.information == "/SUM/2/3/400,17/1855,00/"
+
+
+def test_bunq_and_knab_counterparties():
+    text = "\n".join(_statement_text("NL12BUNQ2025123456", "1", "0,00", "40,00", [
+        ":61:2603030303C50,00NTRFNONREF",
+        ":86:/IBAN/NL20INGB0001234567/BIC/INGBNL2A/NAME/De Groot Advies/REMI/Factuur 2026-0042/",
+        ":61:2603030303D10,00NTRFNONREF",
+        ":86:FACTUUR 201403110",
+        "REK: NL65INGB0123456789/NAAM: PICQER B.V.",
+    ]))
+    (st,) = mt940_nl.parse_mt940(text)
+    assert st.bank == "bunq"
+    assert [(tx.counterparty_iban, tx.counterparty_name, tx.counterparty_bic, tx.remittance_text)
+            for tx in st.transactions] == [
+        ("NL20INGB0001234567", "De Groot Advies", "INGBNL2A", "Factuur 2026-0042"),
+        ("NL65INGB0123456789", "PICQER B.V.", None, "FACTUUR 201403110"),
+    ]
+
+
+def test_bank_of_an_old_account_number_from_the_envelope_not_a_counterparty():
+    text = "\n".join(["ABNANL2A", "940", "ABNANL2A", *_statement_text("517852257", "1", "100,00", "25,00", [
+        ":61:2603030303D75,00N658NONREF",
+        ":86:SEPA OVERBOEKING                 IBAN: NL20INGB0001234567",
+        "BIC: INGBNL2A                    NAAM: De Groot Advies",
+        "BETALINGSKENM.: 1234567890123456",
+    ])])
+    (st,) = mt940_nl.parse_mt940(text)
+    tx = st.transactions[0]
+    assert (st.bank, tx.counterparty_iban, tx.counterparty_name, tx.structured_reference) == (
+        "abnamro", "NL20INGB0001234567", "De Groot Advies", "1234567890123456")
+    assert mt940_nl.detect_bank("0000 01INGBNL2AXXXX00001", "0001234567") == "ing"
+    assert mt940_nl.detect_bank("", "NL12KNAB0123456789") == "knab"
+
+
+def test_volksbank_layout_of_an_old_account_without_envelope():
+    text = "\n".join(_statement_text("0123456789", "160", "1234,56", "1214,56", [
+        ":61:2603030303D20,00NIOB0987654321", "marechal s", ":86:0987654321 marechal s", " " * 65,
+        "dit is een test",
+    ]))
+    (st,) = mt940_nl.parse_mt940(text)
+    tx = st.transactions[0]
+    assert (st.bank, tx.counterparty_name, tx.counterparty_iban, tx.remittance_text) == (
+        "other", "marechal s", None, "dit is een test")
+
+
+def test_rabobank_header_names_the_bank_of_an_old_account():
+    assert mt940_nl.detect_bank(":940:", "2121.21.211EUR") == "rabobank"
+    assert mt940_nl.detect_bank("", "2121.21.211EUR") == "other"
+
+
+def test_lone_dash_inside_a_description_does_not_end_it():
+    text = "\n".join(_statement_text("NL12KNAB0123456789", "1", "10,00", "9,00", [
+        ":61:2603030303D1,00NTRFNONREF", ":86:Eerste regel", "-", "tweede regel",
+    ]))
+    (st,) = mt940_nl.parse_mt940(text)
+    assert st.transactions[0].remittance_text == "Eerste regel tweede regel"
+
+
+def test_abnamro_columns_of_an_old_account_without_envelope():
+    text = "\n".join(_statement_text("517852257", "1", "100,00", "25,00", [
+        ":61:2603030303D75,00N658NONREF",
+        ":86:SEPA OVERBOEKING                 IBAN: NL20INGB0001234567",
+        "BIC: INGBNL2A                    NAAM: De Groot Advies",
+        "BETALINGSKENM.: 1234567890123456",
+    ]))
+    (st,) = mt940_nl.parse_mt940(text)
+    tx = st.transactions[0]
+    assert (st.bank, tx.counterparty_iban, tx.counterparty_name, tx.structured_reference) == (
+        "other", "NL20INGB0001234567", "De Groot Advies", "1234567890123456")
+
+
+def test_86_before_the_first_transaction_is_about_the_statement():
+    text = "\n".join(_statement_text("NL67INGB0006543210", "1", "10,00", "9,00", [
+        ":86:Rekeningoverzicht maart", ":61:2603030303D1,00NTRFNONREF", ":86:/REMI/USTD//Kosten/",
+    ]))
+    (st,) = mt940_nl.parse_mt940(text)
+    assert (st.information, [tx.remittance_text for tx in st.transactions]) == (
+        "Rekeningoverzicht maart", ["Kosten"])
