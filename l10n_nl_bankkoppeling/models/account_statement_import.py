@@ -5,7 +5,9 @@ through OCA's parser, see account_statement_import_camt_parser.py), clear
 errors, a file imported whole or not at all, and one line per transaction
 also when the bank link brought it too (statement_dedup.py)."""
 
+import datetime
 import logging
+
 
 from odoo import _, fields, models
 from odoo.exceptions import UserError
@@ -53,8 +55,9 @@ class AccountStatementImport(models.TransientModel):
     # ------------------------------------------------------------------
 
     def _parse_file(self, data_file):
-        stripped = data_file.lstrip(b"\xef\xbb\xbf\xfe\xff\x00 \r\n\t")
-        if stripped.startswith(b"<"):
+        if safe_xml.looks_like_xml(data_file):
+            # Before any parser (ours or OCA's) reads it, in any encoding.
+            self._nl_refuse_xml_declarations(data_file)
             self._nl_check_xml(data_file)
             return super()._parse_file(data_file)
         try:
@@ -70,40 +73,39 @@ class AccountStatementImport(models.TransientModel):
             raise UserError(self._nl_error_message(error)) from error
         return [self._nl_mt940_statement(statement) for statement in statements]
 
-    def _nl_check_xml(self, data_file):
-        """Every XML file: refused when it declares a DTD or entities,
-        before any parser reads it (safe_xml.py says why). A camt file:
-        refused whole when damaged, with its line, because OCA's parser
-        would recover and import what is left."""
+    def _nl_refuse_xml_declarations(self, data_file):
+        """A bank file has no reason to declare a DOCTYPE or entities; one
+        that does could make a parser read local files into the statement."""
         try:
-            safe_xml.refuse_declarations(data_file)
-        except safe_xml.XmlRefused as error:
-            raise UserError(self._nl_xml_declaration_message(error)) from None
-        if b"camt.05" not in data_file[:3000]:
+            safe_xml.check(data_file)
+        except safe_xml.XmlRefused as refused:
+            raise UserError(
+                _(
+                    "The file is refused: it declares a DOCTYPE or an entity at line "
+                    "%(line)s, which no bank file has (it could read files of this "
+                    "server into the statement). Nothing was imported; download the "
+                    "file again from your bank.",
+                    line=refused.line,
+                )
+            ) from refused
+
+    def _nl_check_xml(self, data_file):
+        """OCA's parser recovers from broken XML and imports what is left:
+        a damaged camt file must be refused whole, with its line."""
+        if b"camt.05" not in safe_xml.ascii_head(data_file):
             return
         data = self.env["account.statement.import.camt.parser"]._nl_utf8(data_file)
         try:
             safe_xml.parse(data)
         except safe_xml.XmlRefused as error:
-            if error.code == "declaration":
-                raise UserError(self._nl_xml_declaration_message(error)) from None
             raise UserError(
                 _(
                     "The camt.053 file is damaged at line %(line)s (%(error)s). "
                     "Nothing was imported; download the file again from your bank.",
-                    line=error.line or 1,
+                    line=error.line,
                     error=error.detail,
                 )
-            ) from None
-
-    def _nl_xml_declaration_message(self, error):
-        return _(
-            "The file declares a document type or entities (<!DOCTYPE> or "
-            "<!ENTITY>) at line %(line)s. Bank files never do, and such a "
-            "declaration can read files of the server, so the file is refused. "
-            "Nothing was imported; download the file again from your bank.",
-            line=error.line or 1,
-        )
+            ) from error
 
     def _nl_error_message(self, error):
         messages = {
@@ -144,6 +146,24 @@ class AccountStatementImport(models.TransientModel):
                     opening=statement.opening_balance,
                     computed=computed,
                     closing=statement.closing_balance,
+                )
+            )
+        # A booking after the closing balance's date means the dates are
+        # wrong. A :61: without entry date gives its value date, which may lie
+        # a few days after the booking (weekends): only a clear gap counts.
+        latest_allowed = statement.closing_date + datetime.timedelta(days=4)
+        late = [tx for tx in statement.transactions if tx.booking_date > latest_allowed]
+        if late or statement.closing_date < statement.opening_date:
+            raise UserError(
+                _(
+                    "The MT940 statement starting at line %(line)s closes on "
+                    "%(closing)s (:62F:), before its opening date %(opening)s or a "
+                    "transaction booked on %(booked)s. The dates of the file are "
+                    "wrong; nothing was imported.",
+                    line=statement.line,
+                    closing=statement.closing_date,
+                    opening=statement.opening_date,
+                    booked=late[0].booking_date if late else statement.opening_date,
                 )
             )
         vals = {

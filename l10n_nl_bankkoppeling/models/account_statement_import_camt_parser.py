@@ -4,8 +4,9 @@ the bank link fills for fetched lines (end-to-end id, structured reference,
 counterparty BIC, the bank's own transaction code), so that a line from a
 file and the same line fetched later have the same identity."""
 
-from odoo import models
+from odoo import _, models
 from odoo.exceptions import UserError
+from odoo.tools import float_compare
 
 from ..tools import mt940_nl, safe_xml
 from ..tools import statement_identity as si
@@ -15,21 +16,26 @@ class AccountStatementImportCamtParser(models.AbstractModel):
     _inherit = "account.statement.import.camt.parser"
 
     def parse(self, data):
-        """OCA's ``parse`` with the hardened parser: OCA's own resolves
-        entities (a file could read server files into a line), so it never
-        sees the bytes. The rest is OCA's loop over the statements."""
+        """OCA's ``parse`` with a parser that has entities, DTDs and network
+        off (OCA's own resolves entities and recovers from broken XML), and
+        each statement's balances and dates checked."""
         data = self._nl_utf8(data)
         try:
             root = safe_xml.parse(data)
-        except safe_xml.XmlRefused as error:
-            if error.code == "declaration":
-                raise UserError(
-                    self.env["account.statement.import"]._nl_xml_declaration_message(error)
-                ) from None
-            # Not XML (or not ours): OCA's wizard then tries a zip and the
-            # other formats, as after its own parser's ValueError.
-            raise ValueError(f"Not a valid xml file: {error}") from None
-        if not isinstance(root.tag, str) or "}" not in root.tag:
+        except safe_xml.XmlRefused as refused:
+            if refused.code == "syntax":
+                # Not XML at all: the next parser of the import may know it.
+                raise ValueError("Not a valid xml file, or not an xml file at all.") from refused
+            raise UserError(
+                _(
+                    "The file is refused: it declares a DOCTYPE or an entity at line "
+                    "%(line)s, which no bank file has (it could read files of this "
+                    "server into the statement). Nothing was imported; download the "
+                    "file again from your bank.",
+                    line=refused.line,
+                )
+            ) from refused
+        if not isinstance(root.tag, str) or not root.tag.startswith("{"):
             raise ValueError("no camt: no namespace")
         ns = root.tag[1 : root.tag.index("}")]
         self.check_version(ns, root)
@@ -38,6 +44,7 @@ class AccountStatementImportCamtParser(models.AbstractModel):
         account_number = None
         for node in root[0][1:]:
             statement = self.parse_statement(ns, node)
+            self._nl_check_statement(ns, node, statement)
             if len(statement["transactions"]):
                 if "currency" in statement:
                     currency = statement.pop("currency")
@@ -45,6 +52,75 @@ class AccountStatementImportCamtParser(models.AbstractModel):
                     account_number = statement.pop("account_number")
                 statements.append(statement)
         return currency, account_number, statements
+
+    def _nl_check_statement(self, ns, node, statement):
+        """A statement whose entries do not lead from its opening to its
+        closing balance, or whose closing balance is dated before its
+        entries, is refused whole, naming the line (MT940 is checked the
+        same way in tools/mt940_nl.py)."""
+
+        def balance(code):
+            found = node.xpath(
+                f"./ns:Bal[ns:Tp/ns:CdOrPrtry/ns:Cd='{code}']", namespaces={"ns": ns}
+            )
+            return found[0] if found else None
+
+        opening = balance("OPBD")
+        if opening is None:
+            opening = balance("PRCD")
+        closing = balance("CLBD")
+        if opening is None or closing is None:
+            return  # intraday (camt.052) or notification (camt.054): no chain
+        entries = node.xpath("./ns:Ntry", namespaces={"ns": ns})
+        statuses = {
+            "".join(entry.xpath("./ns:Sts/ns:Cd/text() | ./ns:Sts/text()", namespaces={"ns": ns})).strip()
+            for entry in entries
+        }
+        name = statement.get("name") or ""
+        if statuses <= {"", "BOOK"}:
+            total = sum(self.parse_amount(ns, entry) for entry in entries)
+            start = self.parse_amount(ns, opening)
+            end = self.parse_amount(ns, closing)
+            if float_compare(start + total, end, precision_digits=2):
+                raise UserError(
+                    _(
+                        "Statement %(name)s of the camt.053 file does not add up (line "
+                        "%(line)s): opening balance %(start).2f plus its entries "
+                        "%(total).2f is %(sum).2f, but the closing balance is %(end).2f. "
+                        "Nothing was imported; download the file again from your bank.",
+                        name=name,
+                        line=closing.sourceline,
+                        start=start,
+                        total=total,
+                        sum=start + total,
+                        end=end,
+                    )
+                )
+        closing_date = "".join(
+            closing.xpath("./ns:Dt/ns:Dt/text() | ./ns:Dt/ns:DtTm/text()", namespaces={"ns": ns})
+        )[:10]
+        if not closing_date:
+            return
+        for entry in entries:
+            booked = "".join(
+                entry.xpath("./ns:BookgDt/ns:Dt/text() | ./ns:BookgDt/ns:DtTm/text()",
+                            namespaces={"ns": ns})
+            )[:10]
+            # ISO dates compare as text.
+            if booked and booked > closing_date:
+                raise UserError(
+                    _(
+                        "Statement %(name)s of the camt.053 file closes on %(closing)s "
+                        "(line %(line)s) but has an entry booked on %(booked)s (line "
+                        "%(entry_line)s). Nothing was imported; download the file again "
+                        "from your bank.",
+                        name=name,
+                        closing=closing_date,
+                        line=closing.sourceline,
+                        booked=booked,
+                        entry_line=entry.sourceline,
+                    )
+                )
 
     def _nl_utf8(self, data):
         """ABN AMRO declares UTF-8 and writes names in Windows-1252: OCA's

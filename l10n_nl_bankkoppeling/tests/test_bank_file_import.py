@@ -454,3 +454,11 @@ class TestBankFileImport(BankLinkCase):
         self.assertIn(b"2026-03-02", data)
         message = self.assert_refused("wrong-date.xml", "closes on 2026-03-02", self.ing_journal, data)
         self.assertIn("booked on 2026-03-03", message)
+
+    def test_error_mt940_closing_before_its_transactions(self):
+        text = (DATA / "ing.mt940.sta").read_text()
+        closing = text[text.index(":62F:"):].splitlines()[0]
+        wrong = closing[:6] + "260201" + closing[12:]
+        message = self.assert_refused("wrong-date.sta", "The dates of the file are wrong",
+                                      self.ing_journal, text.replace(closing, wrong).encode())
+        self.assertIn("line", message)
