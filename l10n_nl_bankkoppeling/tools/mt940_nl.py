@@ -29,6 +29,7 @@ import re
 from decimal import Decimal
 
 import mt940
+from stdnum import iban as stdnum_iban
 
 from .provider import BankTransaction
 
@@ -623,6 +624,8 @@ def _statement(block: _Block, file_envelope: list[str]) -> Mt940Statement:
     if not account or opening is None or closing is None:
         raise BankFileError("incomplete", start, account)
     iban, _currency = _account_iban(account)
+    if not iban and bank == "abnamro":
+        iban = abnamro_iban(account)
     currency = opening.amount.currency
     transactions = []
     for row in collection:
@@ -668,6 +671,20 @@ def _statement(block: _Block, file_envelope: list[str]) -> Mt940Statement:
         line=start,
         information=_clean(" ".join(line.strip() for line in block.information)) or "",
     )
+
+
+def abnamro_iban(account: str) -> str | None:
+    """The IBAN of an old ABN AMRO account number (9 or 10 digits in
+    :25:), so that such a file finds the journal of its IBAN: NL, check
+    digits, ABNA and the number padded to 10 digits. [inferred] from the
+    Dutch IBAN conversion (the BBAN is the old number), not from a bank
+    document; ``None`` when the result is no valid IBAN."""
+    digits = "".join(account.split()).upper().removesuffix("EUR")
+    if not re.fullmatch(r"\d{9,10}", digits):
+        return None
+    bban = "ABNA" + digits.zfill(10)
+    candidate = "NL" + stdnum_iban.calc_check_digits("NL00" + bban) + bban
+    return candidate if stdnum_iban.is_valid(candidate) else None
 
 
 def _date(value) -> datetime.date:

@@ -349,6 +349,9 @@ def test_bank_of_an_old_account_number_from_the_envelope_not_a_counterparty():
     tx = st.transactions[0]
     assert (st.bank, tx.counterparty_iban, tx.counterparty_name, tx.structured_reference) == (
         "abnamro", "NL20INGB0001234567", "De Groot Advies", "1234567890123456")
+    # The file's own account, not the counterparty's, becomes its IBAN.
+    assert st.iban == mt940_nl.abnamro_iban("517852257") and st.iban.startswith("NL")
+    assert st.iban.endswith("ABNA0517852257")
     assert mt940_nl.detect_bank("0000 01INGBNL2AXXXX00001", "0001234567") == "ing"
     assert mt940_nl.detect_bank("", "NL12KNAB0123456789") == "knab"
 
@@ -397,3 +400,13 @@ def test_86_before_the_first_transaction_is_about_the_statement():
     (st,) = mt940_nl.parse_mt940(text)
     assert (st.information, [tx.remittance_text for tx in st.transactions]) == (
         "Rekeningoverzicht maart", ["Kosten"])
+
+
+def test_old_abnamro_numbers_become_valid_ibans():
+    from stdnum import iban as stdnum_iban
+
+    assert mt940_nl.abnamro_iban("417164300") == "NL91ABNA0417164300"
+    assert mt940_nl.abnamro_iban("0417164300EUR") == "NL91ABNA0417164300"
+    assert stdnum_iban.is_valid(mt940_nl.abnamro_iban("517852257"))
+    assert mt940_nl.abnamro_iban("NL91ABNA0417164300") is None
+    assert mt940_nl.abnamro_iban("12345") is None
