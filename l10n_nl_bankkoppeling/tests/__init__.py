@@ -16,3 +16,4 @@ from . import test_security_registry
 from . import test_security_wizard
 from . import test_bank_link_routes_security
 from . import test_bank_link_cron_isolation
+from . import test_bank_file_xml_security
