@@ -470,6 +470,7 @@ class AccountBankStatementLine(models.Model):
         if plan:
             aml_model._reconcile_plan(plan)
 
+        known_ibans = done._nl_known_ibans()
         by_values = defaultdict(list)
         for line, decision in auto:
             if line not in done:
@@ -483,7 +484,7 @@ class AccountBankStatementLine(models.Model):
                 "nl_proposal_line_ids": [Command.clear()],
                 "reconcile_mode": "edit",
                 "reconcile_data": False,
-                "nl_iban_to_confirm": line._nl_new_iban(decision),
+                "nl_iban_to_confirm": line._nl_new_iban(decision, known_ibans),
             }
             by_values[json.dumps(values, sort_keys=True, default=str)].append((line.id, values))
         for group in by_values.values():
@@ -508,17 +509,24 @@ class AccountBankStatementLine(models.Model):
                 skip_readonly_check=True, skip_invoice_sync=True,
             ).write({"partner_id": partner_id})
 
-    def _nl_new_iban(self, decision):
+    def _nl_known_ibans(self):
+        """``{(IBAN, commercial partner)}`` of the bank accounts known for
+        these lines' counterparty IBANs, in one query."""
+        ibans = {matching.normalize_iban(line.account_number) for line in self if line.account_number}
+        ibans.discard(None)
+        return {(account.iban, account.partner_id) for account in self._nl_load_partner_accounts(ibans)}
+
+    def _nl_new_iban(self, decision, known_ibans=None):
         """The payer's IBAN when an invoice match shows it belongs to the
         partner but is not known yet: the user confirms before it is added."""
         iban = matching.normalize_iban(self.account_number)
         if not iban or decision.rule not in (matching.RULE_REFERENCE, matching.RULE_INVOICE_NUMBER):
             return False
-        known = self.env["res.partner.bank"].search_count([
-            ("sanitized_acc_number", "=", iban),
-            ("partner_id", "child_of", self.partner_id.commercial_partner_id.id),
-        ], limit=1) if self.partner_id else 1
-        return False if known else iban
+        if not self.partner_id:
+            return False
+        if known_ibans is None:
+            known_ibans = self._nl_known_ibans()
+        return False if (iban, self.partner_id.commercial_partner_id.id) in known_ibans else iban
 
     def _nl_invoice_counterpart_vals(self, decision, items):
         """``[(vals, invoice item or None)]`` for the counterparts of an
@@ -668,7 +676,7 @@ class AccountBankStatementLine(models.Model):
             aux, lines = self._get_reconcile_line(line, "liquidity", reconcile_auxiliary_id=aux, move=True)
             data += lines
         if proposals:
-            if self.nl_reconcile_rule in (matching.RULE_IBAN, matching.RULE_NAME):
+            if self.nl_reconcile_reason_code in ("iban_several", "iban_parent", "name_match"):
                 proposals = proposals[:1]  # several of one amount: the first, the others are listed
             amount = self.amount_total_signed
             for aml in proposals:

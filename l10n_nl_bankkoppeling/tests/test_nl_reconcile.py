@@ -222,6 +222,39 @@ class TestNlReconcile(AccountTestInvoicingCommon):
         self.assertAuto(line, "invoice_number")
         self.assertIn(invoice.payment_state, ("paid", "in_payment"))
 
+    def _screen_counterparts(self, line):
+        return [item for item in line.reconcile_data_info["data"] if item.get("counterpart_line_ids")]
+
+    def test_one_payment_for_two_invoices_naming_one_proposes_both_in_the_screen(self):
+        first, second = self.invoice(100.0), self.invoice(250.0)
+        line = self.bank_line(first.amount_residual + second.amount_residual, f"factuur {first.name}",
+                              account_number=PAYER_IBAN)
+        line.action_nl_auto_reconcile()
+        self.assertNotReconciled(line)
+        self.assertEqual(line.nl_reconcile_state, "proposed")
+        self.assertEqual(line.nl_proposal_line_ids.move_id, first | second)
+        self.assertEqual(len(self._screen_counterparts(line)), 2)
+
+    def test_known_iban_paying_two_invoices_at_once_proposes_both_in_the_screen(self):
+        first, second = self.invoice(100.0), self.invoice(250.0)
+        self.invoice(999.0)
+        line = self.bank_line(first.amount_residual + second.amount_residual, "bedankt",
+                              account_number=PAYER_IBAN)
+        line.action_nl_auto_reconcile()
+        self.assertNotReconciled(line)
+        self.assertEqual(line.nl_proposal_line_ids.move_id, first | second)
+        self.assertEqual(len(self._screen_counterparts(line)), 2)
+
+    def test_partial_payment_from_an_unknown_payer_is_proposed_in_the_screen(self):
+        invoice = self.invoice(1000.0)
+        line = self.bank_line(400.0, f"Deelbetaling {invoice.payment_reference}",
+                              account_number="NL58INGB0000000001", partner_name="Onbekend")
+        line.action_nl_auto_reconcile()
+        self.assertNotReconciled(line)
+        self.assertEqual(line.nl_reconcile_reason_code, "reference_partial_unconfirmed")
+        self.assertEqual(len(self._screen_counterparts(line)), 1)
+        self.assertEqual(invoice.payment_state, "not_paid")
+
     def test_a_dutch_user_reads_the_reason_in_dutch(self):
         """The night run stores the rule and its parameters; each reader
         gets the reason in their own language."""

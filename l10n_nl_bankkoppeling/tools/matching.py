@@ -27,7 +27,13 @@ The rules, strongest first:
 
 A line is reconciled automatically only when exactly one answer is certain
 and no other evidence on the line points elsewhere; otherwise the matcher
-proposes. Per company, rules 1-4 can be switched off or limited to
+proposes. An invoice number alone is never certain: it also needs the exact
+open amount (or the named invoices summing to the payment) and the payer
+confirmed as the invoice's partner (a known IBAN of it or of a parent
+company, the line's partner, or the exact name of the partner or a parent).
+A partial payment is reconciled only for a confirmed payer, by a
+betalingskenmerk/RF or by an invoice number in an invoice context ("factuur
+2026-00123", ``INV/2026/00123``; not "dossier 2026/00123", "polis ..."). Per company, rules 1-4 can be switched off or limited to
 proposals (``kind_modes``: the company's reconciliation models). A reference with a wrong check digit is no reference (see
 ``references.extract_references``), so it never matches by reference.
 """
