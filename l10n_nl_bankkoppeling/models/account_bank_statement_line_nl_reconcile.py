@@ -471,24 +471,49 @@ class AccountBankStatementLine(models.Model):
             aml_model._reconcile_plan(plan)
 
         known_ibans = done._nl_known_ibans()
-        by_values = defaultdict(list)
+        rows = []
         for line, decision in auto:
             if line not in done:
                 continue
-            values = {
-                "nl_reconcile_state": "auto",
-                "nl_reconcile_rule": decision.rule,
-                **line._nl_reason_values(decision),
-                "nl_reconcile_rule_id": decision.text_rule_id or False,
-                "nl_reconcile_model_id": line._nl_model_id(decision),
-                "nl_proposal_line_ids": [Command.clear()],
-                "reconcile_mode": "edit",
-                "reconcile_data": False,
-                "nl_iban_to_confirm": line._nl_new_iban(decision, known_ibans),
-            }
-            by_values[json.dumps(values, sort_keys=True, default=str)].append((line.id, values))
-        for group in by_values.values():
-            self.browse([line_id for line_id, _v in group]).write(group[0][1])
+            reason = line._nl_reason_values(decision)
+            rows.append(SQL(
+                "(%s, %s, %s, %s, %s, %s, %s)", line.id, decision.rule or None,
+                reason["nl_reconcile_reason_code"] or None,
+                json.dumps(reason["nl_reconcile_reason_args"]) if reason["nl_reconcile_reason_args"] else None,
+                decision.text_rule_id or None, line._nl_model_id(decision) or None,
+                line._nl_new_iban(decision, known_ibans) or None,
+            ))
+        # What every reconciled line gets alike: one write.
+        done.write({
+            "nl_reconcile_state": "auto",
+            "nl_proposal_line_ids": [Command.clear()],
+            "reconcile_mode": "edit",
+            "reconcile_data": False,
+        })
+        done.flush_recordset()
+        # What differs per line (the reason's parameters name its invoices)
+        # in one UPDATE instead of one write per line: these are this addon's
+        # own columns, nothing stored is computed from them.
+        self.env.cr.execute(SQL(
+            """
+            UPDATE account_bank_statement_line line
+               SET nl_reconcile_rule = v.rule,
+                   nl_reconcile_reason_code = v.code,
+                   nl_reconcile_reason_args = v.args::jsonb,
+                   nl_reconcile_reason_text = NULL,
+                   nl_reconcile_rule_id = v.rule_id::integer,
+                   nl_reconcile_model_id = v.model_id::integer,
+                   nl_iban_to_confirm = v.iban
+              FROM (VALUES %s) AS v(id, rule, code, args, rule_id, model_id, iban)
+             WHERE line.id = v.id
+            """,
+            SQL(", ").join(rows),
+        ))
+        done.invalidate_recordset([
+            "nl_reconcile_rule", "nl_reconcile_reason_code", "nl_reconcile_reason_args",
+            "nl_reconcile_reason_text", "nl_reconcile_reason", "nl_reconcile_rule_id",
+            "nl_reconcile_model_id", "nl_iban_to_confirm",
+        ])
         for rule in rules:
             rule.times_applied += sum(1 for line, d in auto if line in done and d.text_rule_id == rule.id)
         return done

@@ -762,7 +762,7 @@ class Matcher:
             by_amount[item.open_amount].append(item)
         found.extend((item,) for item in by_amount.get(rest, ()))
         if max_count >= 2:
-            for index, first in enumerate(candidates):
+            for first in candidates:
                 for second in by_amount.get(rest - first.open_amount, ()):
                     if second.id > first.id:
                         found.append((first, second))
