@@ -398,7 +398,9 @@ def learned_text_pattern(text):
 #: Words that say the number after them is an invoice's (Dutch and English).
 _INVOICE_WORDS = frozenset(
     "factuur factuurnr factuurnummer facturen factnr fact fac fakt fa fnr nota notanr invoice invoices inv"
-    " rekening rekeningnr".split()  # noqa: SIM905 -- a word list reads better as words
+    " rekening rekeningnr"
+    # Paying part of something numbered: of an invoice, from a known customer.
+    " deelbetaling restbetaling restant aanbetaling".split()  # noqa: SIM905 -- a word list reads better as words
 )
 #: Words that say the number is the payer's own file, policy, order or date,
 #: not our invoice ("kenmerk 2026-01706", "dossier 2026/00790 d.d. ...").
@@ -428,7 +430,12 @@ def invoice_context(text, raw, has_prefix=False):
     words = words[-_CONTEXT_WORDS:]
     # The letters read as the number's prefix ("POLIS 2026-00123") count too.
     head = [word.lower() for word in _WORD.findall(needle)[:1] if needle[:1].isalpha()]
-    if any(word in _OTHER_NUMBER_WORDS for word in words[-1:] + head):
+    if any(word in _OTHER_NUMBER_WORDS for word in head):
+        return False
+    # "uw kenmerk: factuur 2026-00123" (an invoice's own prefix is no word of the text)
+    if any(word in _INVOICE_WORDS for word in words[-1:] + ([] if has_prefix else head)):
+        return True
+    if any(word in _OTHER_NUMBER_WORDS for word in words[-1:]):
         return False
     if any(word in _OTHER_NUMBER_WORDS for word in words[-2:]) and not has_prefix:
         return False

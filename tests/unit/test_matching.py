@@ -459,6 +459,26 @@ def test_partial_payment_by_a_known_customer_naming_the_invoice_reconciles():
     assert decision.status == AUTO and decision.is_partial
 
 
+@pytest.mark.parametrize("text", [
+    "deelbetaling 2026/00123", "Uw kenmerk: factuur 2026-00123", "restant nota 2026-00123",
+])
+def test_partial_payment_by_a_known_customer_saying_what_it_pays_reconciles(text):
+    engine = matcher(item(1, 5000, name="INV/2026/00123"))
+    decision = engine.decide(line(2000, text, iban=IBAN_JANSEN))
+    assert decision.status == AUTO and decision.is_partial
+
+
+@pytest.mark.parametrize("text", [
+    "kenmerk 2026-00123", "dossier 2026/00123 deelbetaling", "polis 2026-00123", "d.d. 2026-00123",
+    "Uw order 2026-00123", "2026-00123",
+])
+def test_partial_payment_with_another_kind_of_number_is_proposed(text):
+    engine = matcher(item(1, 5000, name="INV/2026/00123"))
+    decision = engine.decide(line(2000, text, iban=IBAN_JANSEN))
+    assert decision.status != AUTO
+    assert decision.status == NOTHING or decision.proposal_item_ids == (1,)
+
+
 def test_partial_payment_by_reference_from_an_unknown_payer_is_proposed():
     engine = matcher(item(1, 5000, reference=KENMERK_A))
     decision = engine.decide(line(2000, KENMERK_A, iban=STRANGER_IBAN, name="Onbekend"))
