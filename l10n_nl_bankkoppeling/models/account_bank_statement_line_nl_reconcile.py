@@ -7,6 +7,7 @@ reconciles the certain ones in one batch (Odoo's ``_reconcile_plan``) and
 stores the proposals, which the OCA reconciliation screen then shows.
 """
 
+import json
 import logging
 import time
 from collections import defaultdict
@@ -46,15 +47,31 @@ def _reason_templates(env):
         "invoice_partners_differ": env._("Invoice number(s) %(invoices)s in the text belong to different partners"),
         "invoice_payer_differs": env._("Invoice number(s) %(invoices)s in the text, but the payer's IBAN belongs to another partner"),
         "invoice_currency": env._("Invoice number(s) %(invoices)s in the text, but in another currency"),
+        "invoice_payer_unconfirmed": env._("Invoice number(s) %(invoices)s in the text, but the payer is not known as the partner"),
+        "invoice_partial_unconfirmed": env._("Invoice number %(invoices)s in the text, partial payment not confirmed by the payer and the text"),
+        "invoice_sum_others": env._("Invoice number(s) %(invoices)s in the text; the payment equals them with other open items of the partner"),
+        "reference_partial_unconfirmed": env._("Payment reference %(reference)s of %(invoices)s, partial payment from a payer not known as the partner"),
         "iban_single": env._("Counterparty IBAN %(iban)s is known for %(partner)s, whose only open item of this amount is %(invoices)s"),
         "iban_several": env._("Counterparty IBAN %(iban)s is known, several open items of this amount"),
+        "iban_sum": env._("Counterparty IBAN %(iban)s is known, the payment equals the sum of open items %(invoices)s"),
+        "iban_parent": env._("Counterparty IBAN %(iban)s is known for a parent company of the partner of %(invoices)s"),
         "name_match": env._("Payer name %(name)s matches a partner (IBAN not known)"),
         "text_rule": env._("Booking rule %(rule_name)s"),
         "text_rule_unconfirmed": env._("Learned booking rule %(rule_name)s (not confirmed yet)"),
         "text_rules_conflict": env._("Several booking rules match"),
         "conflict": env._("The line fits several answers: %(detail)s"),
         "foreign_currency": env._("The payment is in a foreign currency: not reconciled automatically"),
+        "learned_offer": env._("Booked by hand; booking rule %(rule)s offered (chosen %(count)s times)"),
     }
+
+
+def _reason_args_json(args):
+    """A decision's ``reason_args`` (pairs, a conflict's ``parts`` nested)
+    as stored in JSON."""
+    args = dict(args)
+    if "parts" in args:
+        args["parts"] = [[code, _reason_args_json(part_args)] for code, part_args in args["parts"]]
+    return args
 
 
 class AccountBankStatementLine(models.Model):
@@ -74,7 +91,17 @@ class AccountBankStatementLine(models.Model):
         index="btree_not_null",
     )
     nl_reconcile_rule = fields.Selection(NL_RULES, string="Matched by", readonly=True, copy=False)
-    nl_reconcile_reason = fields.Char("Why", readonly=True, copy=False)
+    # The reason is stored as the rule's code with its parameters and put in
+    # words for whoever reads it, in their language (a night run as another
+    # user would store English text for a Dutch reader).
+    nl_reconcile_reason_code = fields.Char("Reason code", readonly=True, copy=False)
+    nl_reconcile_reason_args = fields.Json("Reason parameters", readonly=True, copy=False)
+    nl_reconcile_reason_text = fields.Char(
+        "Reason (text)", readonly=True, copy=False,
+        help="A reason written as text by other code, shown when there is no reason code.")
+    nl_reconcile_reason = fields.Char(
+        "Why", compute="_compute_nl_reconcile_reason", inverse="_inverse_nl_reconcile_reason",
+        readonly=True)
     nl_reconcile_rule_id = fields.Many2one(
         "account.nl.reconcile.rule", string="Booking rule", readonly=True, copy=False,
         ondelete="set null",
@@ -97,6 +124,35 @@ class AccountBankStatementLine(models.Model):
         "New IBAN of the partner", readonly=True, copy=False,
         help="The partner paid from an account not known yet: confirm to add it to the partner.",
     )
+
+    @api.depends("nl_reconcile_reason_code", "nl_reconcile_reason_args", "nl_reconcile_reason_text")
+    @api.depends_context("lang")
+    def _compute_nl_reconcile_reason(self):
+        templates = _reason_templates(self.env)
+        for line in self:
+            if line.nl_reconcile_reason_code in templates:
+                line.nl_reconcile_reason = line._nl_render_reason(
+                    line.nl_reconcile_reason_code, line.nl_reconcile_reason_args or {}, templates)
+            else:
+                line.nl_reconcile_reason = line.nl_reconcile_reason_text or False
+
+    def _inverse_nl_reconcile_reason(self):
+        for line in self:
+            line.write({"nl_reconcile_reason_text": line.nl_reconcile_reason,
+                        "nl_reconcile_reason_code": False, "nl_reconcile_reason_args": False})
+
+    def _nl_render_reason(self, code, args, templates):
+        args = dict(args)
+        if "parts" in args:
+            args["detail"] = "; ".join(
+                self._nl_render_reason(part_code, part_args, templates)
+                for part_code, part_args in args.pop("parts") if part_code in templates)
+        if code == "iban_single" and str(args.get("partner", "")).isdigit():
+            args["partner"] = self.env["res.partner"].browse(int(args["partner"])).display_name
+        try:
+            return templates[code] % args
+        except (KeyError, TypeError, ValueError):  # a translation naming other parameters
+            return _reason_templates(self.with_context(lang="en_US").env)[code] % args
 
     @api.depends("nl_rule_offer_id")
     def _compute_nl_rule_offer_text(self):
@@ -241,7 +297,8 @@ class AccountBankStatementLine(models.Model):
         ibans = {matching.normalize_iban(line.account_number) for line in self if line.account_number}
         ibans.discard(None)
         accounts = self._nl_load_partner_accounts(ibans)
-        partner_ids = {item.partner_id for item in items if item.partner_id}
+        # Parent companies too: a holding paying under its own name confirms the payer.
+        partner_ids = {member for item in items for member in item.partner_family | {item.partner_id} if member}
         names = [
             matching.PartnerName(partner.id, partner.name, partner.company_id.id or None)
             for partner in self.env["res.partner"].browse(partner_ids).with_context(prefetch_fields=False)
@@ -347,13 +404,14 @@ class AccountBankStatementLine(models.Model):
     # Writes
     # ------------------------------------------------------------------
 
-    def _nl_reason(self, decision):
-        if not decision.reason_code:
-            return False
-        args = dict(decision.reason_args)
-        if decision.reason_code == "iban_single" and args.get("partner", "").isdigit():
-            args["partner"] = self.env["res.partner"].browse(int(args["partner"])).display_name
-        return _reason_templates(self.env)[decision.reason_code] % args
+    @staticmethod
+    def _nl_reason_values(decision):
+        """The reason of ``decision`` as stored: its code and parameters."""
+        return {
+            "nl_reconcile_reason_code": decision.reason_code or False,
+            "nl_reconcile_reason_args": _reason_args_json(decision.reason_args) if decision.reason_code else False,
+            "nl_reconcile_reason_text": False,
+        }
 
     def _nl_reconcile_batch(self, auto):
         """Reconcile ``[(line, decision)]`` in one go: the suspense lines
@@ -412,24 +470,50 @@ class AccountBankStatementLine(models.Model):
         if plan:
             aml_model._reconcile_plan(plan)
 
-        by_values = defaultdict(list)
+        known_ibans = done._nl_known_ibans()
+        rows = []
         for line, decision in auto:
             if line not in done:
                 continue
-            values = {
-                "nl_reconcile_state": "auto",
-                "nl_reconcile_rule": decision.rule,
-                "nl_reconcile_reason": line._nl_reason(decision),
-                "nl_reconcile_rule_id": decision.text_rule_id or False,
-                "nl_reconcile_model_id": line._nl_model_id(decision),
-                "nl_proposal_line_ids": [Command.clear()],
-                "reconcile_mode": "edit",
-                "reconcile_data": False,
-                "nl_iban_to_confirm": line._nl_new_iban(decision),
-            }
-            by_values[tuple(sorted((k, str(v)) for k, v in values.items()))].append((line.id, values))
-        for group in by_values.values():
-            self.browse([line_id for line_id, _v in group]).write(group[0][1])
+            reason = line._nl_reason_values(decision)
+            rows.append(SQL(
+                "(%s, %s, %s, %s, %s, %s, %s)", line.id, decision.rule or None,
+                reason["nl_reconcile_reason_code"] or None,
+                json.dumps(reason["nl_reconcile_reason_args"]) if reason["nl_reconcile_reason_args"] else None,
+                decision.text_rule_id or None, line._nl_model_id(decision) or None,
+                line._nl_new_iban(decision, known_ibans) or None,
+            ))
+        # What every reconciled line gets alike: one write.
+        done.write({
+            "nl_reconcile_state": "auto",
+            "nl_proposal_line_ids": [Command.clear()],
+            "reconcile_mode": "edit",
+            "reconcile_data": False,
+        })
+        done.flush_recordset()
+        # What differs per line (the reason's parameters name its invoices)
+        # in one UPDATE instead of one write per line: these are this addon's
+        # own columns, nothing stored is computed from them.
+        self.env.cr.execute(SQL(
+            """
+            UPDATE account_bank_statement_line line
+               SET nl_reconcile_rule = v.rule,
+                   nl_reconcile_reason_code = v.code,
+                   nl_reconcile_reason_args = v.args::jsonb,
+                   nl_reconcile_reason_text = NULL,
+                   nl_reconcile_rule_id = v.rule_id::integer,
+                   nl_reconcile_model_id = v.model_id::integer,
+                   nl_iban_to_confirm = v.iban
+              FROM (VALUES %s) AS v(id, rule, code, args, rule_id, model_id, iban)
+             WHERE line.id = v.id
+            """,
+            SQL(", ").join(rows),
+        ))
+        done.invalidate_recordset([
+            "nl_reconcile_rule", "nl_reconcile_reason_code", "nl_reconcile_reason_args",
+            "nl_reconcile_reason_text", "nl_reconcile_reason", "nl_reconcile_rule_id",
+            "nl_reconcile_model_id", "nl_iban_to_confirm",
+        ])
         for rule in rules:
             rule.times_applied += sum(1 for line, d in auto if line in done and d.text_rule_id == rule.id)
         return done
@@ -450,17 +534,24 @@ class AccountBankStatementLine(models.Model):
                 skip_readonly_check=True, skip_invoice_sync=True,
             ).write({"partner_id": partner_id})
 
-    def _nl_new_iban(self, decision):
+    def _nl_known_ibans(self):
+        """``{(IBAN, commercial partner)}`` of the bank accounts known for
+        these lines' counterparty IBANs, in one query."""
+        ibans = {matching.normalize_iban(line.account_number) for line in self if line.account_number}
+        ibans.discard(None)
+        return {(account.iban, account.partner_id) for account in self._nl_load_partner_accounts(ibans)}
+
+    def _nl_new_iban(self, decision, known_ibans=None):
         """The payer's IBAN when an invoice match shows it belongs to the
         partner but is not known yet: the user confirms before it is added."""
         iban = matching.normalize_iban(self.account_number)
         if not iban or decision.rule not in (matching.RULE_REFERENCE, matching.RULE_INVOICE_NUMBER):
             return False
-        known = self.env["res.partner.bank"].search_count([
-            ("sanitized_acc_number", "=", iban),
-            ("partner_id", "child_of", self.partner_id.commercial_partner_id.id),
-        ], limit=1) if self.partner_id else 1
-        return False if known else iban
+        if not self.partner_id:
+            return False
+        if known_ibans is None:
+            known_ibans = self._nl_known_ibans()
+        return False if (iban, self.partner_id.commercial_partner_id.id) in known_ibans else iban
 
     def _nl_invoice_counterpart_vals(self, decision, items):
         """``[(vals, invoice item or None)]`` for the counterparts of an
@@ -566,7 +657,7 @@ class AccountBankStatementLine(models.Model):
             key = (
                 "undone" if line.nl_reconcile_state == "undone" else status,
                 decision.rule or False,
-                line._nl_reason(decision),
+                json.dumps(line._nl_reason_values(decision), sort_keys=True),
                 decision.text_rule_id or False,
                 tuple(decision.proposal_item_ids or (a.item_id for a in decision.allocations)),
                 line._nl_model_id(decision) if decision.status != matching.NOTHING else False,
@@ -582,7 +673,7 @@ class AccountBankStatementLine(models.Model):
             values = {
                 "nl_reconcile_state": state,
                 "nl_reconcile_rule": rule,
-                "nl_reconcile_reason": reason,
+                **json.loads(reason),
                 "nl_reconcile_rule_id": rule_id,
                 "nl_reconcile_model_id": model_id,
                 "nl_proposal_line_ids": [Command.set(list(proposal_ids))],
@@ -610,7 +701,7 @@ class AccountBankStatementLine(models.Model):
             aux, lines = self._get_reconcile_line(line, "liquidity", reconcile_auxiliary_id=aux, move=True)
             data += lines
         if proposals:
-            if self.nl_reconcile_rule in (matching.RULE_IBAN, matching.RULE_NAME):
+            if self.nl_reconcile_reason_code in ("iban_several", "iban_parent", "name_match"):
                 proposals = proposals[:1]  # several of one amount: the first, the others are listed
             amount = self.amount_total_signed
             for aml in proposals:
@@ -673,9 +764,9 @@ class AccountBankStatementLine(models.Model):
                 "nl_reconcile_state": "learned",
                 "nl_reconcile_rule": matching.RULE_TEXT,
                 "nl_reconcile_rule_id": rule.id,
-                "nl_reconcile_reason": _(
-                    "Booked by hand; booking rule %(rule)s offered (chosen %(count)s times)",
-                    rule=rule.name, count=rule.times_seen),
+                "nl_reconcile_reason_code": "learned_offer",
+                "nl_reconcile_reason_args": {"rule": rule.name, "count": rule.times_seen},
+                "nl_reconcile_reason_text": False,
             })
 
     def _auto_reconcile(self):

@@ -166,7 +166,8 @@ class TestNlReconcile(AccountTestInvoicingCommon):
 
     def test_discounted_payment_after_the_discount_period_leaves_the_discount_open(self):
         invoice, _tax = self._invoice_with_early_discount()
-        line = self.bank_line(1185.80, invoice.payment_reference, date="2026-12-01")
+        # A partial payment: the payer must be known as the customer.
+        line = self.bank_line(1185.80, invoice.payment_reference, date="2026-12-01", account_number=PAYER_IBAN)
         line.action_nl_auto_reconcile()
         self.assertAuto(line, "reference")
         self.assertEqual(invoice.payment_state, "partial")
@@ -190,6 +191,85 @@ class TestNlReconcile(AccountTestInvoicingCommon):
         line.action_nl_auto_reconcile()
         self.assertNotReconciled(line)
         self.assertEqual(line.nl_reconcile_state, "proposed")
+
+    def test_stranger_with_a_dossier_number_like_an_invoice_number_is_not_reconciled(self):
+        invoice = self.invoice(1500.0)
+        number = invoice.name.split("/", 1)[1]  # "2026/00001" as a dossier number
+        line = self.bank_line(420.0, f"Schade-uitkering dossier {number} d.d. 19-09-2026",
+                              account_number="NL58INGB0000000001", partner_name="Gemeente Lingewaard")
+        line.action_nl_auto_reconcile()
+        self.assertNotReconciled(line)
+        self.assertEqual(invoice.payment_state, "not_paid")
+        self.assertFalse(line.partner_id, "an unconfirmed payer is not made the customer")
+
+    def test_invoice_number_and_amount_from_an_unknown_payer_is_proposed(self):
+        invoice = self.invoice(275.0)
+        line = self.bank_line(invoice.amount_residual, f"factuur {invoice.name}",
+                              account_number="NL58INGB0000000001", partner_name="P. de Boer")
+        line.action_nl_auto_reconcile()
+        self.assertNotReconciled(line)
+        self.assertEqual(line.nl_reconcile_state, "proposed")
+        self.assertEqual(line.nl_proposal_line_ids.move_id, invoice)
+
+    def test_parent_company_pays_the_daughters_invoice_by_invoice_number(self):
+        holding = self.env["res.partner"].create({"name": "Visser Holding B.V.", "is_company": True})
+        self.customer.parent_id = holding
+        self.env["res.partner.bank"].create({"acc_number": "NL02RABO0123456789", "partner_id": holding.id})
+        invoice = self.invoice(640.0)
+        line = self.bank_line(invoice.amount_residual, f"Factuur {invoice.name} namens dochter",
+                              account_number="NL02RABO0123456789", partner_name=holding.name)
+        line.action_nl_auto_reconcile()
+        self.assertAuto(line, "invoice_number")
+        self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+
+    def _screen_counterparts(self, line):
+        return [item for item in line.reconcile_data_info["data"] if item.get("counterpart_line_ids")]
+
+    def test_one_payment_for_two_invoices_naming_one_proposes_both_in_the_screen(self):
+        first, second = self.invoice(100.0), self.invoice(250.0)
+        line = self.bank_line(first.amount_residual + second.amount_residual, f"factuur {first.name}",
+                              account_number=PAYER_IBAN)
+        line.action_nl_auto_reconcile()
+        self.assertNotReconciled(line)
+        self.assertEqual(line.nl_reconcile_state, "proposed")
+        self.assertEqual(line.nl_proposal_line_ids.move_id, first | second)
+        self.assertEqual(len(self._screen_counterparts(line)), 2)
+
+    def test_known_iban_paying_two_invoices_at_once_proposes_both_in_the_screen(self):
+        first, second = self.invoice(100.0), self.invoice(250.0)
+        self.invoice(999.0)
+        line = self.bank_line(first.amount_residual + second.amount_residual, "bedankt",
+                              account_number=PAYER_IBAN)
+        line.action_nl_auto_reconcile()
+        self.assertNotReconciled(line)
+        self.assertEqual(line.nl_proposal_line_ids.move_id, first | second)
+        self.assertEqual(len(self._screen_counterparts(line)), 2)
+
+    def test_partial_payment_from_an_unknown_payer_is_proposed_in_the_screen(self):
+        invoice = self.invoice(1000.0)
+        line = self.bank_line(400.0, f"Deelbetaling {invoice.payment_reference}",
+                              account_number="NL58INGB0000000001", partner_name="Onbekend")
+        line.action_nl_auto_reconcile()
+        self.assertNotReconciled(line)
+        self.assertEqual(line.nl_reconcile_reason_code, "reference_partial_unconfirmed")
+        self.assertEqual(len(self._screen_counterparts(line)), 1)
+        self.assertEqual(invoice.payment_state, "not_paid")
+
+    def test_a_dutch_user_reads_the_reason_in_dutch(self):
+        """The night run stores the rule and its parameters; each reader
+        gets the reason in their own language."""
+        self.env["res.lang"]._activate_lang("nl_NL")
+        invoice = self.invoice(275.0)
+        line = self.bank_line(invoice.amount_residual, f"factuur {invoice.name}",
+                              account_number="NL58INGB0000000001", partner_name="P. de Boer")
+        line.with_context(lang="en_US").action_nl_auto_reconcile()
+        self.assertEqual(line.nl_reconcile_reason_code, "invoice_payer_unconfirmed")
+        english = line.with_context(lang="en_US").nl_reconcile_reason
+        dutch = line.with_context(lang="nl_NL").nl_reconcile_reason
+        self.assertIn("the payer is not known", english)
+        self.assertIn("de betaler is niet bekend als de relatie", dutch)
+        self.assertIn(invoice.name, dutch)
+        self.assertNotIn("payer", dutch)
 
     # ----------------------------------------------------------- rule 3
 

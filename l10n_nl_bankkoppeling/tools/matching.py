@@ -27,7 +27,13 @@ The rules, strongest first:
 
 A line is reconciled automatically only when exactly one answer is certain
 and no other evidence on the line points elsewhere; otherwise the matcher
-proposes. Per company, rules 1-4 can be switched off or limited to
+proposes. An invoice number alone is never certain: it also needs the exact
+open amount (or the named invoices summing to the payment) and the payer
+confirmed as the invoice's partner (a known IBAN of it or of a parent
+company, the line's partner, or the exact name of the partner or a parent).
+A partial payment is reconciled only for a confirmed payer, by a
+betalingskenmerk/RF or by an invoice number in an invoice context ("factuur
+2026-00123", ``INV/2026/00123``; not "dossier 2026/00123", "polis ..."). Per company, rules 1-4 can be switched off or limited to
 proposals (``kind_modes``: the company's reconciliation models). A reference with a wrong check digit is no reference (see
 ``references.extract_references``), so it never matches by reference.
 """
@@ -64,6 +70,8 @@ __all__ = [
     "Allocation",
     "Decision",
     "Matcher",
+    "render_reason",
+    "invoice_context",
     "normalize_iban",
     "normalize_name",
     "normalize_reference",
@@ -112,8 +120,14 @@ REASONS = {
     "invoice_partners_differ": "Invoice number(s) {invoices} in the text belong to different partners",
     "invoice_payer_differs": "Invoice number(s) {invoices} in the text, but the payer's IBAN belongs to another partner",
     "invoice_currency": "Invoice number(s) {invoices} in the text, but in another currency",
+    "invoice_payer_unconfirmed": "Invoice number(s) {invoices} in the text, but the payer is not known as the partner",
+    "invoice_partial_unconfirmed": "Invoice number {invoices} in the text, partial payment not confirmed by the payer and the text",
+    "invoice_sum_others": "Invoice number(s) {invoices} in the text; the payment equals them with other open items of the partner",
+    "reference_partial_unconfirmed": "Payment reference {reference} of {invoices}, partial payment from a payer not known as the partner",
     "iban_single": "Counterparty IBAN {iban} is known for {partner}, whose only open item of this amount is {invoices}",
     "iban_several": "Counterparty IBAN {iban} is known, several open items of this amount",
+    "iban_sum": "Counterparty IBAN {iban} is known, the payment equals the sum of open items {invoices}",
+    "iban_parent": "Counterparty IBAN {iban} is known for a parent company of the partner of {invoices}",
     "name_match": "Payer name {name} matches a partner (IBAN not known)",
     "text_rule": "Booking rule {rule_name}",
     "text_rule_unconfirmed": "Learned booking rule {rule_name} (not confirmed yet)",
@@ -242,16 +256,31 @@ class Decision:
     proposal_item_ids: tuple = ()
     text_rule_id: int | None = None
     partner_id: int | None = None
+    #: An invoice number read outside an invoice context ("dossier 2026/00790"):
+    #: a proposal of it never stands in the way of another certain answer.
+    weak: bool = False
 
     @property
     def reason(self):
-        if not self.reason_code:
-            return ""
-        return REASONS[self.reason_code].format(**dict(self.reason_args))
+        return render_reason(self.reason_code, self.reason_args)
 
     @property
     def is_partial(self):
         return self.reason_code in ("reference_partial", "invoice_partial")
+
+
+def render_reason(code, args, templates=None):
+    """The reason ``code`` with ``args`` in words: ``templates`` maps codes
+    to ``str.format`` texts (English ``REASONS`` by default). A conflict's
+    ``parts`` are the reasons of its answers, rendered the same way."""
+    if not code:
+        return ""
+    templates = templates or REASONS
+    args = dict(args)
+    if "parts" in args:
+        args["detail"] = "; ".join(render_reason(part_code, part_args, templates)
+                                   for part_code, part_args in args.pop("parts"))
+    return templates[code].format(**args)
 
 
 # --------------------------------------------------------------------------
@@ -366,6 +395,54 @@ def learned_text_pattern(text):
     return pattern or None
 
 
+#: Words that say the number after them is an invoice's (Dutch and English).
+_INVOICE_WORDS = frozenset(
+    "factuur factuurnr factuurnummer facturen factnr fact fac fakt fa fnr nota notanr invoice invoices inv"
+    " rekening rekeningnr"
+    # Paying part of something numbered: of an invoice, from a known customer.
+    " deelbetaling restbetaling restant aanbetaling".split()  # noqa: SIM905 -- a word list reads better as words
+)
+#: Words that say the number is the payer's own file, policy, order or date,
+#: not our invoice ("kenmerk 2026-01706", "dossier 2026/00790 d.d. ...").
+_OTHER_NUMBER_WORDS = frozenset(
+    "kenmerk uw ons dossier dossiernr dossiernummer polis polisnr polisnummer schade schadenr"
+    " schadenummer uitkering vergoeding order ordernr ordernummer bestelling bestelnr bestelnummer"
+    " klant klantnr klantnummer contract contractnr contractnummer referentie ref zaak zaaknr claim"
+    " aanvraag premie declaratie dd datum lid lidnr lidnummer aanslag aanslagnr beschikking subsidie"
+    " restitutie teruggave offerte project projectnr opdracht opdrachtnr".split()  # noqa: SIM905
+)
+_WORD = re.compile(r"[A-Z]+")
+#: How many words before the number are read for its context.
+_CONTEXT_WORDS = 3
+
+
+def invoice_context(text, raw, has_prefix=False):
+    """Whether the number ``raw`` stands in ``text`` as an invoice number:
+    an invoice word just before it ("factuur 2026-00123", "fact.nr. 123")
+    or typed with the invoice's own prefix (``INV/2026/00123``), and no word
+    of another kind of number just before it ("polis 2026-00123", "kenmerk",
+    "dossier", "d.d."). Found nowhere: no invoice context."""
+    folded, needle = _fold(text), _fold(raw).strip()
+    position = folded.find(needle) if needle else -1
+    if position < 0:
+        return False
+    words = [word.lower() for word in _WORD.findall(folded[:position].replace("D.D.", "DD"))]
+    words = words[-_CONTEXT_WORDS:]
+    # The letters read as the number's prefix ("POLIS 2026-00123") count too.
+    head = [word.lower() for word in _WORD.findall(needle)[:1] if needle[:1].isalpha()]
+    if any(word in _OTHER_NUMBER_WORDS for word in head):
+        return False
+    # "uw kenmerk: factuur 2026-00123" (an invoice's own prefix is no word of the text)
+    if any(word in _INVOICE_WORDS for word in words[-1:] + ([] if has_prefix else head)):
+        return True
+    if any(word in _OTHER_NUMBER_WORDS for word in words[-1:]):
+        return False
+    if any(word in _OTHER_NUMBER_WORDS for word in words[-2:]) and not has_prefix:
+        return False
+    words += head
+    return has_prefix or any(word in _INVOICE_WORDS for word in words)
+
+
 def _sign(amount):
     return (amount > 0) - (amount < 0)
 
@@ -395,6 +472,8 @@ class Matcher:
         self._by_reference = defaultdict(list)
         self._by_sequence = defaultdict(list)
         self._by_partner_amount = defaultdict(list)
+        self._by_partner = defaultdict(list)
+        self._by_family_amount = defaultdict(list)
         for item in items:
             self._add_item(item)
         self._partners_by_iban = defaultdict(set)
@@ -425,6 +504,10 @@ class Matcher:
             self._by_partner_amount[
                 (item.company_id, item.partner_id, item.currency, item.open_amount)
             ].append(item)
+            self._by_partner[(item.company_id, item.partner_id)].append(item)
+        for member in item.partner_family:
+            if member != item.partner_id:
+                self._by_family_amount[(item.company_id, member, item.currency, item.open_amount)].append(item)
 
     # ---------------------------------------------------------------- API
 
@@ -540,6 +623,27 @@ class Matcher:
 
     # -------------------------------------------------------------- rules
 
+    def _confirmed_payers(self, line, payer_partners):
+        """Who the payer is known to be: the partners of the counterparty
+        IBAN (or the line's partner), else the partners whose name is
+        exactly the payer's."""
+        if payer_partners:
+            return payer_partners
+        return self._name_partners(line)
+
+    def _name_partners(self, line):
+        name = normalize_name(line.counterparty_name) if line.counterparty_name else None
+        if not name:
+            return set()
+        return {
+            partner for company, partner in self._partners_by_name.get(name, ())
+            if company in (None, line.company_id)
+        }
+
+    @staticmethod
+    def _family(item):
+        return item.partner_family or frozenset({item.partner_id})
+
     def _by_reference_rule(self, line, refs, payer_partners):
         found, values = {}, []
         for ref in refs:
@@ -556,16 +660,22 @@ class Matcher:
         if not found:
             return None
         # A partial payment has less to confirm it than an equal amount:
-        # then the payer, when known, must be the invoice's partner (family).
-        payer_agrees = not payer_partners or any(
-            payer_partners & (item.partner_family or {item.partner_id}) for item in found.values()
-        )
-        return self._settle(line, RULE_REFERENCE, found.values(), "reference",
-                            {"reference": ", ".join(values)},
-                            partial_allowed=len(found) == 1 and payer_agrees)
+        # the payer must be known as the invoice's partner (or a parent).
+        confirmed = self._confirmed_payers(line, payer_partners)
+        payer_agrees = any(confirmed & self._family(item) for item in found.values())
+        args = {"reference": ", ".join(values)}
+        decision = self._settle(line, RULE_REFERENCE, found.values(), "reference", args,
+                                partial_allowed=len(found) == 1 and payer_agrees)
+        if (decision.status == PROPOSE and decision.reason_code == "reference_amount_differs"
+                and len(found) == 1 and abs(line.amount) < abs(next(iter(found.values())).open_amount)):
+            decision = dataclasses.replace(
+                decision, reason_code="reference_partial_unconfirmed",
+                partner_id=decision.partner_id if payer_agrees else None)
+        return decision
 
     def _by_invoice_number_rule(self, line, refs, payer_partners):
-        resolved, ambiguous, weakest = {}, [], None
+        resolved, ambiguous, contexts = {}, [], {}
+        text = line.text or ""
         for ref in refs:
             if ref.kind != _references.INVOICE_NUMBER or ref.invoice_key is None:
                 continue
@@ -577,18 +687,26 @@ class Matcher:
                 # The payer's own invoices first: "factuur 123" of this year.
                 own = [item for item in matches if item.partner_family & payer_partners]
                 matches = own or matches
+            # The payer typed the invoice's own prefix ("INV/2026/00123").
+            own_prefix = ref.invoice_key.prefix is not None and any(
+                key.prefix == ref.invoice_key.prefix
+                for key, item in self._by_sequence.get((line.company_id, ref.invoice_key.sequence), ())
+                if item in matches)
+            in_context = invoice_context(text, ref.raw, own_prefix)
             if len(matches) > 1:
                 ambiguous.append((ref, matches))
             elif matches:
                 resolved[matches[0].id] = matches[0]
-                specificity = ref.invoice_key.specificity
-                weakest = specificity if weakest is None else min(weakest, specificity)
+                contexts[matches[0].id] = contexts.get(matches[0].id, False) or in_context
+        # Read outside an invoice context, the number may well be the payer's own.
+        weak = not any(contexts.values()) and not any(
+            invoice_context(text, ref.raw, False) for ref, _m in ambiguous)
         if ambiguous:
             items = [item for _ref, matches in ambiguous for item in matches] + list(resolved.values())
             return self._decision(
                 line, PROPOSE, RULE_INVOICE_NUMBER, "invoice_ambiguous",
                 {"numbers": ", ".join(ref.value for ref, _m in ambiguous)},
-                proposal_item_ids=tuple(dict.fromkeys(item.id for item in items)),
+                proposal_item_ids=tuple(dict.fromkeys(item.id for item in items)), weak=weak,
             )
         if not resolved:
             return None
@@ -597,16 +715,67 @@ class Matcher:
         args = {"invoices": self._names(sorted(items, key=lambda item: item.id))}
         if len({item.partner_id for item in items}) > 1:
             return self._decision(line, PROPOSE, RULE_INVOICE_NUMBER, "invoice_partners_differ",
-                                  args, proposal_item_ids=proposal)
-        family = items[0].partner_family or frozenset({items[0].partner_id})
-        payer_is_partner = bool(payer_partners & family)
-        if payer_partners and not payer_is_partner:
+                                  args, proposal_item_ids=proposal, weak=weak)
+        family = self._family(items[0])
+        if payer_partners and not payer_partners & family:
+            if weak:
+                # A known payer's own order or file number that happens to be
+                # the sequence of another partner's invoice: not about it.
+                return None
             return self._decision(line, PROPOSE, RULE_INVOICE_NUMBER, "invoice_payer_differs",
                                   args, proposal_item_ids=proposal)
-        # A bare "factuur 123" from an unknown payer only counts with the
-        # exact amount; a partial payment needs more than the sequence.
-        partial_allowed = len(items) == 1 and (payer_is_partner or weakest >= 1)
-        return self._settle(line, RULE_INVOICE_NUMBER, items, "invoice", {}, partial_allowed)
+        # An invoice number alone is never certain: the payer must be known
+        # as the partner (IBAN, exact name, or a parent company of it); a
+        # partial payment also needs the number read as an invoice's.
+        payer_confirmed = bool(self._confirmed_payers(line, payer_partners) & family)
+        partial_allowed = len(items) == 1 and payer_confirmed and not weak
+        decision = self._settle(line, RULE_INVOICE_NUMBER, items, "invoice", {}, partial_allowed)
+        if decision.status == AUTO and not payer_confirmed:
+            return dataclasses.replace(
+                decision, status=PROPOSE, reason_code="invoice_payer_unconfirmed", allocations=(),
+                proposal_item_ids=proposal, partner_id=None, weak=weak)
+        if decision.status == PROPOSE:
+            total = sum(item.open_amount for item in items)
+            others = self._completing_items(line, items[0].partner_id, line.amount - total, set(resolved))
+            if others:
+                return self._decision(
+                    line, PROPOSE, RULE_INVOICE_NUMBER, "invoice_sum_others", args,
+                    proposal_item_ids=proposal + tuple(item.id for item in others),
+                    partner_id=items[0].partner_id if payer_confirmed else None, weak=weak)
+            code = decision.reason_code
+            if (len(items) == 1 and abs(line.amount) < abs(total) and code == "invoice_amount_differs"):
+                code = "invoice_partial_unconfirmed"
+            return dataclasses.replace(decision, reason_code=code, weak=weak,
+                                       partner_id=decision.partner_id if payer_confirmed else None)
+        return decision
+
+    #: Partners with more open items than this are not searched for sums.
+    _MAX_SUM_ITEMS = 40
+
+    def _completing_items(self, line, partner_id, rest, exclude, max_count=2):
+        """The one set of at most ``max_count`` open items of ``partner_id``
+        (not in ``exclude``) summing to ``rest``, or ``()``: none or several."""
+        if not rest or _sign(rest) != _sign(line.amount):
+            return ()
+        candidates = [
+            item for item in self._by_partner.get((line.company_id, partner_id), ())
+            if item.id not in exclude and item.currency == line.currency and self._fits_line(line, item)
+        ]
+        if len(candidates) > self._MAX_SUM_ITEMS:
+            return ()
+        found = []
+        by_amount = defaultdict(list)
+        for item in candidates:
+            by_amount[item.open_amount].append(item)
+        found.extend((item,) for item in by_amount.get(rest, ()))
+        if max_count >= 2:
+            for first in candidates:
+                for second in by_amount.get(rest - first.open_amount, ()):
+                    if second.id > first.id:
+                        found.append((first, second))
+                if len(found) > 1:
+                    break
+        return found[0] if len(found) == 1 else ()
 
     def _by_iban_rule(self, line, payer_partners):
         if not payer_partners:
@@ -615,9 +784,9 @@ class Matcher:
         for partner in sorted(payer_partners):
             matches.extend(self._by_partner_amount.get(
                 (line.company_id, partner, line.currency, line.amount), ()))
-        if not matches:
-            return None
         iban = normalize_iban(line.counterparty_iban)
+        if not matches:
+            return self._by_iban_fallback(line, payer_partners, iban)
         if len(matches) == 1 and len(payer_partners) == 1:
             item = matches[0]
             return self._decision(
@@ -628,6 +797,28 @@ class Matcher:
         return self._decision(line, PROPOSE, RULE_IBAN, "iban_several", {"iban": iban},
                               proposal_item_ids=tuple(item.id for item in matches),
                               partner_id=next(iter(payer_partners)) if len(payer_partners) == 1 else None)
+
+    def _by_iban_fallback(self, line, payer_partners, iban):
+        """No open item of the payer has the amount: a sum of two or three
+        of them, or a daughter's item when the payer is a parent company;
+        only ever proposed."""
+        if len(payer_partners) != 1:
+            return None
+        partner = next(iter(payer_partners))
+        items = self._completing_items(line, partner, line.amount, set(), max_count=2)
+        if len(items) > 1:
+            return self._decision(line, PROPOSE, RULE_IBAN, "iban_sum",
+                                  {"iban": iban, "invoices": self._names(items)},
+                                  proposal_item_ids=tuple(item.id for item in items), partner_id=partner)
+        daughters = [
+            item for item in self._by_family_amount.get((line.company_id, partner, line.currency, line.amount), ())
+            if item.partner_id != partner
+        ]
+        if daughters:
+            return self._decision(line, PROPOSE, RULE_IBAN, "iban_parent",
+                                  {"iban": iban, "invoices": self._names(daughters)},
+                                  proposal_item_ids=tuple(item.id for item in daughters))
+        return None
 
     def _by_name_rule(self, line, payer_partners):
         if payer_partners or not line.counterparty_name:
@@ -700,6 +891,8 @@ class Matcher:
         if not outcomes:
             return Decision(line.id, NOTHING)
         certain = [outcome for outcome in outcomes if outcome.status == AUTO]
+        if certain:
+            outcomes = [outcome for outcome in outcomes if outcome.status == AUTO or not outcome.weak]
         answers = {self._answer(outcome) for outcome in certain}
         # One certain answer, and nothing else on the line points elsewhere.
         if certain and len(answers) == 1 and all(
@@ -717,7 +910,7 @@ class Matcher:
         first = outcomes[0]
         return self._decision(
             line, PROPOSE, first.rule, "conflict",
-            {"detail": "; ".join(outcome.reason for outcome in outcomes)},
+            {"parts": tuple((outcome.reason_code, outcome.reason_args) for outcome in outcomes)},
             proposal_item_ids=tuple(dict.fromkeys(proposal_ids)), text_rule_id=text_rule_id,
             partner_id=partner_id,
         )

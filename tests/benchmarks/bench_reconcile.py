@@ -80,7 +80,32 @@ CATEGORIES = (
     ("noise_postcode_house_number", 0.05, "none"),
     ("noise_dates_order_numbers", 0.03, "none"),
     ("card_rows", 0.05, "none"),
+    # Strangers (unknown IBAN, no customer's name) whose texts hold dates and
+    # dossier, policy or order numbers equal to open invoices' numbers, some
+    # with an amount equal to that invoice's: never reconciled.
+    ("noise_strangers_colliding", 0.05, "none"),
+    # Its mirror: real customers paying an invoice by IBAN and amount with
+    # such a text, the number colliding with another open invoice.
+    ("customers_with_colliding_text", 0.03, "certain"),
+    # One payment for two invoices naming only one; a parent company paying
+    # a daughter's invoice by IBAN and amount only: a proposal of them.
+    ("two_invoices_one_named", 0.02, "propose"),
+    ("parent_company_iban_only", 0.01, "propose"),
 )
+#: Texts of payments that are for no invoice of ours ({n}: a number shaped
+#: like one of our invoice numbers, {d}: a date).
+STRANGER_TEXTS = (
+    "Vergoeding {d} kenmerk {n}",
+    "Schade-uitkering dossier {n} d.d. {d}",
+    "Uitkering polis {n} per {d}",
+    "Restitutie premie {n}",
+    "Uw order {n} van {d}",
+    "Declaratie {n} d.d. {d}",
+    "Teruggave aanslag {n}",
+    "Huurtoeslag {d} beschikking {n}",
+)
+STRANGER_NAMES = ("Zekerheid Verzekeringen N.V.", "Gemeente Lingewaard", "J. Pietersen", "Belastingdienst",
+                  "Stichting Zorgfonds", "M. El Amrani", "Univé Schade")
 #: The recurring booking rules: (key, counterparty IBAN or None, text, sign, example texts)
 RECURRING = (
     ("bank_costs", None, "Kosten Zakelijk Betalingsverkeer", -1,
@@ -153,7 +178,7 @@ def plan(n_lines, n_invoices, seed):
     holdings = []
     for key in range(n_customers, n_customers + max(2, n_customers // 50)):
         holdings.append(Customer(key, f"{rng.choice(WORDS_B)} Holding {key} B.V.", _iban(rng)))
-    for customer in customers[: len(holdings) * 3]:
+    for customer in customers[: max(len(holdings) * 3, n_customers // 5)]:
         customer.parent = holdings[customer.key % len(holdings)].key
     invoices = [Invoice(i, rng.randrange(n_customers), _amount(rng)) for i in range(n_invoices)]
     counts = {name: int(round(share * n_lines)) for name, share, _t in CATEGORIES}
@@ -176,9 +201,13 @@ def build_lines(rng, customers, holdings, invoices, counts, pool):
     amount_count = Counter((inv.customer, inv.amount) for inv in invoices)
 
     def take(condition=lambda inv: True):
-        while pool:
-            invoice = invoices[pool.pop()]
-            if invoice.key not in used and condition(invoice):
+        # Invoices that do not fit stay in the pool for the next category.
+        for position in range(len(pool) - 1, -1, -1):
+            invoice = invoices[pool[position]]
+            if invoice.key in used:
+                continue
+            if condition(invoice):
+                del pool[position]
                 used.add(invoice.key)
                 return invoice
         raise RuntimeError("not enough invoices for the lines: raise --invoices")
@@ -289,6 +318,33 @@ def build_lines(rng, customers, holdings, invoices, counts, pool):
                 add(category, _amount(rng), text=f"bestelling {rng.randrange(100, 99999)} van "
                     f"{rng.randrange(1, 28):02d}-11-2026 klantnr {rng.randrange(100, 20000)}",
                     iban=_iban(rng), name="Particulier")
+            elif category == "noise_strangers_colliding":
+                inv = invoices[rng.randrange(len(invoices))]
+                style = rng.choice(("bare", "bare_dash"))
+                amount = rng.choice((inv.amount, partial(inv.amount), _amount(rng)))
+                add(category, amount, text=rng.choice(STRANGER_TEXTS).format(
+                    n=name_of(inv, style), d=f"{rng.randrange(1, 28):02d}-09-{YEAR}"),
+                    iban=_iban(rng), name=rng.choice(STRANGER_NAMES))
+            elif category == "customers_with_colliding_text":
+                inv = take(unique_amount)
+                other = invoices[rng.randrange(len(invoices))]
+                text = rng.choice(("Order {n} d.d. {d}", "Uw kenmerk {n}", "Dossier {n} van {d}"))
+                add(category, inv.amount, text=text.format(n=name_of(other, "bare_dash"),
+                                                           d=f"{rng.randrange(1, 28):02d}-10-{YEAR}"),
+                    iban=by_key[inv.customer].iban, name=by_key[inv.customer].name,
+                    expected={inv.key: inv.amount})
+            elif category == "two_invoices_one_named":
+                first = take(lambda inv: len([i for i in by_customer[inv.customer] if i.key not in used]) >= 2)
+                second = next(i for i in by_customer[first.customer] if i.key not in used)
+                used.add(second.key)
+                add(category, first.amount + second.amount, text=f"factuur {name_of(first)} en de vorige",
+                    iban=by_key[first.customer].iban, name=by_key[first.customer].name,
+                    expected={first.key, second.key})
+            elif category == "parent_company_iban_only":
+                inv = take(lambda inv: by_key[inv.customer].parent is not None and unique_amount(inv))
+                holding = by_key[by_key[inv.customer].parent]
+                add(category, inv.amount, text="betaling", iban=holding.iban, name=holding.name,
+                    expected={inv.key})
             elif category == "card_rows":
                 add(category, -_amount(rng, 100, 20000),
                     text=f"BEA NR:{rng.randrange(10**5, 10**6)} {rng.randrange(1, 28):02d}.11.26/"
@@ -369,6 +425,9 @@ def print_table(title, rows, decision_seconds, write_seconds=None, note=""):
         proposals = (f"{row['proposal_right']}/{row['needs_proposal']}" if row["needs_proposal"] else "-")
         print(f"{category:32} {row['lines']:>6} {row['certain']:>7} {row['auto']:>6} {row['auto_wrong']:>5} "
               f"{error:>13} {recall:>7} {proposals:>13}")
+    total = rows.get("TOTAL", Counter())
+    recall = total["auto_right"] / total["certain"] if total["certain"] else 0.0
+    print(f"wrong automatic reconciliations: {total['auto_wrong']}; recall of certain matches: {recall:.1%}")
     timing = f"decision time {decision_seconds:.2f} s"
     if write_seconds is not None:
         timing += f", write time {write_seconds:.2f} s"
@@ -470,7 +529,9 @@ def reference_of(invoice, style="plain", typo=None):
 def _render(text, invoices):
     def name(match):
         real = invoices[int(match.group(2))].name
-        return {"plain": real, "spaces": real.replace("/", " "), "dashes": real.replace("/", "-")}[match.group(1)]
+        bare = real.split("/", 1)[-1]  # "2026/00123": how others' numbers look too
+        return {"plain": real, "spaces": real.replace("/", " "), "dashes": real.replace("/", "-"),
+                "bare": bare, "bare_dash": bare.replace("/", "-")}[match.group(1)]
 
     def reference(match):
         real = invoices[int(match.group(2))].reference
@@ -609,6 +670,8 @@ def _run_odoo(env, args):
           f"{len(st_lines)} lines ({decision_queries / len(st_lines):.3f} per line)")
     print(f"  whole action: {action_queries} SQL queries ({action_queries / len(st_lines):.2f} per line), "
           f"{len(reconciled)} lines reconciled (engine said {stats['auto']})")
+    if reconciled:
+        print(f"  SQL queries per reconciled line: {action_queries / len(reconciled):.1f}")
     return rows
 
 

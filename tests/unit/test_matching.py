@@ -97,7 +97,7 @@ def test_reference_with_other_amount_is_proposed_when_overpaid():
 
 def test_reference_partial_payment_reconciles_partially():
     engine = matcher(item(1, 5000, reference=KENMERK_A))
-    decision = engine.decide(line(2000, KENMERK_A))
+    decision = engine.decide(line(2000, KENMERK_A, iban=IBAN_JANSEN))
     assert decision.status == AUTO and decision.is_partial
     assert [(a.item_id, a.amount) for a in decision.allocations] == [(1, 2000)]
 
@@ -108,7 +108,7 @@ def test_reference_within_early_payment_discount_reconciles_with_discount():
     decision = engine.decide(line(9800, KENMERK_A, date=datetime.date(2026, 11, 21)))
     assert decision.status == AUTO
     assert decision.allocations[0].discount == 200
-    late = engine.decide(line(9800, KENMERK_A, date=datetime.date(2026, 12, 1)))
+    late = engine.decide(line(9800, KENMERK_A, date=datetime.date(2026, 12, 1), iban=IBAN_JANSEN))
     assert late.status == AUTO and late.is_partial  # too late: a partial payment
 
 
@@ -147,14 +147,14 @@ def test_receipt_never_matches_a_vendor_bill():
 
 def test_invoice_number_with_equal_amount_reconciles():
     engine = matcher(item(1, 5000, name="INV/2026/00123"), item(2, 5000, name="INV/2026/00124"))
-    decision = engine.decide(line(5000, "factuur INV/2026/00123"))
+    decision = engine.decide(line(5000, "factuur INV/2026/00123", iban=IBAN_JANSEN))
     assert (decision.status, decision.rule) == (AUTO, RULE_INVOICE_NUMBER)
     assert decision.allocations[0].item_id == 1
 
 
 def test_several_invoice_numbers_of_one_partner_summing_to_amount():
     engine = matcher(item(1, 5000, name="INV/2026/00123"), item(2, 2500, name="INV/2026/00124"))
-    decision = engine.decide(line(7500, "facturen INV/2026/00123 en INV/2026/00124"))
+    decision = engine.decide(line(7500, "facturen INV/2026/00123 en INV/2026/00124", iban=IBAN_JANSEN))
     assert decision.status == AUTO
     assert sorted((a.item_id, a.amount) for a in decision.allocations) == [(1, 5000), (2, 2500)]
 
@@ -398,3 +398,124 @@ def test_name_rule_never_reconciles_even_when_set_to_auto():
     engine = Matcher([item(1, 7700)], (), (PartnerName(JANSEN, "Bakkerij Jansen"),),
                      kind_modes={COMPANY: {RULE_NAME: "auto"}})
     assert engine.decide(line(7700, "bestelling", name="BAKKERIJ JANSEN BV")).status == PROPOSE
+
+
+# ------------------------------------- an invoice number alone is never certain
+
+
+STRANGER_IBAN = "NL58INGB0000000001"
+
+
+def test_insurer_paying_with_a_kenmerk_shaped_like_an_invoice_number_is_not_reconciled():
+    # An insurer's reimbursement: its own file number looks like our invoice 2026/01706.
+    engine = matcher(item(1, 84000, name="INV/2026/01706"))
+    decision = engine.decide(line(31250, "Vergoeding 03/09/2026 kenmerk 2026-01706",
+                                  iban=STRANGER_IBAN, name="Zekerheid Verzekeringen N.V."))
+    assert decision.status != AUTO
+
+
+def test_damage_payment_with_a_dossier_number_is_no_partial_payment():
+    engine = matcher(item(1, 150000, name="INV/2026/00790"))
+    decision = engine.decide(line(42000, "Schade-uitkering dossier 2026/00790 d.d. 19-09-2026",
+                                  iban=STRANGER_IBAN, name="Gemeente Lingewaard"))
+    assert decision.status != AUTO
+
+
+def test_invoice_number_and_exact_amount_from_an_unknown_payer_is_only_proposed():
+    engine = matcher(item(1, 5000, name="INV/2026/00123"))
+    decision = engine.decide(line(5000, "factuur INV/2026/00123", iban=STRANGER_IBAN,
+                                  name="P. de Boer"))
+    assert decision.status == PROPOSE
+    assert decision.proposal_item_ids == (1,)
+
+
+def test_invoice_number_and_exact_amount_with_the_partners_exact_name_reconciles():
+    names = (PartnerName(JANSEN, "Bakkerij Jansen B.V."),)
+    engine = matcher(item(1, 5000, name="INV/2026/00123"), names=names)
+    decision = engine.decide(line(5000, "factuur INV/2026/00123", iban=STRANGER_IBAN,
+                                  name="BAKKERIJ JANSEN BV"))
+    assert (decision.status, decision.rule) == (AUTO, RULE_INVOICE_NUMBER)
+
+
+def test_parent_company_by_name_with_invoice_number_and_exact_amount_reconciles():
+    names = (PartnerName(PIETERS, "Pieters Installatie"), PartnerName(HOLDING, "Pieters Holding B.V."))
+    engine = matcher(item(1, 5000, name="INV/2026/00123", partner=PIETERS), names=names)
+    decision = engine.decide(line(5000, "INV/2026/00123 namens dochter", iban=STRANGER_IBAN,
+                                  name="Pieters Holding BV"))
+    assert decision.status == AUTO
+
+
+def test_partial_payment_by_a_known_customer_with_a_polis_number_is_proposed():
+    engine = matcher(item(1, 5000, name="INV/2026/00123"))
+    decision = engine.decide(line(2000, "dossier 2026-00123", iban=IBAN_JANSEN))
+    assert decision.status == PROPOSE and decision.proposal_item_ids == (1,)
+    decision = engine.decide(line(2000, "polis INV-2026-00123", iban=IBAN_JANSEN))
+    assert decision.status == PROPOSE and decision.proposal_item_ids == (1,)
+
+
+def test_partial_payment_by_a_known_customer_naming_the_invoice_reconciles():
+    engine = matcher(item(1, 5000, name="INV/2026/00123"))
+    decision = engine.decide(line(2000, "factuur 2026-00123 eerste termijn", iban=IBAN_JANSEN))
+    assert decision.status == AUTO and decision.is_partial
+
+
+@pytest.mark.parametrize("text", [
+    "deelbetaling 2026/00123", "Uw kenmerk: factuur 2026-00123", "restant nota 2026-00123",
+])
+def test_partial_payment_by_a_known_customer_saying_what_it_pays_reconciles(text):
+    engine = matcher(item(1, 5000, name="INV/2026/00123"))
+    decision = engine.decide(line(2000, text, iban=IBAN_JANSEN))
+    assert decision.status == AUTO and decision.is_partial
+
+
+@pytest.mark.parametrize("text", [
+    "kenmerk 2026-00123", "dossier 2026/00123 deelbetaling", "polis 2026-00123", "d.d. 2026-00123",
+    "Uw order 2026-00123", "2026-00123",
+])
+def test_partial_payment_with_another_kind_of_number_is_proposed(text):
+    engine = matcher(item(1, 5000, name="INV/2026/00123"))
+    decision = engine.decide(line(2000, text, iban=IBAN_JANSEN))
+    assert decision.status != AUTO
+    assert decision.status == NOTHING or decision.proposal_item_ids == (1,)
+
+
+def test_partial_payment_by_reference_from_an_unknown_payer_is_proposed():
+    engine = matcher(item(1, 5000, reference=KENMERK_A))
+    decision = engine.decide(line(2000, KENMERK_A, iban=STRANGER_IBAN, name="Onbekend"))
+    assert decision.status == PROPOSE and decision.proposal_item_ids == (1,)
+
+
+def test_parent_company_with_reference_and_exact_amount_reconciles():
+    engine = matcher(item(1, 5000, reference=KENMERK_A, partner=PIETERS))
+    decision = engine.decide(line(5000, f"{spaced(KENMERK_A)} namens dochter", iban=IBAN_HOLDING))
+    assert decision.status == AUTO
+
+
+def test_one_payment_for_two_invoices_naming_one_proposes_both():
+    engine = matcher(item(1, 5000, name="INV/2026/00123"), item(2, 2500, name="INV/2026/00130"),
+                     item(3, 9900, name="INV/2026/00131"))
+    decision = engine.decide(line(7500, "factuur INV/2026/00123", iban=IBAN_JANSEN))
+    assert decision.status == PROPOSE
+    assert set(decision.proposal_item_ids) == {1, 2}
+
+
+def test_known_iban_paying_two_invoices_at_once_proposes_both():
+    engine = matcher(item(1, 5000), item(2, 2500), item(3, 9900))
+    decision = engine.decide(line(7500, "betaling", iban=IBAN_JANSEN))
+    assert decision.status == PROPOSE
+    assert set(decision.proposal_item_ids) == {1, 2}
+
+
+def test_parent_company_paying_by_iban_only_proposes_the_daughters_invoice():
+    engine = matcher(item(1, 5000, partner=PIETERS), item(2, 7000, partner=PIETERS))
+    decision = engine.decide(line(5000, "betaling", iban=IBAN_HOLDING))
+    assert decision.status == PROPOSE and decision.proposal_item_ids == (1,)
+
+
+def test_customer_paying_by_iban_with_an_order_number_colliding_with_another_invoice():
+    # A known customer pays its own invoice; its order number happens to be
+    # the sequence of someone else's invoice: that is no reference to it.
+    engine = matcher(item(1, 5000), item(2, 7300, name="INV/2026/00412", partner=PIETERS))
+    decision = engine.decide(line(5000, "Order 2026-00412 d.d. 03-09-2026", iban=IBAN_JANSEN))
+    assert (decision.status, decision.rule) == (AUTO, RULE_IBAN)
+    assert decision.allocations[0].item_id == 1
