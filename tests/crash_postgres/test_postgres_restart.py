@@ -90,7 +90,9 @@ def world():
     version = bksetup.debian_clusters()[0]["version"]
     name = f"bk_crash_{uuid.uuid4().hex[:8]}"
     port = bksetup.free_port()
-    db = "bankkoppeling_crash"
+    # Unique names: the filestore folder is named after the database, and
+    # other work trees may run this test at the same time.
+    db = f"bankkoppeling_crash_{uuid.uuid4().hex[:8]}"
     source_db = f"bankkoppeling_crash_src_{uuid.uuid4().hex[:8]}"
     created = False
     try:
@@ -139,8 +141,16 @@ def world():
         if created:
             subprocess.run(["pg_dropcluster", "--stop", version, name], capture_output=True, timeout=180)
         subprocess.run(["dropdb", "--if-exists", *_main_port(base), source_db], capture_output=True, timeout=60)
+        for name_ in (source_db, db):
+            shutil.rmtree(_data_dir(base) / "filestore" / name_, ignore_errors=True)
         shutil.rmtree(work, ignore_errors=True)
     assert not any(c["name"] == name for c in bksetup.debian_clusters())
+
+
+def _data_dir(config):
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read(config)
+    return Path(parser["options"].get("data_dir") or bksetup.CACHE / "data")
 
 
 def _main_port(config):
