@@ -6,7 +6,8 @@
 Needs a database with our addons installed (``./setup/test --only odoo --db
 <db>`` makes one). The run works on a copy, ``<db>_soak``, dropped at the
 end (``--keep`` keeps it): the fetch cron commits per account, as in
-production, so nothing can be rolled back. Takes a few minutes.
+production, so nothing can be rolled back. Takes about 25 minutes on a
+shared 2-core machine (about 900 fetches over real HTTPS).
 
 What it does:
 
