@@ -85,8 +85,9 @@ class Rpc:
 class OdooServer:
     """One ``odoo-bin`` process on a free port, started and killed at will."""
 
-    def __init__(self, python, odoo_src, config, db, work):
+    def __init__(self, python, odoo_src, config, db, work, name="odoo"):
         self.python, self.odoo_src, self.config, self.db = python, odoo_src, config, db
+        self.name = name
         self.work = work
         self.port = bksetup.free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -95,7 +96,7 @@ class OdooServer:
 
     def start(self):
         self.starts += 1
-        log = self.work / f"odoo-{self.starts}.log"
+        log = self.work / f"{self.name}-{self.starts}.log"
         self.proc = subprocess.Popen(
             [self.python, str(self.odoo_src / "odoo-bin"), "-c", str(self.config), "-d", self.db,
              "--http-port", str(self.port), "--db-filter", f"^{self.db}$", "--max-cron-threads", "0",
@@ -153,7 +154,7 @@ class InBackground:
 
 @pytest.fixture(scope="session")
 def crash_world():
-    """(server, sandbox, accounts by IBAN): a database of its own linked to
+    """(server, sandbox, accounts by IBAN, a second server on the same database): a database of its own linked to
     a sandbox whose ING account holds BIG_PER_DAY a day over 400 days."""
     config = Path(_setting("ODOO_CONFIG"))
     odoo_src = Path(_setting("ODOO_SRC"))
@@ -163,7 +164,7 @@ def crash_world():
     # the server logs are what to read when a test fails.
     work = Path(tempfile.mkdtemp(prefix="bankkoppeling_crash_"))
     print(f"\ncrash tests: Odoo logs in {work}")
-    server = None
+    server = second = None
     with running_sandbox(scenario=crash_scenario()) as sandbox:
         try:
             with bksetup.setup_lock():
@@ -184,10 +185,12 @@ def crash_world():
             accounts = json.loads(out.stdout.strip().splitlines()[-1])
             assert {BIG_IBAN, OTHER_IBAN} <= set(accounts), accounts
             server = OdooServer(python, odoo_src, config, db, work)
-            yield server, sandbox, accounts
+            second = OdooServer(python, odoo_src, config, db, work, name="odoo-second")
+            yield server, sandbox, accounts, second
         finally:
-            if server:
-                server.stop()
+            for one in (server, second):
+                if one:
+                    one.stop()
             subprocess.run([python, "-c", DROP_DB, str(config), db], check=False)
 
 

@@ -35,12 +35,12 @@ def visible_lines(connection, journal_id):
         return cr.fetchone()
 
 
-def wait_for(condition, what, timeout=240):
+def wait_for(condition, what, timeout=240, pause=0.2):
     deadline = time.time() + timeout
     while time.time() < deadline:
         if condition():
             return
-        time.sleep(0.2)
+        time.sleep(pause)
     raise AssertionError(f"timed out waiting for {what}")
 
 
@@ -49,9 +49,21 @@ def page_requests(sandbox, path_part):
 
 
 def writing_lines(connection, db):
+    """Whether a transaction of the server has started writing: it holds a
+    transaction id. Only the import writes in the fetch's own transaction
+    (its progress goes through short committed ones)."""
     with connection.cursor() as cr:
-        cr.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND state = 'active' "
-                   "AND query ILIKE 'INSERT INTO \"account_%%'", [db])
+        cr.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND backend_xid IS NOT NULL "
+                   "AND pid <> pg_backend_pid()", [db])
+        return cr.fetchone()[0] > 0
+
+
+def account_locked(connection, account_id):
+    """Whether some server holds the account's fetch lock (an advisory
+    lock on the key "BKLA", account id)."""
+    with connection.cursor() as cr:
+        cr.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                   "AND classid = %s::oid AND objid = %s::oid AND objsubid = 2", [0x424B4C41, account_id])
         return cr.fetchone()[0] > 0
 
 
@@ -69,7 +81,7 @@ def jobs(rpc, account_id):
 
 
 def test_kill_9_during_a_large_first_import_then_every_row_once(crash_world):
-    server, sandbox, accounts = crash_world
+    server, sandbox, accounts, _second = crash_world
     big = accounts[BIG_IBAN]
     booked = next(a["booked"] for a in sandbox.accounts("ing") if a["iban"] == BIG_IBAN)
     assert booked >= 5000 or BIG_PER_DAY < 16, booked
@@ -87,7 +99,7 @@ def test_kill_9_during_a_large_first_import_then_every_row_once(crash_world):
         sandbox.clear_log()
         fetch_now_and_work(rpc, big["link"])
         wait_for(lambda: page_requests(sandbox, "/balances"), "all pages read")
-        wait_for(lambda: writing_lines(watch, server.db), "lines being written", timeout=60)
+        wait_for(lambda: writing_lines(watch, server.db), "lines being written", timeout=60, pause=0.05)
         server.kill()
         assert visible_lines(watch, big["journal"]) == (0, 0)
         # 3. Restarted: the next fetch brings everything, once.
@@ -112,13 +124,14 @@ def test_kill_9_during_a_large_first_import_then_every_row_once(crash_world):
 
 
 def test_bank_unreachable_is_a_clear_link_error_and_the_other_bank_is_fetched(crash_world):
-    server, sandbox, accounts = crash_world
+    server, sandbox, accounts, _second = crash_world
     big, other = accounts[BIG_IBAN], accounts[OTHER_IBAN]
     rpc = server.start()
     watch = database(server)
     try:
         # ING's address answers nothing any more: connection refused.
         closed_port = __import__("bksetup").free_port()
+        url = rpc.search_read("account.bank.link", [("id", "=", big["link"])], ["ing_base_url"])[0]["ing_base_url"]
         rpc("account.bank.link", "write", [big["link"]], {"ing_base_url": f"https://127.0.0.1:{closed_port}"})
         before = visible_lines(watch, other["journal"])[0]
         cron_id = rpc.xmlid("l10n_nl_bankkoppeling.cron_bank_link_fetch")
@@ -131,5 +144,52 @@ def test_bank_unreachable_is_a_clear_link_error_and_the_other_bank_is_fetched(cr
         assert abn["state"] == "linked", abn["last_error"]
         assert visible_lines(watch, other["journal"])[0] > before
     finally:
+        rpc("account.bank.link", "write", [big["link"]], {"ing_base_url": url})
         watch.close()
         server.stop()
+
+
+def test_two_servers_fetching_the_same_account_at_once_bring_each_row_once(crash_world):
+    """The scheduled fetch on one server and "Nu ophalen" on another, for
+    the same account at the same moment: one fetches, the other is skipped
+    with a message the user reads; no row twice."""
+    server, sandbox, accounts, second = crash_world
+    big = accounts[BIG_IBAN]
+    sandbox.add_transactions("ing", BIG_IBAN, [
+        {"id": f"crash-concurrent-{n}", "days_ago": 0, "amount": f"{10 + n}.00",
+         "counterparty_name": "Bakkerij Van der Meer B.V.", "description": f"Factuur 2026-90{n}"}
+        for n in range(3)])
+    booked = next(a["booked"] for a in sandbox.accounts("ing") if a["iban"] == BIG_IBAN)
+    rpc, rpc2 = server.start(), second.start()
+    watch = database(server)
+    try:
+        # The fetches so far moved a year back, as if long ago: the banks'
+        # daily limits allow the scheduled fetch again.
+        for job in rpc.search_read("account.bank.link.fetch", [], ["fetched_at"]):
+            rpc("account.bank.link.fetch", "write", [job["id"]],
+                {"fetched_at": f"{int(job['fetched_at'][:4]) - 1}{job['fetched_at'][4:]}"})
+        # The bank answers the first fetcher slowly: it holds the account.
+        sandbox.clear_log()
+        sandbox.set_faults({"path": "/v3/accounts/*/transactions", "bank": "ing", "error": "timeout",
+                            "seconds": 10})
+        cron_id = rpc.xmlid("l10n_nl_bankkoppeling.cron_bank_link_fetch")
+        scheduled = InBackground(rpc, "ir.cron", "method_direct_trigger", [cron_id])
+        wait_for(lambda: account_locked(watch, big["account"]), "the scheduled fetch holding the account",
+                 pause=0.05)
+        user_fetch = fetch_now_and_work(rpc2, big["link"]).join()
+        scheduled.join()
+        assert scheduled.error is None and user_fetch.error is None, (scheduled.error, user_fetch.error)
+        last = jobs(rpc, big["account"])[-1]
+        print(f"\nsecond server, same account: {last['state']}: {last['message']}")
+        assert last["state"] == "failed"
+        assert "being fetched already" in last["message"] or "wordt al opgehaald" in last["message"]
+        assert visible_lines(watch, big["journal"]) == (booked, booked)
+        # Afterwards "Nu ophalen" works again and still adds nothing twice.
+        fetch_now_and_work(rpc2, big["link"]).join()
+        assert jobs(rpc, big["account"])[-1]["state"] == "done"
+        assert visible_lines(watch, big["journal"]) == (booked, booked)
+    finally:
+        sandbox.clear_faults()
+        watch.close()
+        server.stop()
+        second.stop()
