@@ -10,6 +10,7 @@ from odoo import Command, fields
 from odoo.tests import new_test_user
 from odoo.tools import file_path
 
+from odoo.addons.account_bank_link_ing.tests.test_ing_end_to_end import import_repo_helpers
 from odoo.addons.account_bank_link_payment_order.tools import pain
 
 SEND_GROUP = "account_bank_link_payment_order.group_bank_payment_send"
@@ -26,7 +27,29 @@ def creditor_identifier(country, national_id):
 
 
 class PaymentOrderMixin:
-    """Needs ``cls.company`` and ``cls.journals`` (demo journals by code)."""
+    """Needs ``cls.company`` and ``cls.journals`` (demo journals by code);
+    ``setup_demo_company`` provides both."""
+
+    @classmethod
+    def setup_demo_company(cls):
+        """The demo company of AccountTestInvoicingCommon with the demo's bank
+        journals (by code), its KvK number and the payment data."""
+        _sandbox, demo_data = import_repo_helpers()
+        cls.company = cls.company_data["company"]
+        cls.company.company_registry = "81234567"
+        cls.journals = demo_data.ensure_journals(cls.env(su=True), cls.company, remember_ids=False)
+        cls.setup_payment_data()
+
+    @classmethod
+    def link_journal(cls, provider, code, iban, **flags):
+        """A linked account of ``provider`` on the demo journal ``code``, as
+        a consent leaves it (the consent itself is tested end to end)."""
+        link = cls.env["account.bank.link"].create(
+            {"company_id": cls.company.id, "provider": provider, "state": "linked"})
+        return cls.env["account.bank.link.account"].create({
+            "link_id": link.id, "iban": iban, "journal_id": cls.journals[code].id,
+            "carries_payments": True, **flags,
+        })
 
     @classmethod
     def setup_payment_data(cls):

@@ -13,7 +13,6 @@ from odoo.exceptions import UserError
 from odoo.tests import HttpCase, tagged
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
-from odoo.addons.account_bank_link_ing.tests.test_ing_end_to_end import import_repo_helpers
 
 from .common import PaymentOrderMixin
 
@@ -33,17 +32,8 @@ class TestPaymentAttacks(PaymentOrderMixin, AccountTestInvoicingCommon, HttpCase
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        _sandbox, demo_data = import_repo_helpers()
-        cls.company = cls.company_data["company"]
-        cls.company.company_registry = "81234567"
-        cls.journals = demo_data.ensure_journals(cls.env(su=True), cls.company, remember_ids=False)
-        cls.setup_payment_data()
-        link = cls.env["account.bank.link"].create(
-            {"company_id": cls.company.id, "provider": "ing", "state": "linked"})
-        cls.link_account = cls.env["account.bank.link.account"].create({
-            "link_id": link.id, "iban": ING_IBAN, "journal_id": cls.journals["ING"].id,
-            "carries_payments": True,
-        })
+        cls.setup_demo_company()
+        cls.link_account = cls.link_journal("ing", "ING", ING_IBAN)
 
     def rpc(self, model, method, *args, **kwargs):
         return self.xmlrpc_object.execute_kw(

@@ -12,7 +12,6 @@ from odoo.tests import tagged
 from odoo.tools import file_path
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
-from odoo.addons.account_bank_link_ing.tests.test_ing_end_to_end import import_repo_helpers
 from odoo.addons.account_bank_link_abnamro.tools import abnamro_payments
 from odoo.addons.account_bank_link_ing.tools import ing_payments
 from odoo.addons.account_bank_link_payment_order.tools import pain
@@ -30,22 +29,13 @@ class TestPaymentOrders(PaymentOrderMixin, AccountTestInvoicingCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        _sandbox, demo_data = import_repo_helpers()
-        cls.company = cls.company_data["company"]
-        cls.company.company_registry = "81234567"
-        cls.journals = demo_data.ensure_journals(cls.env(su=True), cls.company, remember_ids=False)
-        cls.setup_payment_data()
+        cls.setup_demo_company()
         # Links as a consent leaves them (the consent itself is tested end
         # to end): what each bank offers decides the capability flags.
         cls.link_accounts = {}
         for provider, code, iban in (("ing", "ING", ING_IBAN), ("abnamro", "ABN", ABN_IBAN)):
-            link = cls.env["account.bank.link"].create(
-                {"company_id": cls.company.id, "provider": provider, "state": "linked"})
-            cls.link_accounts[code] = cls.env["account.bank.link.account"].create({
-                "link_id": link.id, "iban": iban, "journal_id": cls.journals[code].id,
-                "carries_payments": True,
-                "carries_direct_debits": provider == "abnamro",
-            })
+            cls.link_accounts[code] = cls.link_journal(
+                provider, code, iban, carries_direct_debits=provider == "abnamro")
 
     # -------------------------------------------------------------- files
 

@@ -10,7 +10,6 @@ from unittest.mock import patch
 from odoo.tests import HttpCase, tagged
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
-from odoo.addons.account_bank_link_ing.tests.test_ing_end_to_end import import_repo_helpers
 from odoo.addons.account_bank_link_payment_order.tools import pain
 from odoo.addons.l10n_nl_bankkoppeling.tests.common import MemoryBank
 from odoo.addons.l10n_nl_bankkoppeling.tests.route_helpers import (
@@ -54,17 +53,8 @@ class TestPaymentRoutesSecurity(PaymentOrderMixin, AccountTestInvoicingCommon, H
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        _sandbox, demo_data = import_repo_helpers()
-        cls.company = cls.company_data["company"]
-        cls.company.company_registry = "81234567"
-        cls.journals = demo_data.ensure_journals(cls.env(su=True), cls.company, remember_ids=False)
-        cls.setup_payment_data()
-        link = cls.env["account.bank.link"].create(
-            {"company_id": cls.company.id, "provider": "ing", "state": "linked"})
-        cls.env["account.bank.link.account"].create({
-            "link_id": link.id, "iban": ING_IBAN, "journal_id": cls.journals["ING"].id,
-            "carries_payments": True,
-        })
+        cls.setup_demo_company()
+        cls.link_journal("ing", "ING", ING_IBAN)
         Link = cls.env.registry["account.bank.link"]
         cls.startClassPatcher(
             patch.object(Link, "_bank_link_get_provider", lambda self: cls.bank))

@@ -94,7 +94,8 @@ class AccountBankLink(models.Model):
         links = self.sudo().browse(set(attachments.mapped("res_id"))).exists()
         for attachment in attachments:
             link = links.browse(attachment.res_id) & links
-            trusted = attachment.create_uid in admins or attachment.create_uid.id in (1, 2)
+            # The system user is inactive, so the group's users omit it.
+            trusted = attachment.create_uid in admins or attachment.create_uid._is_superuser()
             if link and trusted and attachment.datas and not link[attachment.res_field]:
                 # The ORM reads the column now that the field has no attachment.
                 link.with_context(bank_link_migration=True).write(

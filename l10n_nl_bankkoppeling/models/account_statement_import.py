@@ -79,14 +79,8 @@ class AccountStatementImport(models.TransientModel):
         try:
             safe_xml.check(data_file)
         except safe_xml.XmlRefused as refused:
-            raise UserError(
-                _(
-                    "The file is refused: it declares a DOCTYPE or an entity at line "
-                    "%(line)s, which no bank file has (it could read files of this "
-                    "server into the statement). Nothing was imported; download the "
-                    "file again from your bank.",
-                    line=refused.line,
-                )
+            raise self.env["account.statement.import.camt.parser"]._nl_declaration_refused(
+                refused
             ) from refused
 
     def _nl_check_xml(self, data_file):

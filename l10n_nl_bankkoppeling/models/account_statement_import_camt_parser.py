@@ -26,15 +26,7 @@ class AccountStatementImportCamtParser(models.AbstractModel):
             if refused.code == "syntax":
                 # Not XML at all: the next parser of the import may know it.
                 raise ValueError("Not a valid xml file, or not an xml file at all.") from refused
-            raise UserError(
-                _(
-                    "The file is refused: it declares a DOCTYPE or an entity at line "
-                    "%(line)s, which no bank file has (it could read files of this "
-                    "server into the statement). Nothing was imported; download the "
-                    "file again from your bank.",
-                    line=refused.line,
-                )
-            ) from refused
+            raise self._nl_declaration_refused(refused) from refused
         if not isinstance(root.tag, str) or not root.tag.startswith("{"):
             raise ValueError("no camt: no namespace")
         ns = root.tag[1 : root.tag.index("}")]
@@ -52,6 +44,19 @@ class AccountStatementImportCamtParser(models.AbstractModel):
                     account_number = statement.pop("account_number")
                 statements.append(statement)
         return currency, account_number, statements
+
+    def _nl_declaration_refused(self, refused):
+        """The user's error for a file that declares a DOCTYPE or entity
+        (the import wizard checks first, this parser again: one message)."""
+        return UserError(
+            _(
+                "The file is refused: it declares a DOCTYPE or an entity at line "
+                "%(line)s, which no bank file has (it could read files of this "
+                "server into the statement). Nothing was imported; download the "
+                "file again from your bank.",
+                line=refused.line,
+            )
+        )
 
     def _nl_check_statement(self, ns, node, statement):
         """A statement whose entries do not lead from its opening to its
