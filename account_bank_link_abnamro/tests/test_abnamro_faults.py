@@ -221,7 +221,7 @@ class TestAbnAmroFaults(AbnAmroSandboxCase):
         # The access token (7200 s) has expired: the fetch must refresh, and
         # ABN AMRO's token endpoint is down. The consent itself is fine.
         journal, account = self.link_and_fetch()
-        self.sandbox.advance_clock(7300)
+        self.sandbox.advance_clock(7300, calendar=False)
         new_ids = self.book_new_transactions()
         self.sandbox.set_faults({"path": TOKEN, "method": "POST", "error": "503", "count": None})
         params = self.fetch(journal)

@@ -216,7 +216,7 @@ class TestIngFaults(IngSandboxCase):
         # The access token (900 s) has expired: the fetch must refresh, and
         # ING's token endpoint is down. The consent itself is fine.
         journal, account = self.link_and_fetch()
-        self.sandbox.advance_clock(1000)
+        self.sandbox.advance_clock(1000, calendar=False)
         new_ids = self.book_new_transactions()
         self.sandbox.set_faults({"path": TOKEN, "method": "POST", "error": "503", "count": None})
         params = self.fetch(journal)

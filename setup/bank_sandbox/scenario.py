@@ -230,13 +230,18 @@ class Account:
 
 
 class Scenario:
-    def __init__(self, data, today=None):
+    def __init__(self, data, today=None, history_since=None):
+        """``history_since``: the day the scenario was first built. When the
+        clock passes midnight the history grows by the new day and keeps
+        its oldest days, as a bank's does (a window sliding forward would
+        drop a day that Odoo has imported already)."""
         self.raw = merged_with_defaults(data)
         self.seed = self.raw["seed"]
         anchor = self.raw.get("anchor_date")
         self.today = (
             datetime.date.fromisoformat(anchor) if anchor else (today or amsterdam_today())
         )
+        self.extra_days = max(0, (self.today - history_since).days) if history_since else 0
         self.ing = self.raw["ing"]
         self.abnamro = self.raw["abnamro"]
         self.accounts = {"ing": [], "abnamro": []}
@@ -257,7 +262,7 @@ class Scenario:
         records = []
         generate = account.data.get("generate")
         if generate:
-            records.extend(generate_history(self.seed, account, self.today, generate))
+            records.extend(generate_history(self.seed, account, self.today, generate, self.extra_days))
         for position, explicit in enumerate(account.data.get("transactions", [])):
             records.append(self._explicit(account, position, explicit))
         booked = [r for r in records if r["status"] == "booked"]
@@ -524,8 +529,8 @@ def _pick_daily(rng):
     return DAILY_KINDS[0][0]
 
 
-def generate_history(seed, account, today, settings):
-    days = int(settings.get("days", 90))
+def generate_history(seed, account, today, settings, extra_days=0):
+    days = int(settings.get("days", 90)) + extra_days
     per_day = float(settings.get("per_day", 2))
     pending_count = int(settings.get("pending", 2))
     records = []

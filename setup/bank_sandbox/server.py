@@ -216,7 +216,10 @@ class BankApp(PaymentAdminMixin):
         if request.method == "POST":
             body = self._json_body(request) or {}
             with self.state.lock:
-                self.state.clock_offset += float(body.get("advance", 0))
+                advance = float(body.get("advance", 0))
+                self.state.clock_offset += advance
+                if body.get("calendar", True):
+                    self.state.calendar_offset += advance
                 self.state.save()
         return json_response({"now": self.state.now(), "offset": self.state.clock_offset})
 

@@ -32,6 +32,10 @@ class State:
         self.state_dir = Path(state_dir) if state_dir else None
         self.scenario_data = scenario_data or {}
         self.clock_offset = 0.0
+        #: How far the calendar day is moved; advancing the clock for token
+        #: lifetimes only (``calendar: false``) leaves the day where Odoo's
+        #: own clock has it, so the day's transactions stay the same.
+        self.calendar_offset = 0.0
         self.tokens = {}
         self.consents = {}
         self.codes = {}
@@ -45,29 +49,35 @@ class State:
         self._log_seq = 0
         self._load()
         self.scenario = Scenario(self.scenario_data)
-        self._scenario_built_for = self.scenario.today
+        self._scenario_built_for = self._history_since = self.scenario.today
 
     # ----------------------------------------------------------- time
     def now(self):
         return time.time() + self.clock_offset
 
+    def _clock_today(self):
+        from .scenario import amsterdam_today
+        import datetime
+
+        return amsterdam_today(datetime.datetime.fromtimestamp(time.time() + self.calendar_offset,
+                                                               datetime.timezone.utc))
+
     def current_scenario(self):
         """Rebuild when the day changes, so 'today' moves with the clock."""
         with self.lock:
             if not self.scenario_data.get("anchor_date"):
-                from .scenario import amsterdam_today
-                import datetime
-
-                today = amsterdam_today(
-                    datetime.datetime.fromtimestamp(self.now(), datetime.timezone.utc)
-                )
+                today = self._clock_today()
                 if today != self._scenario_built_for:
-                    self.scenario = Scenario(self.scenario_data, today=today)
+                    self.scenario = Scenario(self.scenario_data, today=today,
+                                             history_since=self._history_since)
                     self._scenario_built_for = today
             return self.scenario
 
     def set_scenario(self, data):
-        scenario = Scenario(data)  # raises on bad data before anything changes
+        """A changed scenario (more transactions, say) on the same bank: the
+        history keeps its first day and today follows the clock."""
+        # Raises on bad data before anything changes.
+        scenario = Scenario(data, today=self._clock_today(), history_since=self._history_since)
         with self.lock:
             self.scenario_data = data
             self.scenario = scenario
@@ -79,8 +89,8 @@ class State:
         with self.lock:
             self.scenario_data = scenario_data
             self.scenario = scenario
-            self._scenario_built_for = scenario.today
-            self.clock_offset = 0.0
+            self._scenario_built_for = self._history_since = scenario.today
+            self.clock_offset = self.calendar_offset = 0.0
             for table in (self.tokens, self.consents, self.codes, self.grant_requests,
                           self.page_sessions, self.cursors, self.payments):
                 table.clear()
@@ -224,7 +234,7 @@ class State:
             del self.log[:-LOG_LIMIT]
 
     # ----------------------------------------------------------- persistence
-    _PERSISTED = ("scenario_data", "clock_offset", "tokens", "consents", "codes",
+    _PERSISTED = ("scenario_data", "clock_offset", "calendar_offset", "tokens", "consents", "codes",
                   "grant_requests", "ing_clients", "cursors", "payments", "log", "_log_seq")
 
     def save(self):

@@ -222,7 +222,7 @@ def test_refused_refresh_is_consent_expired(bank_sandbox, abn, tokens):
 
 
 def test_expired_access_token(bank_sandbox, abn, tokens, account):
-    bank_sandbox.advance_clock(7300)
+    bank_sandbox.advance_clock(7300, calendar=False)
     with pytest.raises(provider.TokenExpiredError) as raised:
         abn.fetch_balance(tokens, account)
     assert raised.value.bank_code == "ERR_2002_002"

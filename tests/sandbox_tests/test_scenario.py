@@ -92,3 +92,43 @@ def test_wrap_lines_cuts_mid_word_at_32():
     assert wrap_lines(["Naam: Nederlandse Loterij Organisatie B.V."]) == [
         "Naam: Nederlandse Loterij Organi", "satie B.V."]
     assert len(wrap_lines(["x" * 400])) == 9
+
+
+def test_history_keeps_its_oldest_days_when_the_clock_passes_midnight():
+    """A bank does not forget yesterday's oldest transaction at midnight:
+    Odoo has imported it, and the counts must still agree the next day."""
+    first = Scenario({}, today=TODAY).accounts["ing"][0]
+    next_day = Scenario({}, today=TODAY + datetime.timedelta(days=1),
+                        history_since=TODAY).accounts["ing"][0]
+    kept = {r["id"] for r in first.booked}
+    assert kept <= {r["id"] for r in next_day.booked}
+    assert next_day.booked[0]["booking_date"] == first.booked[0]["booking_date"]
+
+
+def test_state_rebuilt_after_midnight_keeps_every_booked_transaction(tmp_path):
+    from bank_sandbox.state import State
+
+    state = State({}, state_dir=tmp_path)
+    before = {r["id"] for a in state.current_scenario().accounts["abnamro"] for r in a.booked}
+    state.clock_offset += 2 * 86400
+    after_scenario = state.current_scenario()
+    after = {r["id"] for a in after_scenario.accounts["abnamro"] for r in a.booked}
+    assert after_scenario.today > datetime.date.today() - datetime.timedelta(days=1)
+    assert before <= after
+    # Adding a transaction (what the tests and the demo do) keeps them too.
+    iban = after_scenario.accounts["abnamro"][0].iban
+    state.add_transactions("abnamro", iban, [{"id": "kept-1", "amount": "1.00", "days_ago": 0}])
+    added = {r["id"] for a in state.current_scenario().accounts["abnamro"] for r in a.booked}
+    assert before | {"kept-1"} <= added
+
+
+def test_clock_moved_for_tokens_only_keeps_the_banks_day(tmp_path):
+    """Waiting out a token at 23:00 must not bring tomorrow's transactions."""
+    from bank_sandbox.state import State
+
+    state = State({}, state_dir=tmp_path)
+    today = state.current_scenario().today
+    state.clock_offset += 3 * 86400  # what POST /clock {"calendar": false} does
+    assert state.current_scenario().today == today
+    state.calendar_offset += 3 * 86400
+    assert state.current_scenario().today == today + datetime.timedelta(days=3)
