@@ -15,5 +15,4 @@
     "data": [
         "views/account_bank_link_views.xml",
     ],
-    "installable": True,
 }

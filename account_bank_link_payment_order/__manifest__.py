@@ -24,5 +24,4 @@
         "data/ir_cron.xml",
         "views/account_payment_order_views.xml",
     ],
-    "installable": True,
 }

@@ -43,6 +43,4 @@
         ],
     },
     "post_init_hook": "_l10n_nl_bankkoppeling_post_init",
-    "installable": True,
-    "application": False,
 }

@@ -37,7 +37,7 @@ def ibans(bank: str, count: int, first: int = 7_100_000) -> list[str]:
     number = first
     while len(found) < count:
         account = f"{number:010d}"
-        if sum(int(d) * w for d, w in zip(account, range(10, 0, -1))) % 11 == 0:
+        if sum(int(d) * w for d, w in zip(account, range(10, 0, -1), strict=False)) % 11 == 0:
             bban = BANK_CODES[bank] + account
             found.append(f"NL{calc_check_digits('NL00' + bban)}{bban}")
         number += 1

@@ -42,7 +42,7 @@ def credit_transfers(msg_id, debtor_iban, payments, *, date=None, name="De Goude
         f"<DbtrAcct><Id><IBAN>{debtor_iban}</IBAN></Id></DbtrAcct>"
         "<DbtrAgt><FinInstnId><Othr><Id>NOTPROVIDED</Id></Othr></FinInstnId></DbtrAgt>"
         f"<ChrgBr>SLEV</ChrgBr>{txs}</PmtInf></CstmrCdtTrfInitn></Document>"
-    ).encode("utf-8")
+    ).encode()
 
 
 def direct_debits(msg_id, creditor_iban, debits, *, date=None, scheme="CORE",
@@ -76,4 +76,4 @@ def direct_debits(msg_id, creditor_iban, debits, *, date=None, scheme="CORE",
         f"<CdtrSchmeId><Id><PrvtId><Othr><Id>{creditor_id}</Id><SchmeNm><Prtry>SEPA</Prtry>"
         "</SchmeNm></Othr></PrvtId></Id></CdtrSchmeId>"
         f"{txs}</PmtInf></CstmrDrctDbtInitn></Document>"
-    ).encode("utf-8")
+    ).encode()

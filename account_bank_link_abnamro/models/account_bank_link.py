@@ -13,17 +13,17 @@ import datetime
 from markupsafe import Markup, escape
 from stdnum import iban as stdnum_iban
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 from odoo.addons.l10n_nl_bankkoppeling.models.account_bank_link import (
     _SIDE_WRITTEN,
     ACTIVE_STATES,
 )
+from odoo.addons.l10n_nl_bankkoppeling.tools import pem_files
 from odoo.addons.l10n_nl_bankkoppeling.tools import provider as bank_provider
 
 from ..tools import abnamro_provider
-from odoo.addons.l10n_nl_bankkoppeling.tools import pem_files
 
 ADMIN_GROUP = "l10n_nl_bankkoppeling.group_bank_link_admin"
 #: System parameter with the base URL of the local bank sandbox (./setup/demo
@@ -240,7 +240,7 @@ class AccountBankLink(models.Model):
         except ValidationError as error:
             return {
                 "warning": {
-                    "title": _("Certificate or key refused"),
+                    "title": self.env._("Certificate or key refused"),
                     "message": error.args[0],
                 }
             }
@@ -289,17 +289,17 @@ class AccountBankLink(models.Model):
         texts = super()._bank_link_wizard_texts()
         if self.provider == "abnamro":
             texts.update(
-                consent=_(
+                consent=self.env._(
                     "The request starts at ABN AMRO: you log in there with the ABN AMRO "
                     "app or e.dentifier and choose ONE account. ABN AMRO asks a consent "
                     "per account. After each one you come back here and continue with "
                     "the next account."
                 ),
-                eligibility=_(
+                eligibility=self.env._(
                     "ABN AMRO business accounts in euros can be linked, one account per "
                     "consent."
                 ),
-                first_fetch=_(
+                first_fetch=self.env._(
                     "ABN AMRO delivers transactions once a day; we fetch them once a day. "
                     "The first transactions can take a few days to arrive."
                 ),
@@ -309,7 +309,7 @@ class AccountBankLink(models.Model):
     def _bank_link_account_eligibility(self, bank_account):
         eligible, reason = super()._bank_link_account_eligibility(bank_account)
         if self.provider == "abnamro" and eligible and (bank_account.currency or "EUR") != "EUR":
-            return False, _(
+            return False, self.env._(
                 "This is a foreign-currency account (%(currency)s): only euro accounts "
                 "can be linked.",
                 currency=bank_account.currency,
@@ -365,7 +365,7 @@ class AccountBankLink(models.Model):
             if c.get("consent_valid_until")
         )
         self._bank_link_post(
-            _(
+            self.env._(
                 "ABN AMRO gave consent for account %(iban)s, valid until %(date)s.",
                 iban=stdnum_iban.format(iban),
                 date=self._bank_link_format_date(valid_until),
@@ -519,7 +519,7 @@ class AccountBankLink(models.Model):
         for account in accounts:
             iban = stdnum_iban.format(account.iban)
             if state == "revoked":
-                message = _(
+                message = self.env._(
                     "ABN AMRO reports that the consent for account %(iban)s was "
                     "withdrawn. This account stopped fetching; the other accounts of "
                     "the link keep fetching. Renew its consent with 'Renew consent' "
@@ -527,7 +527,7 @@ class AccountBankLink(models.Model):
                     iban=iban,
                 )
             else:
-                message = _(
+                message = self.env._(
                     "The consent at ABN AMRO for account %(iban)s has ended. This "
                     "account stopped fetching; the other accounts of the link keep "
                     "fetching. Renew its consent with 'Renew consent' on its journal.",
@@ -542,8 +542,8 @@ class AccountBankLink(models.Model):
                 journal.activity_schedule(
                     "l10n_nl_bankkoppeling.mail_activity_type_bank_link_renew",
                     date_deadline=fields.Date.context_today(self),
-                    summary=_("Renew the bank link"),
-                    note=_(
+                    summary=self.env._("Renew the bank link"),
+                    note=self.env._(
                         "ABN AMRO ended the consent for account %(iban)s. Click 'Renew "
                         "consent' on the journal and let the legal representative give "
                         "consent for this account at ABN AMRO.",
@@ -580,7 +580,7 @@ class AccountBankLink(models.Model):
         if journals:
             journals.sudo().activity_feedback(
                 ["l10n_nl_bankkoppeling.mail_activity_type_bank_link_renew"],
-                feedback=_("The bank gave consent again."),
+                feedback=self.env._("The bank gave consent again."),
             )
 
     @api.depends("provider", "state", "account_ids")
@@ -603,7 +603,7 @@ class AccountBankLink(models.Model):
             consent = consents.get(iban)
             if consent:
                 until = consent.get("consent_valid_until")
-                status = _(
+                status = self.env._(
                     "consent given, valid until %(date)s",
                     date=self._bank_link_format_date(datetime.date.fromisoformat(until))
                     if until
@@ -611,10 +611,10 @@ class AccountBankLink(models.Model):
                 )
                 icon = "fa-check text-success"
             elif iban in ended:
-                status = _("consent ended, give it again")
+                status = self.env._("consent ended, give it again")
                 icon = "fa-exclamation-circle text-danger"
             else:
-                status = _("no consent yet")
+                status = self.env._("no consent yet")
                 icon = "fa-circle-o text-warning"
             # An <i/> does not close in HTML: the rest of the row would be
             # inside the icon, in its font and colour.
@@ -624,5 +624,5 @@ class AccountBankLink(models.Model):
                 % (icon, status, stdnum_iban.format(iban), status)
             )
         if not rows:
-            return escape(_("No ABN AMRO account found yet."))
+            return escape(self.env._("No ABN AMRO account found yet."))
         return Markup('<ul class="list-unstyled mb-0">%s</ul>') % Markup("").join(rows)

@@ -17,9 +17,9 @@ from odoo.tests.common import HOST, _super_send
 from odoo.tools import html2plaintext
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+from odoo.addons.account_bank_link_abnamro.tools import abnamro_client, abnamro_provider
 from odoo.addons.l10n_nl_bankkoppeling.tests.common import run_fetch, with_payment_group
 from odoo.addons.l10n_nl_bankkoppeling.tests.route_helpers import confirm
-from odoo.addons.account_bank_link_abnamro.tools import abnamro_client, abnamro_provider
 
 from .test_abnamro_end_to_end import DEMO_SCENARIO, FIRST_IBAN, OPENING, import_repo_helpers
 
@@ -173,7 +173,7 @@ class AbnAmroSandboxCase(AccountTestInvoicingCommon, HttpCase):
         total = sum((Decimal(str(amount)) for amount in lines.mapped("amount")), Decimal(0))
         self.assertEqual(total, Decimal(str(expected["balance"])) - OPENING_BALANCE)
         for bank_id in bank_ids:
-            found = lines.filtered(lambda l, b=bank_id: l.unique_import_id.endswith(b))
+            found = lines.filtered(lambda ln, b=bank_id: ln.unique_import_id.endswith(b))
             self.assertEqual(len(found), 1, bank_id)
         self.assertFalse(
             self.env["account.bank.statement.line"].search_count(

@@ -167,7 +167,7 @@ class TestAbnAmroConsentPerAccount(AbnAmroSandboxCase):
         self.assertIn(f"{SECOND_SPACED}</strong>: no consent yet", progress)
         self.consent_at_the_bank(wizard.action_go_to_bank()["url"], SECOND_IBAN)
         self.assertEqual(wizard.step, "accounts")
-        second_line = wizard.line_ids.filtered(lambda l: l.iban == SECOND_IBAN)
+        second_line = wizard.line_ids.filtered(lambda ln: ln.iban == SECOND_IBAN)
         self.assertTrue(second_line.selected)
         self.assertEqual(second_line.journal_id, self.journals["ABN2"])
         wizard.action_next()

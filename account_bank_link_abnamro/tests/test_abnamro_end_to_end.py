@@ -146,8 +146,8 @@ class TestAbnAmroEndToEnd(AccountTestInvoicingCommon, HttpCase):
         self.assertEqual(wizard.abnamro_consents_missing, 0)
 
         start = self.bank_today - datetime.timedelta(days=90)
-        first_line = wizard.line_ids.filtered(lambda l: l.iban == FIRST_IBAN)
-        second_line = wizard.line_ids.filtered(lambda l: l.iban == SECOND_IBAN)
+        first_line = wizard.line_ids.filtered(lambda ln: ln.iban == FIRST_IBAN)
+        second_line = wizard.line_ids.filtered(lambda ln: ln.iban == SECOND_IBAN)
         self.assertTrue(first_line.selected)
         self.assertEqual(first_line.journal_id, self.journals["ABN"])
         first_line.start_date = start
@@ -177,7 +177,7 @@ class TestAbnAmroEndToEnd(AccountTestInvoicingCommon, HttpCase):
             self.assertEqual(len(lines.statement_id), len(set(lines.mapped("date"))))
 
         payment = self.statement_lines(first_journal.bank_link_account_id).filtered(
-            lambda l: l.unique_import_id and "DEMO-ABN-0001" in l.unique_import_id
+            lambda ln: ln.unique_import_id and "DEMO-ABN-0001" in ln.unique_import_id
         )
         self.assertEqual(len(payment), 1)
         self.assertEqual(payment.amount, 2420.0)

@@ -284,7 +284,7 @@ class TestAbnAmroFaults(AbnAmroSandboxCase):
 
     def card_lines(self, account):
         # Without a bank id the framework's identity is a fingerprint.
-        return self.statement_lines(account).filtered(lambda l: "fp:" in l.unique_import_id)
+        return self.statement_lines(account).filtered(lambda ln: "fp:" in ln.unique_import_id)
 
     def assert_card_rows_once(self, account):
         """As many card lines in Odoo as card rows (no transactionId) at
@@ -310,7 +310,7 @@ class TestAbnAmroFaults(AbnAmroSandboxCase):
         journal, account = self.link_and_fetch()
         first = self.assert_card_rows_once(account)
         yesterday = self.bank_today - datetime.timedelta(days=1)
-        self.assertEqual(len(first.filtered(lambda l: l.date == yesterday and l.amount == -4.35)), 2)
+        self.assertEqual(len(first.filtered(lambda ln: ln.date == yesterday and ln.amount == -4.35)), 2)
         # Fetch 2 reads the last days again (overlap): nothing new.
         self.assert_fetch_succeeds(journal)
         self.assertEqual(self.card_lines(account), first)
@@ -320,6 +320,6 @@ class TestAbnAmroFaults(AbnAmroSandboxCase):
         self.assert_fetch_succeeds(journal)
         third = self.assert_card_rows_once(account)
         self.assertEqual(len(third - first), 2)
-        self.assertEqual(len(third.filtered(lambda l: l.date == yesterday and l.amount == -4.35)), 3)
+        self.assertEqual(len(third.filtered(lambda ln: ln.date == yesterday and ln.amount == -4.35)), 3)
         self.assert_complete(account)
         self.assertLessEqual(account.last_fetched_date - datetime.timedelta(days=account.overlap_days), yesterday)

@@ -143,7 +143,7 @@ def _parse_tagged(text: str) -> Description:
     description = Description()
     names = {"IBAN": "iban", "BIC": "bic", "NAME": "name", "REMI": "description", "EREF": "end_to_end",
              "CSID": "creditor_id", "MARF": "mandate", "TRTP": "header"}
-    for tag, value in zip(parts[1::2], parts[2::2]):
+    for tag, value in zip(parts[1::2], parts[2::2], strict=False):
         value = value.strip().strip("/").strip()
         key = names.get(tag)
         if key == "header":

@@ -65,7 +65,7 @@ class AbnAmroProvider(abnamro_payments.AbnAmroPayments, provider.BankProvider):
         now: Callable[[], datetime.datetime] | None = None,
     ):
         self.config = config
-        self._now = now or (lambda: datetime.datetime.now(datetime.timezone.utc))
+        self._now = now or (lambda: datetime.datetime.now(datetime.UTC))
         self.client = abnamro_client.AbnAmroClient(
             api_base_url=config.api_base_url,
             auth_base_url=config.auth_base_url,
@@ -158,7 +158,7 @@ class AbnAmroProvider(abnamro_payments.AbnAmroPayments, provider.BankProvider):
         if end is None:
             return None
         moment = datetime.datetime.fromtimestamp(int(str(valid).strip().split(".")[0]),
-                                                 datetime.timezone.utc)
+                                                 datetime.UTC)
         token_end = tokens.expires_at or self._now()
         if moment <= token_end + datetime.timedelta(days=1):
             return None

@@ -3,11 +3,12 @@
 which accounts may be linked, and ING's texts in the link wizard."""
 
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
-from ..tools import ing_mapping, ing_provider
 from odoo.addons.l10n_nl_bankkoppeling.tools import pem_files
+
+from ..tools import ing_mapping, ing_provider
 
 ADMIN_GROUP = "l10n_nl_bankkoppeling.group_bank_link_admin"
 #: System parameter with the base URL of the local bank sandbox (./setup/demo
@@ -174,7 +175,7 @@ class AccountBankLink(models.Model):
         except ValidationError as error:
             return {
                 "warning": {
-                    "title": _("Certificate or key refused"),
+                    "title": self.env._("Certificate or key refused"),
                     "message": error.args[0],
                 }
             }
@@ -226,17 +227,17 @@ class AccountBankLink(models.Model):
         texts = super()._bank_link_wizard_texts()
         if self.provider == "ing":
             texts.update(
-                consent=_(
+                consent=self.env._(
                     "You are sent to ING. Only the company's legal representative "
                     "(wettelijk vertegenwoordiger) can give this consent; someone who is "
                     "only authorised on the account cannot. Log in with the ING app, "
                     "choose the accounts and confirm. Afterwards you come back here."
                 ),
-                eligibility=_(
+                eligibility=self.env._(
                     "ING links business current accounts and G-accounts. Savings, "
                     "foreign-currency, investment and private accounts cannot be linked."
                 ),
-                first_fetch=_(
+                first_fetch=self.env._(
                     "ING delivers transactions daily; we fetch them up to 4 times a day. "
                     "Linked before 20:00? Then today's transactions arrive today; linked "
                     "later, they arrive tomorrow."
@@ -254,7 +255,7 @@ class AccountBankLink(models.Model):
             bank_account.product, bank_account.currency
         )
         if not bank_account.iban:
-            return False, _("This account has no IBAN (card account).")
+            return False, self.env._("This account has no IBAN (card account).")
         if not ing_eligible:
             return False, self._ing_ineligible_reason(bank_account)
         return eligible, reason
@@ -264,30 +265,30 @@ class AccountBankLink(models.Model):
         product = (bank_account.product or "").strip()
         name = product.lower()
         if currency != "EUR":
-            return _(
+            return self.env._(
                 "This is a foreign-currency account (%(currency)s): only euro accounts "
                 "can be linked.",
                 currency=currency or "-",
             )
         if any(word in name for word in ing_mapping.EXCLUDED_PRODUCTS[0][1]):
-            return _(
+            return self.env._(
                 "This is a savings account (%(product)s): only business current "
                 "accounts and G-accounts can be linked.",
                 product=product,
             )
         if any(word in name for word in ing_mapping.EXCLUDED_PRODUCTS[1][1]):
-            return _(
+            return self.env._(
                 "This is an investment account (%(product)s): only business current "
                 "accounts and G-accounts can be linked.",
                 product=product,
             )
         if any(word in name for word in ing_mapping.PRIVATE_PRODUCTS):
-            return _(
+            return self.env._(
                 "This is a private account (%(product)s): only business current "
                 "accounts and G-accounts can be linked.",
                 product=product,
             )
-        return _(
+        return self.env._(
             "ING product '%(product)s' is not a business current account or G-account "
             "and cannot be linked.",
             product=product or "-",

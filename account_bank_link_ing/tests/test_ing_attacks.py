@@ -6,6 +6,7 @@ items 1 to 3). Each was seen succeeding before the fix."""
 import base64
 import xmlrpc.client
 
+from odoo.exceptions import ValidationError
 from odoo.tests import HttpCase, new_test_user, tagged
 
 from odoo.addons.l10n_nl_bankkoppeling.tests import pem_factory
@@ -151,7 +152,7 @@ class TestIngAttacks(HttpCase):
             self.assertIn("ING API URL", str(caught.exception))
         link.ing_environment = "sandbox"
         link.ing_base_url = "https://127.0.0.1:8443"  # a sandbox may be local, https still
-        with self.assertRaises(Exception):
+        with self.assertRaises(ValidationError):
             with self.env.cr.savepoint():
                 link.ing_base_url = "http://127.0.0.1:8443"
                 link.flush_recordset()

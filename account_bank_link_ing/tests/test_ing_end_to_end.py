@@ -134,7 +134,7 @@ class TestIngEndToEnd(AccountTestInvoicingCommon, HttpCase):
 
         # The wizard offers the journal's own account, preselected.
         self.assertEqual(wizard.step, "accounts")
-        line = wizard.line_ids.filtered(lambda l: l.iban == ING_IBAN)
+        line = wizard.line_ids.filtered(lambda ln: ln.iban == ING_IBAN)
         self.assertTrue(line.selected)
         self.assertEqual(line.journal_id, journal)
         others = wizard.line_ids - line
@@ -176,7 +176,7 @@ class TestIngEndToEnd(AccountTestInvoicingCommon, HttpCase):
         # are not in it.
         today_total = sum(
             Decimal(str(amount))
-            for amount in lines.filtered(lambda l: l.date == self.bank_today).mapped("amount")
+            for amount in lines.filtered(lambda ln: ln.date == self.bank_today).mapped("amount")
         )
         self.assertEqual(
             Decimal(str(account.bank_balance)), Decimal(str(expected["balance"])) - today_total
@@ -190,7 +190,7 @@ class TestIngEndToEnd(AccountTestInvoicingCommon, HttpCase):
         self.assertTrue(all(statements.mapped("is_complete")))
         self.assertEqual(account.balance_difference, 0)
 
-        invoice_payment = lines.filtered(lambda l: l.unique_import_id and "DEMO-ING-000000000000001" in l.unique_import_id)
+        invoice_payment = lines.filtered(lambda ln: ln.unique_import_id and "DEMO-ING-000000000000001" in ln.unique_import_id)
         self.assertEqual(len(invoice_payment), 1)
         self.assertEqual(invoice_payment.amount, 1512.50)
         self.assertEqual(invoice_payment.partner_name, "Hotel De Zwaan B.V.")

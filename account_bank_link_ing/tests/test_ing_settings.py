@@ -6,11 +6,11 @@ import stat
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import TransactionCase, new_test_user, tagged
 
+from odoo.addons.l10n_nl_bankkoppeling.tests import pem_factory
 from odoo.addons.l10n_nl_bankkoppeling.tools import provider as bank_provider
 
 from ..models.account_bank_link import SANDBOX_URL_PARAMETER
 from ..tools import ing_provider
-from odoo.addons.l10n_nl_bankkoppeling.tests import pem_factory
 
 
 def b64(data):

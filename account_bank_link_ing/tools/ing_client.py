@@ -76,8 +76,8 @@ def body_digest(body: bytes) -> str:
 
 def http_date(moment: datetime.datetime | None = None) -> str:
     """An RFC 7231 ``Date`` header value (always GMT)."""
-    moment = moment or datetime.datetime.now(datetime.timezone.utc)
-    return email.utils.format_datetime(moment.astimezone(datetime.timezone.utc), usegmt=True)
+    moment = moment or datetime.datetime.now(datetime.UTC)
+    return email.utils.format_datetime(moment.astimezone(datetime.UTC), usegmt=True)
 
 
 def request_target(method: str, url: str) -> str:
@@ -399,7 +399,7 @@ class IngClient:
         for attempt in (1, 2):
             app_token = self.application_token()
 
-            def headers() -> dict[str, str]:
+            def headers(app_token=app_token) -> dict[str, str]:
                 result = {
                     "Authorization": f"Bearer {app_token}",
                     "Date": http_date(),

@@ -222,7 +222,7 @@ class IngPayments:
         for attempt in (1, 2):
             app_token = client.application_token()
 
-            def headers() -> dict[str, str]:
+            def headers(app_token=app_token) -> dict[str, str]:
                 result = {
                     "Authorization": f"Bearer {app_token}",
                     "Date": ing_client.http_date(),

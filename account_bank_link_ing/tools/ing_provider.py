@@ -80,7 +80,7 @@ class IngProvider(ing_payments.IngPayments, provider.BankProvider):
         now: Callable[[], datetime.datetime] | None = None,
     ):
         self.config = config
-        self._now = now or (lambda: datetime.datetime.now(datetime.timezone.utc))
+        self._now = now or (lambda: datetime.datetime.now(datetime.UTC))
         self.client = ing_client.IngClient(
             base_url=config.base_url,
             client_id=config.client_id,
@@ -235,7 +235,7 @@ def utc_start_of_local_day(day: datetime.date) -> str:
     happened.
     """
     midnight = datetime.datetime.combine(day, datetime.time(0), tzinfo=AMSTERDAM)
-    return midnight.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return midnight.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def add_query(url: str, params: Mapping[str, str]) -> str:

@@ -11,17 +11,17 @@ state they carry is their protection against forged requests."""
 
 import logging
 
-from odoo import _, http
-from odoo.exceptions import AccessError, UserError
-from odoo.http import request
 from werkzeug.urls import url_encode
 
-from odoo.addons.l10n_nl_bankkoppeling.tools import provider as bank_provider
+from odoo import http
+from odoo.exceptions import AccessError, UserError
+from odoo.http import request
 from odoo.tools.misc import formatLang
 
-from ..tools import pain
+from odoo.addons.l10n_nl_bankkoppeling.tools import provider as bank_provider
 
 from ..models.account_payment_order_bank_submission import PaymentStateError
+from ..tools import pain
 
 _logger = logging.getLogger(__name__)
 
@@ -37,14 +37,14 @@ class BankPaymentController(http.Controller):
         return request.render(
             "l10n_nl_bankkoppeling.bank_link_message_page",
             {
-                "title": _("Not sent to the bank"), "message": message, "ok": False,
-                "hint": _("Nothing was sent to the bank."),
+                "title": request.env._("Not sent to the bank"), "message": message, "ok": False,
+                "hint": request.env._("Nothing was sent to the bank."),
                 "back_url": self._order_url(order) if order else "/odoo",
             }, status=400,
         )
 
     def _unreadable_file(self, submission, error):
-        return _(
+        return request.env._(
             "The payment file of order %(order)s cannot be read (%(detail)s). Nothing "
             "was sent. Generate the file again and send the order once more.",
             order=submission.order_id.name, detail=str(error))
@@ -89,18 +89,18 @@ class BankPaymentController(http.Controller):
         return request.render(
             "l10n_nl_bankkoppeling.bank_link_confirm_page",
             {
-                "title": _("Send order %(order)s to %(bank)s", order=order.name, bank=bank),
-                "message": _(
+                "title": request.env._("Send order %(order)s to %(bank)s", order=order.name, bank=bank),
+                "message": request.env._(
                     "The batch goes to %(bank)s. You approve it at the bank; nothing is paid "
                     "or collected before you do.", bank=bank),
                 "details": [
-                    (_("Order"), order.name),
-                    (_("Account"), batch.account_iban),
-                    (_("Transactions"), str(batch.count)),
-                    (_("Total"), total),
+                    (request.env._("Order"), order.name),
+                    (request.env._("Account"), batch.account_iban),
+                    (request.env._("Transactions"), str(batch.count)),
+                    (request.env._("Total"), total),
                 ],
-                "button": _("Send to %(bank)s", bank=bank),
-                "cancel_button": _("Do not send"),
+                "button": request.env._("Send to %(bank)s", bank=bank),
+                "cancel_button": request.env._("Do not send"),
                 "action": f"/bank_link/payment/start/{submission.id}",
                 "hidden": {},
                 "back_url": self._order_url(order),
@@ -113,11 +113,11 @@ class BankPaymentController(http.Controller):
         return request.render(
             "l10n_nl_bankkoppeling.bank_link_confirm_page",
             {
-                "title": _("Not sent to the bank"),
+                "title": request.env._("Not sent to the bank"),
                 "message": message,
                 "details": [],
                 "button": False,
-                "cancel_button": _("Do not send"),
+                "cancel_button": request.env._("Do not send"),
                 "action": f"/bank_link/payment/start/{submission.id}",
                 "hidden": {},
                 "back_url": self._order_url(submission.order_id),
@@ -138,18 +138,18 @@ class BankPaymentController(http.Controller):
         try:
             Submission._check_may_send(user)
             if not submission or submission.user_id != user:
-                raise AccessError(_("This sending was prepared by another user."))
+                raise AccessError(request.env._("This sending was prepared by another user."))
             if submission.company_id not in user.company_ids:
-                raise AccessError(_("This order belongs to another company."))
+                raise AccessError(request.env._("This order belongs to another company."))
             order = submission.order_id
             if submission.state != "sending":
-                raise UserError(_("This order was sent already; it is not sent twice."))
+                raise UserError(request.env._("This order was sent already; it is not sent twice."))
         except (AccessError, UserError) as error:
             return self._refused(str(error), order)
         posted = request.httprequest.method == "POST"
         if posted and cancel:
             submission.write({"state": "failed",
-                              "reason_text": _("Not sent: the user chose not to send it.")})
+                              "reason_text": request.env._("Not sent: the user chose not to send it.")})
             return self._to_order(order)
         try:
             order._bank_check_unchanged(submission)
@@ -181,10 +181,10 @@ class BankPaymentController(http.Controller):
             return self._refused(str(refusal))
         if error or not code:
             submission.write({"state": "failed", "reason_text": error or "no code"})
-            submission.order_id._bank_post(_(
+            submission.order_id._bank_post(request.env._(
                 "The bank gave no consent for sending %(order)s (%(reason)s); nothing was sent.",
                 order=submission.order_id.name, reason=error or "-"))
-            return self._refused(_("The bank gave no consent (%(reason)s). Nothing was sent.",
+            return self._refused(request.env._("The bank gave no consent (%(reason)s). Nothing was sent.",
                                    reason=error or "-"))
         try:
             provider = submission._provider()

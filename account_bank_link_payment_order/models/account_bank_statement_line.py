@@ -6,7 +6,7 @@ import logging
 import re
 from collections import defaultdict
 
-from odoo import _, models
+from odoo import models
 
 _logger = logging.getLogger(__name__)
 
@@ -25,7 +25,7 @@ class AccountBankStatementLine(models.Model):
 
     def _nl_payment_batch_reconcile(self):
         """Reconcile lines that are the booking of a sent batch; returns them."""
-        lines = self.filtered(lambda l: not l.is_reconciled and l.move_id.state == "posted")
+        lines = self.filtered(lambda ln: not ln.is_reconciled and ln.move_id.state == "posted")
         if not lines:
             return self.browse()
         submissions = self.env["account.payment.order.bank.submission"].sudo().search([
@@ -110,17 +110,17 @@ class AccountBankStatementLine(models.Model):
                 check_move_validity=False, skip_account_move_synchronization=True,
                 skip_invoice_sync=True, skip_sync_invoice=True,
             ).create(vals_list)
-        aml_model._reconcile_plan([c | i for c, i in zip(counterparts, items)])
+        aml_model._reconcile_plan([c | i for c, i in zip(counterparts, items, strict=False)])
         self.write({
             "nl_reconcile_state": "auto",
-            "nl_reconcile_reason": _("Batch %(order)s: %(count)s payments",
+            "nl_reconcile_reason": self.env._("Batch %(order)s: %(count)s payments",
                                      order=order.name, count=len(items)),
             "reconcile_mode": "edit",
             "reconcile_data": False,
         })
         submission.write({"state": "executed", "statement_line_id": self.id,
                           "iso_status": submission.iso_status or "ACSC"})
-        order._bank_post(_(
+        order._bank_post(self.env._(
             "The batch of %(order)s is on the statement of %(date)s (%(amount)s) and was "
             "reconciled with its %(count)s payments.", order=order.name,
             date=self.date, amount=self.amount, count=len(items)))

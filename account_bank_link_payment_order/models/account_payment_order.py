@@ -4,7 +4,7 @@
 import base64
 import hashlib
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from odoo.addons.l10n_nl_bankkoppeling.tools import provider as bank_provider
@@ -87,24 +87,24 @@ class AccountPaymentOrder(models.Model):
 
     def _bank_send_mode(self, account):
         if not self.bank_order_type:
-            return False, _("Only SEPA credit-transfer and direct-debit orders go through "
+            return False, self.env._("Only SEPA credit-transfer and direct-debit orders go through "
                             "the bank link.")
         if not account or account.link_state not in ("linked", "expiring", "error"):
-            return "file", _("This journal is not linked to the bank: download the file and "
+            return "file", self.env._("This journal is not linked to the bank: download the file and "
                              "upload it in your bank's portal.")
         bank = account.link_id.name or account.provider
         if not account[CARRIES_FIELD[self.bank_order_type]]:
-            what = (_("payment orders") if self.bank_order_type == bank_provider.ORDER_CREDIT_TRANSFER
-                    else _("direct-debit orders"))
-            return "file", _(
+            what = (self.env._("payment orders") if self.bank_order_type == bank_provider.ORDER_CREDIT_TRANSFER
+                    else self.env._("direct-debit orders"))
+            return "file", self.env._(
                 "%(bank)s offers no interface for %(what)s through the bank link: download "
                 "the file and upload it in the bank's portal.", bank=bank, what=what)
         if account.provider == "abnamro":
-            return "api", _(
+            return "api", self.env._(
                 "Sent through the bank link: you give consent at ABN AMRO for the account, "
                 "then authorise the batch in Internet Banking. ABN AMRO reports no status: "
                 "the batch counts as executed when it is on the statement.")
-        return "api", _("Sent through the bank link: you approve the batch at the bank and "
+        return "api", self.env._("Sent through the bank link: you approve the batch at the bank and "
                         "its status comes back here.")
 
     @api.depends("bank_submission_ids.state", "bank_submission_ids.iso_status",
@@ -148,7 +148,7 @@ class AccountPaymentOrder(models.Model):
     def _bank_check_unchanged(self, submission):
         """A changed order is never sent under an earlier sending's file."""
         if submission.content_hash and submission.content_hash != self._bank_content_hash():
-            raise UserError(_(
+            raise UserError(self.env._(
                 "Order %(order)s changed after it was prepared for the bank; it is not "
                 "sent. Make a new order.", order=self.name))
 
@@ -167,7 +167,7 @@ class AccountPaymentOrder(models.Model):
             iban = (instruction.counterparty_iban or "").replace(" ", "").upper()
             found[iban] = found.get(iban, 0) + round(instruction.amount * 100)
         if found != expected:
-            raise UserError(_(
+            raise UserError(self.env._(
                 "The payment file of order %(order)s does not match the order's lines "
                 "(amounts or accounts differ); it is not sent. Generate the file again.",
                 order=self.name))
@@ -182,7 +182,7 @@ class AccountPaymentOrder(models.Model):
             [("res_model", "=", self._name), ("res_id", "=", self.id),
              ("name", "=ilike", "%.xml")], order="id desc", limit=1)
         if not attachment:
-            raise UserError(_("Order %(order)s has no payment file. Generate it first.",
+            raise UserError(self.env._("Order %(order)s has no payment file. Generate it first.",
                               order=self.name))
         return base64.b64decode(attachment.datas), attachment
 
@@ -194,10 +194,10 @@ class AccountPaymentOrder(models.Model):
         Submission._check_may_send()
         self.check_access("write")
         if self.state not in ("open", "generated"):
-            raise UserError(_("Only a confirmed order can be sent to the bank."))
+            raise UserError(self.env._("Only a confirmed order can be sent to the bank."))
         live = self._bank_live_submission()
         if live:
-            raise UserError(_(
+            raise UserError(self.env._(
                 "Order %(order)s was sent to the bank already (%(state)s); it is not sent "
                 "twice.", order=self.name,
                 state=dict(live._fields["state"]._description_selection(self.env))[live.state]))
@@ -209,12 +209,12 @@ class AccountPaymentOrder(models.Model):
         try:
             batch = pain.read_batch(xml, idempotency_key="check")
         except pain.PainError as error:
-            raise UserError(_(
+            raise UserError(self.env._(
                 "The payment file of order %(order)s cannot be read (%(detail)s). Nothing "
                 "was sent. Generate the file again and send the order once more.",
                 order=self.name, detail=str(error))) from error
         if batch.account_iban.replace(" ", "") != account.iban:
-            raise UserError(_("The order pays from %(iban)s, the linked account is %(linked)s.",
+            raise UserError(self.env._("The order pays from %(iban)s, the linked account is %(linked)s.",
                               iban=batch.account_iban, linked=account.iban))
         self._bank_check_file_matches_order(batch)
         # The partial unique index must see every earlier state change.
@@ -234,7 +234,7 @@ class AccountPaymentOrder(models.Model):
             "user_id": self.env.user.id,
         })
         if previous:
-            self._bank_post(_("Order %(order)s is sent again (attempt %(n)s) after: %(why)s",
+            self._bank_post(self.env._("Order %(order)s is sent again (attempt %(n)s) after: %(why)s",
                               order=self.name, n=len(self.bank_submission_ids),
                               why=previous.reason_text or previous.state))
         return {
@@ -259,7 +259,7 @@ class AccountPaymentOrder(models.Model):
     def _bank_check_not_sent(self):
         for order in self:
             if order._bank_live_submission():
-                raise UserError(_(
+                raise UserError(self.env._(
                     "Order %(order)s is at the bank; it cannot be changed or cancelled "
                     "here. Cancel it at the bank first; after a rejection the order can "
                     "be changed.", order=order.name))

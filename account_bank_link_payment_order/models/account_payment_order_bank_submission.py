@@ -15,7 +15,7 @@ import secrets
 import time
 import uuid
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import consteq, sql
 from odoo.tools.misc import hmac as odoo_hmac
@@ -140,7 +140,7 @@ class AccountPaymentOrderBankSubmission(models.Model):
         user = user or self.env.user
         if not user.has_group(SEND_GROUP):
             raise AccessError(
-                _("Only members of the group 'Send payments to the bank' can send "
+                self.env._("Only members of the group 'Send payments to the bank' can send "
                   "orders to the bank.")
             )
 
@@ -170,27 +170,27 @@ class AccountPaymentOrderBankSubmission(models.Model):
         if not body or not signature or not consteq(
             signature, odoo_hmac(self.env(su=True), _STATE_SCOPE, body)
         ):
-            raise PaymentStateError(_("This link from the bank is not valid."))
+            raise PaymentStateError(self.env._("This link from the bank is not valid."))
         try:
             payload = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
         except ValueError as error:
-            raise PaymentStateError(_("This link from the bank is not valid.")) from error
+            raise PaymentStateError(self.env._("This link from the bank is not valid.")) from error
         if payload.get("p") != purpose:
-            raise PaymentStateError(_("This link from the bank is not valid."))
+            raise PaymentStateError(self.env._("This link from the bank is not valid."))
         if payload.get("e", 0) < time.time():
             raise PaymentStateError(
-                _("This link from the bank has expired. The status is checked "
+                self.env._("This link from the bank has expired. The status is checked "
                   "automatically; open the order to see it."))
         submission = self.sudo().browse(payload.get("s")).exists()
         if not submission or submission.company_id.id != payload.get("c"):
-            raise PaymentStateError(_("This link from the bank belongs to another company."))
+            raise PaymentStateError(self.env._("This link from the bank belongs to another company."))
         if not user or user.id != payload.get("u") or submission.company_id not in user.company_ids:
             raise PaymentStateError(
-                _("This link from the bank was started by another user."))
+                self.env._("This link from the bank was started by another user."))
         field = "consent_nonce_hash" if purpose == "consent" else "return_nonce_hash"
         expected = submission[field]
         if not expected or not hmac.compare_digest(expected, _digest(payload.get("n") or "")):
-            raise PaymentStateError(_("This link from the bank was used already."))
+            raise PaymentStateError(self.env._("This link from the bank was used already."))
         submission[field] = False
         return submission
 
@@ -210,7 +210,7 @@ class AccountPaymentOrderBankSubmission(models.Model):
         # Compared at every sending, never skipped: the bytes that go out are
         # the ones checked against the order when the submission was made.
         if not self.file_hash or pain.file_hash(xml) != self.file_hash:
-            raise UserError(_("The payment file changed after it was made; it is not sent."))
+            raise UserError(self.env._("The payment file changed after it was made; it is not sent."))
         return pain.read_batch(
             xml, idempotency_key=self.idempotency_key, file_name=self.attachment_id.name,
             redirect_uri=redirect_uri, psu_ip_address=psu_ip,
@@ -222,16 +222,16 @@ class AccountPaymentOrderBankSubmission(models.Model):
         self.ensure_one()
         self._check_may_send()
         if self.state != "sending":
-            raise UserError(_("This submission was sent already; it is not sent again."))
+            raise UserError(self.env._("This submission was sent already; it is not sent again."))
         self.order_id._bank_check_unchanged(self)
         batch = self._batch(redirect_uri, psu_ip)
         if batch.account_iban.replace(" ", "") != self.link_account_id.iban:
-            raise UserError(_("The file pays from another account than the linked one."))
+            raise UserError(self.env._("The file pays from another account than the linked one."))
         now = fields.Datetime.now()
         try:
             result = provider.submit_payment_batch(batch, tokens)
         except bank_provider.DuplicatePaymentError as error:
-            self._record_failure("unknown", error, _(
+            self._record_failure("unknown", error, self.env._(
                 "The bank says it has this batch already; it was not sent again. "
                 "Check the batch in the bank's portal."))
             return None
@@ -239,11 +239,11 @@ class AccountPaymentOrderBankSubmission(models.Model):
             if error.retryable:
                 # The answer was lost: the batch may be at the bank. Sending
                 # again could pay twice; the user checks at the bank first.
-                self._record_failure("unknown", error, _(
+                self._record_failure("unknown", error, self.env._(
                     "The bank did not answer; the batch may have arrived. Check the "
                     "bank's portal before sending again."))
             else:
-                self._record_failure("failed", error, _(
+                self._record_failure("failed", error, self.env._(
                     "The bank refused the batch; nothing was sent."))
             return None
         support = self._support(provider)
@@ -301,21 +301,21 @@ class AccountPaymentOrderBankSubmission(models.Model):
 
     def _status_message(self):
         labels = dict(self._fields["state"]._description_selection(self.env))
-        message = _("Bank status of %(order)s: %(state)s (%(code)s).",
+        message = self.env._("Bank status of %(order)s: %(state)s (%(code)s).",
                     order=self.order_id.name, state=labels[self.state],
                     code=self.iso_status or "-")
         if self.reason_code or self.reason_text:
-            message += " " + _("Reason: %(code)s %(text)s",
+            message += " " + self.env._("Reason: %(code)s %(text)s",
                                code=self.reason_code or "", text=self.reason_text or "")
         if self.state == "received" and not self.has_status:
-            message += " " + _("Authorise the batch in the bank's portal. This bank reports "
+            message += " " + self.env._("Authorise the batch in the bank's portal. This bank reports "
                                "no status: the batch counts as executed when it is on the "
                                "statement.")
         if self.state == "rejected" and self.order_id.state == "uploaded":
-            message += " " + _("The payments were posted already: cancel the order's "
+            message += " " + self.env._("The payments were posted already: cancel the order's "
                                "payments and make a new order.")
         elif self.state == "rejected":
-            message += " " + _("Correct the order if needed and send it again.")
+            message += " " + self.env._("Correct the order if needed and send it again.")
         return message
 
     def _refresh_status(self):
@@ -336,7 +336,9 @@ class AccountPaymentOrderBankSubmission(models.Model):
 
     @api.model
     def _cron_refresh_status(self):
-        # System work for every company, whoever the cron runs as.
+        # System work for every company, whoever the cron runs as; texts in
+        # the language of the user the cron runs as.
+        self = self.with_context(lang=self.env.lang or self.env.user.lang)
         self.sudo().search(
             [("state", "in", ("received", "accepted")), ("has_status", "=", True)]
         )._refresh_status()
@@ -347,7 +349,7 @@ class AccountPaymentOrderBankSubmission(models.Model):
         self._check_may_send()
         for submission in self.filtered(lambda s: s.state == "unknown"):
             submission.sudo().state = "failed"
-            submission.order_id._bank_post(_(
+            submission.order_id._bank_post(self.env._(
                 "%(user)s checked at the bank that the batch is not there; the order "
                 "may be sent again.", user=self.env.user.name))
         return True

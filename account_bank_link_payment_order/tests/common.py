@@ -96,7 +96,7 @@ class PaymentOrderMixin:
             cls._partner("Lunchroom 't Hoekje", "NL02ABNA0123456789"),
         ]
         cls.mandates = {}
-        for customer, scheme in zip(cls.customers, ("CORE", "B2B", "CORE")):
+        for customer, scheme in zip(cls.customers, ("CORE", "B2B", "CORE"), strict=False):
             cls.mandates[customer.id] = env["account.banking.mandate"].create({
                 "format": "sepa", "type": "recurrent", "recurrent_sequence_type": "recurring",
                 "scheme": scheme,

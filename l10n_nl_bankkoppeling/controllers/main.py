@@ -11,10 +11,11 @@ protection against forged requests."""
 
 import logging
 
-from odoo import _, http
+from werkzeug.urls import url_encode
+
+from odoo import http
 from odoo.exceptions import AccessError, MissingError, UserError
 from odoo.http import request
-from werkzeug.urls import url_encode
 
 from ..models.account_bank_link import ConsentStateError
 from ..tools import provider as bank_provider
@@ -42,7 +43,7 @@ class BankLinkController(http.Controller):
         )
 
     def _refused(self, message, back_url=None):
-        return self._page(_("Bank link refused"), message, status=400, back_url=back_url)
+        return self._page(request.env._("Bank link refused"), message, status=400, back_url=back_url)
 
     def _confirm_page(self, title, message, button, action, hidden=None, back_url=None,
                       details=None, cancel_button=None):
@@ -74,17 +75,17 @@ class BankLinkController(http.Controller):
             "Bank link %s: consent could not be started: %s", link.id, error
         )
         if isinstance(error, bank_provider.ConfigurationError):
-            message = _(
+            message = request.env._(
                 "The bank link is not configured correctly (certificate, key or "
                 "client id). Ask your administrator."
             )
         elif error.retryable:
-            message = _(
+            message = request.env._(
                 "The bank could not be reached. Nothing was changed; try again in "
                 "a few minutes."
             )
         else:
-            message = _("The bank refused the request.")
+            message = request.env._("The bank refused the request.")
         return self._refused(message, back_url=back_url)
 
     def _redirect_to_bank(self, link, state):
@@ -104,7 +105,8 @@ class BankLinkController(http.Controller):
                     )
                     return f"/odoo/action-{action.id}/{wizard.id}"
             except AccessError:
-                pass
+                # A wizard of another user: back to the link instead.
+                _logger.debug("Wizard %s not readable; back to the link", wizard.id)
         target = {"model": link._name, "id": link.id, "view_type": "form"}
         return "/web#" + url_encode(target)
 
@@ -124,24 +126,24 @@ class BankLinkController(http.Controller):
             link.check_access("write")
             link = link.exists()
             if not link:
-                raise MissingError(_("This bank link no longer exists."))
+                raise MissingError(request.env._("This bank link no longer exists."))
             if link.company_id not in request.env.user.company_ids:
-                raise AccessError(_("This bank link belongs to another company."))
+                raise AccessError(request.env._("This bank link belongs to another company."))
         except (AccessError, MissingError, UserError, ValueError) as error:
             return self._refused(str(error))
         back_url = self._back_url(link, wizard_id)
         bank = self._bank_label(link)
         if request.httprequest.method != "POST":
             return self._confirm_page(
-                _("Give consent at %(bank)s", bank=bank),
-                _(
+                request.env._("Give consent at %(bank)s", bank=bank),
+                request.env._(
                     "You are sent to %(bank)s to give consent for the bank link on "
                     "behalf of %(company)s. Only the company's legal representative "
                     "can give it. Afterwards you come back here.",
                     bank=bank,
                     company=link.company_id.name,
                 ),
-                _("Continue to %(bank)s", bank=bank),
+                request.env._("Continue to %(bank)s", bank=bank),
                 f"/bank_link/start/{link.id}",
                 hidden={"wizard_id": wizard_id} if wizard_id else None,
                 back_url=back_url,
@@ -170,15 +172,15 @@ class BankLinkController(http.Controller):
         link = Link._bank_link_find_invitation(token)
         if not link:
             return self._refused(
-                _(
+                request.env._(
                     "This invitation is not valid: it was used already or has expired (after 7 days)."
                 )
             )
         bank = self._bank_label(link)
         if request.httprequest.method != "POST":
             return self._confirm_page(
-                _("Bank link of %(company)s", company=link.company_id.name),
-                _(
+                request.env._("Bank link of %(company)s", company=link.company_id.name),
+                request.env._(
                     "%(company)s asks you, as its legal representative, to give "
                     "consent at %(bank)s for linking its bank account with its "
                     "accounting. The link in your e-mail works once: continue when "
@@ -186,7 +188,7 @@ class BankLinkController(http.Controller):
                     company=link.company_id.name,
                     bank=bank,
                 ),
-                _("Continue to %(bank)s", bank=bank),
+                request.env._("Continue to %(bank)s", bank=bank),
                 f"/bank_link/invite/{token}",
             )
         state = link._bank_link_make_state(invitation=True)
@@ -215,13 +217,13 @@ class BankLinkController(http.Controller):
             return self._refused(str(refusal))
         if error or not code:
             link._bank_link_post(
-                _(
+                request.env._(
                     "The bank did not give consent: %(reason)s",
                     reason=error_description or error or "-",
                 )
             )
             return self._refused(
-                _(
+                request.env._(
                     "The bank did not give consent (%(reason)s). Nothing was changed.",
                     reason=error or "-",
                 )
@@ -236,8 +238,8 @@ class BankLinkController(http.Controller):
             return self._refused(message)
         if payload.get("i"):
             return self._page(
-                _("Consent given"),
-                _("Thank you. The bank link is active; you can close this page."),
+                request.env._("Consent given"),
+                request.env._("Thank you. The bank link is active; you can close this page."),
                 ok=True,
             )
         wizard = (

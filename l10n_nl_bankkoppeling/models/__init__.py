@@ -5,11 +5,9 @@ from . import account_bank_statement
 from . import account_journal
 from . import res_company
 from . import account_move
-from . import account_journal_reference
 from . import account_nl_reconcile_rule
 from . import account_reconcile_model
-from . import account_bank_statement_line_nl_reconcile
+from . import account_bank_statement_line
+from . import account_bank_statement_line_removed
 from . import account_bank_link_credentials
-from . import account_bank_statement_line_identity
 from . import account_statement_import_camt_parser
-from . import account_statement_import

@@ -8,7 +8,7 @@ import logging
 import secrets
 import time
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import consteq, email_normalize
 from odoo.tools.misc import hmac as odoo_hmac
@@ -105,7 +105,7 @@ class AccountBankLink(models.Model):
             email = link.legal_representative_email
             if email and not email_normalize(email):
                 raise ValidationError(
-                    _("'%(email)s' is not a valid e-mail address.", email=email)
+                    self.env._("'%(email)s' is not a valid e-mail address.", email=email)
                 )
 
     # ------------------------------------------------------------------
@@ -119,7 +119,7 @@ class AccountBankLink(models.Model):
         and call ``super()`` otherwise."""
         self.ensure_one()
         raise UserError(
-            _(
+            self.env._(
                 "No bank module is installed for '%(provider)s'. Install the "
                 "module of this bank.",
                 provider=self.provider,
@@ -150,12 +150,12 @@ class AccountBankLink(models.Model):
         accounts can be linked) and ``first_fetch`` (when transactions
         appear). Bank addons override and update the dict from super()."""
         return {
-            "consent": _(
+            "consent": self.env._(
                 "You will be sent to your bank to log in with your bank app or "
                 "card reader and to give consent. Afterwards you come back here."
             ),
-            "eligibility": _("Only business current accounts can be linked."),
-            "first_fetch": _(
+            "eligibility": self.env._("Only business current accounts can be linked."),
+            "first_fetch": self.env._(
                 "Transactions appear after the first fetch. No transactions yet? "
                 "Transfer one cent to or from the account."
             ),
@@ -166,7 +166,7 @@ class AccountBankLink(models.Model):
         Bank addons may tighten this; the provider's verdict comes first."""
         self.ensure_one()
         if not bank_account.eligible:
-            return False, bank_account.ineligible_reason or _(
+            return False, bank_account.ineligible_reason or self.env._(
                 "The bank does not allow this account in a bank link."
             )
         return True, False
@@ -236,7 +236,7 @@ class AccountBankLink(models.Model):
             }
         )
         self._bank_link_post(
-            _(
+            self.env._(
                 "The bank gave consent, valid until %(date)s.",
                 date=self._bank_link_format_date(valid_until),
             )
@@ -248,7 +248,7 @@ class AccountBankLink(models.Model):
         if journals:
             journals.sudo().activity_feedback(
                 ["l10n_nl_bankkoppeling.mail_activity_type_bank_link_renew"],
-                feedback=_("The bank gave consent again."),
+                feedback=self.env._("The bank gave consent again."),
             )
 
     def _bank_link_wipe_secrets(self):
@@ -295,7 +295,7 @@ class AccountBankLink(models.Model):
                 "holder_name": bank_account.holder_name,
                 "product": bank_account.product,
                 "eligible": eligible,
-                "ineligible_reason": reason and _(reason) or False,
+                "ineligible_reason": reason and self.env._(reason) or False,
             }
             iban = self.env["account.bank.link.account"]._normalize_iban(
                 bank_account.iban
@@ -360,36 +360,36 @@ class AccountBankLink(models.Model):
             or not signature
             or not consteq(signature, self._bank_link_state_signature(body))
         ):
-            raise ConsentStateError(_("This link to the bank is not valid."))
+            raise ConsentStateError(self.env._("This link to the bank is not valid."))
         try:
             payload = json.loads(
                 base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
             )
         except ValueError as error:
-            raise ConsentStateError(_("This link to the bank is not valid.")) from error
+            raise ConsentStateError(self.env._("This link to the bank is not valid.")) from error
         if payload.get("e", 0) < time.time():
             raise ConsentStateError(
-                _("This link to the bank has expired (after 10 minutes). Start again.")
+                self.env._("This link to the bank has expired (after 10 minutes). Start again.")
             )
         link = self.sudo().browse(payload.get("l")).exists()
         if not link or link.company_id.id != payload.get("c"):
             raise ConsentStateError(
-                _("This link to the bank belongs to another company.")
+                self.env._("This link to the bank belongs to another company.")
             )
         if payload.get("i"):
             # Bound to the single-use invitation that issued it, not to a user.
             pass
         elif not user or user.id != payload.get("u"):
             raise ConsentStateError(
-                _("This link to the bank was started by another user. Start again.")
+                self.env._("This link to the bank was started by another user. Start again.")
             )
         elif link.company_id not in user.company_ids:
             raise ConsentStateError(
-                _("This link to the bank belongs to another company.")
+                self.env._("This link to the bank belongs to another company.")
             )
         if not link._bank_link_pop_consent_nonce(payload.get("n") or ""):
             raise ConsentStateError(
-                _("This link to the bank was used already. Start again.")
+                self.env._("This link to the bank was used already. Start again.")
             )
         return link, payload
 
@@ -401,7 +401,7 @@ class AccountBankLink(models.Model):
         self.ensure_one()
         if not self.legal_representative_email:
             raise UserError(
-                _("Fill in the e-mail address of the legal representative first.")
+                self.env._("Fill in the e-mail address of the legal representative first.")
             )
         token = secrets.token_urlsafe(32)
         expires_at = fields.Datetime.now() + datetime.timedelta(days=INVITATION_DAYS)
@@ -426,12 +426,12 @@ class AccountBankLink(models.Model):
         # (mail.mail's body_html: administrators only, deleted once sent);
         # the mail.message Odoo keeps beside it, which every reader of the
         # bank link can open, must not carry it.
-        self.env["mail.mail"].sudo().browse(mail_id).mail_message_id.body = _(
+        self.env["mail.mail"].sudo().browse(mail_id).mail_message_id.body = self.env._(
             "Invitation e-mail to %(email)s; the link to the bank is only in the e-mail.",
             email=self.legal_representative_email,
         )
         self._bank_link_post(
-            _(
+            self.env._(
                 "Invitation to give consent sent to %(email)s, valid until %(date)s.",
                 email=self.legal_representative_email,
                 date=self._bank_link_format_datetime(expires_at),
@@ -453,7 +453,7 @@ class AccountBankLink(models.Model):
         self.ensure_one()
         if not self.legal_representative_confirmed:
             raise UserError(
-                _(
+                self.env._(
                     "The bank only accepts a consent from the company's legal "
                     "representative. Confirm that this person is the legal "
                     "representative first."
@@ -479,12 +479,12 @@ class AccountBankLink(models.Model):
             message = (
                 accounts[:1]._bank_link_inactive_message()
                 if accounts
-                else _("No account of this link feeds a journal.")
+                else self.env._("No account of this link feeds a journal.")
             )
             return journal._bank_link_notification(message, "danger")
         accounts._bank_link_queue_fetch()
         return journal._bank_link_notification(
-            _(
+            self.env._(
                 "Fetching in the background. The journal shows the progress; "
                 "you get a message when it is done."
             ),
@@ -503,13 +503,15 @@ class AccountBankLink(models.Model):
                 # Best effort: the consent dies at the bank anyway at its end;
                 # what matters is that we forget the tokens now.
                 _logger.info("Revoke at bank failed for link %s: %s", link.id, error)
-            except UserError:
-                pass
+            except UserError as error:
+                # An incomplete configuration cannot call the bank; the
+                # tokens are forgotten all the same.
+                _logger.info("Revoke at bank skipped for link %s: %s", link.id, error.args[0])
         self._bank_link_wipe_secrets()
         self.write({"state": "revoked"})
         for link in self:
             link._bank_link_post(
-                _(
+                self.env._(
                     "The link was ended and its keys were deleted. To fetch "
                     "transactions again, start a new link with 'Renew'."
                 )
@@ -529,41 +531,41 @@ class AccountBankLink(models.Model):
         (translated) message for the user."""
         self.ensure_one()
         if isinstance(error, bank_provider.ConsentRevokedError):
-            message = _(
+            message = self.env._(
                 "The bank reports that the consent was withdrawn. Fetching has "
                 "stopped. Renew the link on the journal with 'Renew'."
             )
             state = "revoked"
         elif isinstance(error, bank_provider.ConsentExpiredError):
-            message = _(
+            message = self.env._(
                 "The consent at the bank has ended. Fetching has stopped. Renew "
                 "the link on the journal with 'Renew'; the legal representative "
                 "logs in at the bank again."
             )
             state = "expired"
         elif isinstance(error, bank_provider.AccessDeniedError):
-            message = _(
+            message = self.env._(
                 "The bank refuses access to this account: the consent does not "
                 "cover it (anymore). Renew the link and select the account."
             )
             state = "error"
         elif isinstance(error, bank_provider.RateLimitedError):
-            message = _("The bank asks to fetch less often. The next run tries again.")
+            message = self.env._("The bank asks to fetch less often. The next run tries again.")
             state = "error"
         elif isinstance(error, bank_provider.ConfigurationError):
-            message = _(
+            message = self.env._(
                 "The bank link is not configured correctly (certificate, key or "
                 "client id). Ask your administrator."
             )
             state = "error"
         elif isinstance(error, bank_provider.BankLinkError) and error.retryable:
-            message = _(
+            message = self.env._(
                 "The bank could not be reached or gave an incomplete answer. "
                 "Nothing of this fetch was imported; the next run tries again."
             )
             state = "error"
         else:
-            message = _("The bank refused the request.")
+            message = self.env._("The bank refused the request.")
             state = "error"
         detail = str(error)
         full = f"{message} ({detail})" if detail else message
@@ -602,6 +604,9 @@ class AccountBankLink(models.Model):
 
     @api.model
     def _cron_bank_link_consent_lifecycle(self):
+        # Cron: no language in the context; texts of this run (chatter,
+        # errors, mails) in the language of the user the cron runs as.
+        self = self.with_context(lang=self.env.lang or self.env.user.lang)
         today = fields.Date.context_today(self)
         links = self.search(
             [
@@ -619,7 +624,7 @@ class AccountBankLink(models.Model):
             self._bank_link_wipe_secrets()
             self.state = "expired"
             self._bank_link_post(
-                _(
+                self.env._(
                     "The consent at the bank ended on %(date)s. Fetching has "
                     "stopped. Renew the link on the journal with 'Renew'.",
                     date=self._bank_link_format_date(self.consent_valid_until),
@@ -639,8 +644,8 @@ class AccountBankLink(models.Model):
         self._bank_link_send_expiry_reminder(days_left)
 
     def _bank_link_schedule_renewal_activity(self):
-        summary = _("Renew the bank link")
-        note = _(
+        summary = self.env._("Renew the bank link")
+        note = self.env._(
             "The consent at the bank ends on %(date)s. Click 'Renew' on the journal "
             "and let the legal representative log in at the bank.",
             date=self._bank_link_format_date(self.consent_valid_until),
@@ -663,12 +668,12 @@ class AccountBankLink(models.Model):
                 self.id, email_layout_xmlid="mail.mail_notification_light"
             )
         self._bank_link_post(
-            _(
+            self.env._(
                 "The consent at the bank ends in %(days)s day(s), on %(date)s. "
                 "Reminder sent to %(email)s.",
                 days=days_left,
                 date=self._bank_link_format_date(self.consent_valid_until),
                 email=self.legal_representative_email
-                or _("nobody (no e-mail address)"),
+                or self.env._("nobody (no e-mail address)"),
             )
         )

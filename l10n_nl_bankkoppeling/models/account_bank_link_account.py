@@ -6,10 +6,11 @@ import logging
 from zoneinfo import ZoneInfo
 
 import psycopg2
-from odoo import _, api, fields, models
+from stdnum import iban as stdnum_iban
+
+from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools.misc import formatLang
-from stdnum import iban as stdnum_iban
 
 from ..tools import provider as bank_provider
 from .account_bank_link import ACTIVE_STATES, LINK_STATES
@@ -169,7 +170,7 @@ class AccountBankLinkAccount(models.Model):
         for account in self:
             if not stdnum_iban.is_valid(account.iban):
                 raise ValidationError(
-                    _("'%(iban)s' is not a valid IBAN.", iban=account.iban)
+                    self.env._("'%(iban)s' is not a valid IBAN.", iban=account.iban)
                 )
 
     @api.constrains(
@@ -195,7 +196,7 @@ class AccountBankLinkAccount(models.Model):
             clash = by_iban.get(account.iban, others.browse())
             if clash and clash.company_id != account.company_id:
                 raise ValidationError(
-                    _(
+                    self.env._(
                         "Account %(iban)s is already linked by company "
                         "%(company)s in this database.",
                         iban=stdnum_iban.format(account.iban),
@@ -204,7 +205,7 @@ class AccountBankLinkAccount(models.Model):
                 )
             if clash:
                 raise ValidationError(
-                    _(
+                    self.env._(
                         "Account %(iban)s is already linked to journal %(journal)s.",
                         iban=stdnum_iban.format(account.iban),
                         journal=clash.journal_id.display_name,
@@ -219,7 +220,7 @@ class AccountBankLinkAccount(models.Model):
             )
             if account.currency_code and journal_currency.name != account.currency_code:
                 raise ValidationError(
-                    _(
+                    self.env._(
                         "Account %(iban)s is in %(currency)s, journal %(journal)s in "
                         "%(journal_currency)s.",
                         iban=stdnum_iban.format(account.iban),
@@ -350,9 +351,9 @@ class AccountBankLinkAccount(models.Model):
         if self.link_state not in ACTIVE_STATES:
             return self._bank_link_inactive_message()
         if not self.active_link:
-            return _("Account %(iban)s is not linked to a journal.", iban=self.iban)
+            return self.env._("Account %(iban)s is not linked to a journal.", iban=self.iban)
         if not self._bank_link_try_lock():
-            return _(
+            return self.env._(
                 "Account %(iban)s is being fetched already; try again in a moment.",
                 iban=stdnum_iban.format(self.iban),
             )
@@ -401,16 +402,16 @@ class AccountBankLinkAccount(models.Model):
 
     def _bank_link_inactive_message(self):
         if self.link_state == "expired":
-            return _(
+            return self.env._(
                 "The consent at the bank has ended; nothing was fetched. Renew the "
                 "link on the journal with 'Renew'."
             )
         if self.link_state == "revoked":
-            return _(
+            return self.env._(
                 "The link was ended; nothing was fetched. Start a new link with "
                 "'Renew'."
             )
-        return _("The bank has not given consent yet; nothing was fetched.")
+        return self.env._("The bank has not given consent yet; nothing was fetched.")
 
     def _bank_link_download(self, provider, date_from, date_to, progress=None):
         """All pages of the window, read completely before anything is
@@ -460,7 +461,7 @@ class AccountBankLinkAccount(models.Model):
         for page in pages:
             if page.adjusted_date_from and page.adjusted_date_from > window[0]:
                 notices.append(
-                    _(
+                    self.env._(
                         "The bank only delivered transactions from %(date)s "
                         "instead of %(asked)s.",
                         date=self.link_id._bank_link_format_date(
@@ -469,10 +470,10 @@ class AccountBankLinkAccount(models.Model):
                         asked=self.link_id._bank_link_format_date(window[0]),
                     )
                 )
-            notices.extend(_(notice) for notice in page.notices)
+            notices.extend(self.env._(notice) for notice in page.notices)
         if result.get("possible_duplicates"):
             notices.append(
-                _(
+                self.env._(
                     "%(count)s transaction(s) may already have been imported from "
                     "a file: they are marked as possible duplicates to check.",
                     count=result["possible_duplicates"],
@@ -491,7 +492,7 @@ class AccountBankLinkAccount(models.Model):
         if self.link_id.state == "error":
             link_vals.update(state="linked", last_error=False)
         self.link_id.sudo().write(link_vals)
-        body = _(
+        body = self.env._(
             "Fetched %(iban)s from %(date_from)s to %(date_to)s: %(count)s new "
             "transaction(s).",
             iban=stdnum_iban.format(self.iban),
@@ -517,7 +518,7 @@ class AccountBankLinkAccount(models.Model):
         currency = self.journal_currency_id
         if check.get("opening") is not None:
             self.journal_id.sudo().message_post(
-                body=_(
+                body=self.env._(
                     "Opening balance of the first statement taken from the bank: "
                     "%(opening)s (the bank's booked balance of %(bank)s on %(date)s "
                     "minus the imported transactions up to that day).",
@@ -537,7 +538,7 @@ class AccountBankLinkAccount(models.Model):
             ),
         }
         if check["corrected"]:
-            body = _(
+            body = self.env._(
                 "Balance check %(date)s: the bank's booked balance is %(bank)s, the "
                 "imported lines give %(computed)s. A correction line of "
                 "%(difference)s was booked on the statement; find and fix the "
@@ -545,7 +546,7 @@ class AccountBankLinkAccount(models.Model):
                 **args,
             )
         else:
-            body = _(
+            body = self.env._(
                 "Balance check %(date)s: the bank's booked balance is %(bank)s, the "
                 "imported lines give %(computed)s (difference %(difference)s). "
                 "Transactions may be missing or entered by hand.",
@@ -597,6 +598,9 @@ class AccountBankLinkAccount(models.Model):
 
     @api.model
     def _cron_bank_link_fetch(self):
+        # Cron: no language in the context; texts of this run (chatter,
+        # errors, mails) in the language of the user the cron runs as.
+        self = self.with_context(lang=self.env.lang or self.env.user.lang)
         accounts = self.search(
             [
                 ("active_link", "=", True),
@@ -628,8 +632,11 @@ class AccountBankLinkAccount(models.Model):
                     account._bank_link_fetch_one(unattended=True)
             except Exception as error:
                 account._bank_link_record_failure(error)
+            # The cron owns this transaction: each account's import is
+            # committed before the next account starts, so that a later
+            # crash or time-out keeps what was imported already.
             if not self.env.registry.in_test_mode():
-                self.env.cr.commit()
+                self.env.cr.commit()  # pylint: disable=invalid-commit
 
     def _bank_link_due_unattended(self, now, errors=None):
         """Accounts whose bank still allows an unattended fetch in the last
@@ -690,13 +697,13 @@ class AccountBankLinkAccount(models.Model):
         details are in the server log."""
         self.ensure_one()
         if isinstance(error, UserError):
-            return _(
+            return self.env._(
                 "The fetch of %(iban)s stopped: %(reason)s Nothing of it was "
                 "imported; the other accounts were fetched.",
                 iban=stdnum_iban.format(self.iban),
                 reason=error.args[0] if error.args else "",
             )
-        return _(
+        return self.env._(
             "The fetch of %(iban)s stopped on an unexpected error (%(kind)s); "
             "nothing of it was imported, the other accounts were fetched. Ask "
             "your administrator: the server log has the details.",
@@ -781,26 +788,26 @@ class AccountBankLinkFetch(models.Model):
     def _bank_link_progress_text(self):
         self.ensure_one()
         if self.state == "queued":
-            return _("Fetch queued; it starts in a moment.")
+            return self.env._("Fetch queued; it starts in a moment.")
         if self.state == "running":
             if self.months_total > 1:
                 if self.first_import:
-                    return _(
+                    return self.env._(
                         "First import: %(done)s of %(total)s months fetched",
                         done=self.months_done,
                         total=self.months_total,
                     )
-                return _(
+                return self.env._(
                     "Fetching: %(done)s of %(total)s months fetched",
                     done=self.months_done,
                     total=self.months_total,
                 )
-            return _("Fetching from the bank...")
+            return self.env._("Fetching from the bank...")
         if self.state == "done":
-            return _(
+            return self.env._(
                 "Fetched: %(count)s new transaction(s).", count=self.lines_imported
             )
-        return self.message or _("The fetch failed.")
+        return self.message or self.env._("The fetch failed.")
 
     @api.model
     def _bank_link_months(self, date_from, date_to):
@@ -836,7 +843,9 @@ class AccountBankLinkFetch(models.Model):
         self.sudo()._bank_link_fail_abandoned()
         jobs = self.sudo().search([("state", "=", "queued")], order="id")
         for job in jobs:
-            job._bank_link_run()
+            # The texts of a fetch a user asked for: in that user's language.
+            lang = job.requested_by_id.lang or self.env.lang or self.env.user.lang
+            job.with_context(lang=lang)._bank_link_run()
 
     @api.model
     def _bank_link_fail_abandoned(self, accounts=None):
@@ -855,7 +864,7 @@ class AccountBankLinkFetch(models.Model):
             abandoned.write(
                 {
                     "state": "failed",
-                    "message": _(
+                    "message": self.env._(
                         "The fetch was interrupted, probably by a restart of the "
                         "server. Fetch again: transactions imported already are "
                         "not imported twice."
@@ -893,7 +902,7 @@ class AccountBankLinkFetch(models.Model):
         # which a late flush of this write would overwrite.
         self.flush_recordset()
         if commit:
-            self.env.cr.commit()
+            self.env.cr.commit()  # pylint: disable=invalid-commit
         outcome = {"created": 0}
         try:
             with self.env.cr.savepoint():
@@ -902,12 +911,12 @@ class AccountBankLinkFetch(models.Model):
                 )
         except Exception:
             _logger.exception("Queued bank link fetch %s failed", self.id)
-            message = _(
+            message = self.env._(
                 "The fetch stopped on an unexpected error; nothing of it was "
                 "imported. Try again or ask your administrator."
             )
         if commit:
-            self.env.cr.commit()
+            self.env.cr.commit()  # pylint: disable=invalid-commit
         # The progress was written by other transactions: read it afresh.
         self.invalidate_recordset()
         self.write(
@@ -921,7 +930,7 @@ class AccountBankLinkFetch(models.Model):
         )
         self._bank_link_notify_requester()
         if commit:
-            self.env.cr.commit()
+            self.env.cr.commit()  # pylint: disable=invalid-commit
 
     def _bank_link_notify_requester(self):
         """Tell the user who asked, in the browser, when the fetch ends."""
@@ -931,7 +940,7 @@ class AccountBankLinkFetch(models.Model):
                 "simple_notification",
                 {
                     "type": "success" if job.state == "done" else "danger",
-                    "title": journal.display_name or _("Bank link"),
+                    "title": journal.display_name or self.env._("Bank link"),
                     "message": job.progress_text,
                     "sticky": job.state == "failed",
                 },

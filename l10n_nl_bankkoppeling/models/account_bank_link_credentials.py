@@ -1,7 +1,7 @@
 import base64
 import os
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import config
 
@@ -57,27 +57,27 @@ class AccountBankLink(models.Model):
     def _bank_link_endpoint_message(self, field_name, problem):
         label = self._fields[field_name]._description_string(self.env)
         if problem.code == "not_https":
-            return _(
+            return self.env._(
                 "%(field)s must start with https:// (the link sends its tokens "
                 "there): %(url)s",
                 field=label,
                 url=problem.url,
             )
         if problem.code == "credentials":
-            return _(
+            return self.env._(
                 "%(field)s may not contain a user name or password: %(url)s",
                 field=label,
                 url=problem.url,
             )
         if problem.code == "foreign_host":
-            return _(
+            return self.env._(
                 "%(field)s of a production link must be one of the bank's own "
                 "hosts (%(hosts)s), not %(url)s.",
                 field=label,
                 hosts=", ".join(problem.allowed_hosts),
                 url=problem.url,
             )
-        return _("%(field)s is not a valid web address: %(url)s", field=label, url=problem.url)
+        return self.env._("%(field)s is not a valid web address: %(url)s", field=label, url=problem.url)
 
     @api.model
     def _bank_link_move_credentials_from_attachments(self, field_names):
@@ -142,30 +142,30 @@ class AccountBankLink(models.Model):
         date = problem.details.get("date")
         date = self._bank_link_format_date(date) if date else ""
         messages = {
-            "not_certificate": _(
+            "not_certificate": self.env._(
                 "%(field)s is not a certificate in PEM format. Upload the certificate "
                 "file (.pem or .crt, starting with '-----BEGIN CERTIFICATE-----').",
                 field=label,
             ),
-            "not_key": _(
+            "not_key": self.env._(
                 "%(field)s is not a private key in PEM format. Upload the key file "
                 "(.key or .pem, starting with '-----BEGIN PRIVATE KEY-----').",
                 field=label,
             ),
-            "key_encrypted": _(
+            "key_encrypted": self.env._(
                 "%(field)s is protected by a password. Upload the key without a "
                 "password (for example: openssl pkey -in key.pem -out key-open.pem).",
                 field=label,
             ),
-            "expired": _(
+            "expired": self.env._(
                 "%(field)s expired on %(date)s. Upload a valid certificate.",
                 field=label,
                 date=date,
             ),
-            "not_yet_valid": _(
+            "not_yet_valid": self.env._(
                 "%(field)s is only valid from %(date)s on.", field=label, date=date
             ),
-            "key_mismatch": _(
+            "key_mismatch": self.env._(
                 "The private key does not belong to %(field)s. Upload the key that "
                 "was made together with this certificate.",
                 field=label,
@@ -192,7 +192,7 @@ class AccountBankLink(models.Model):
         ]
         if labels:
             raise UserError(
-                _(
+                self.env._(
                     "The bank link is not configured completely. An administrator must "
                     "fill in: %(settings)s.",
                     settings=", ".join(labels),
@@ -205,7 +205,7 @@ class AccountBankLink(models.Model):
             expiry = self[name]
             if expiry and expiry < today:
                 raise UserError(
-                    _(
+                    self.env._(
                         "%(field)s: the certificate expired on %(date)s. An administrator "
                         "must upload a new one.",
                         field=self._fields[name]._description_string(self.env),

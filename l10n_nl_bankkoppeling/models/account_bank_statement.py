@@ -1,5 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import fields, models
+from odoo.exceptions import UserError
 
 
 class AccountBankStatement(models.Model):
@@ -27,28 +28,24 @@ class AccountBankStatement(models.Model):
         ),
     ]
 
+    nl_possible_duplicate_count = fields.Integer(
+        "Possible duplicates",
+        compute="_compute_nl_possible_duplicate_count",
+        search="_search_nl_possible_duplicate_count",
+    )
 
-class AccountBankStatementLine(models.Model):
-    _inherit = "account.bank.statement.line"
+    def _compute_nl_possible_duplicate_count(self):
+        counts = dict(
+            self.env["account.bank.statement.line"]._read_group(
+                [("statement_id", "in", self.ids), ("nl_possible_duplicate", "=", True)],
+                ["statement_id"],
+                ["__count"],
+            )
+        )
+        for statement in self:
+            statement.nl_possible_duplicate_count = counts.get(statement, 0)
 
-    nl_bank_link_account_id = fields.Many2one(
-        "account.bank.link.account",
-        "Linked bank account",
-        readonly=True,
-        index="btree_not_null",
-        copy=False,
-    )
-    nl_end_to_end_id = fields.Char("End-to-end id", readonly=True, copy=False)
-    nl_bank_transaction_code = fields.Char(
-        "Bank transaction code", readonly=True, copy=False
-    )
-    nl_structured_reference = fields.Char(
-        "Structured reference", readonly=True, copy=False
-    )
-    nl_is_balance_correction = fields.Boolean(
-        "Balance correction",
-        readonly=True,
-        copy=False,
-        help="Booked by the bank link to make the statement match the bank's "
-        "balance: find and fix the cause.",
-    )
+    def _search_nl_possible_duplicate_count(self, operator, value):
+        if operator not in (">", "!=") or value not in (0, False):
+            raise UserError(self.env._("Search for statements with possible duplicates only."))
+        return [("line_ids.nl_possible_duplicate", "=", True)]

@@ -4,10 +4,11 @@
 import datetime
 
 from markupsafe import Markup, escape
-from odoo import _, api, fields, models
+from stdnum import iban as stdnum_iban
+
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools.misc import formatLang
-from stdnum import iban as stdnum_iban
 
 from .account_bank_link import ACTIVE_STATES, LINK_STATES
 
@@ -73,7 +74,7 @@ class AccountJournal(models.Model):
         # class also named AccountJournal can extend (as Odoo's own online
         # synchronisation does).
         sources = super().__get_bank_statements_available_sources()
-        return sources + [("bank_link", _("Bank link (bankkoppeling)"))]
+        return sources + [("bank_link", self.env._("Bank link (bankkoppeling)"))]
 
     @api.depends_context("uid", "tz", "lang")
     def _compute_bank_link(self):
@@ -151,23 +152,23 @@ class AccountJournal(models.Model):
             return "wait", False
         link = account.link_id
         if not account or link.state in ("draft", "consent_pending"):
-            return "link", _("Link bank")
+            return "link", self.env._("Link bank")
         if account.link_state in ("expired", "revoked", "expiring"):
-            return "renew", _("Renew consent")
+            return "renew", self.env._("Renew consent")
         problem = False
         if link.state == "error":
             problem = (link.last_error or "").split(". ")[0].split(" (")[0]
         elif account.balance_difference and not account.journal_currency_id.is_zero(
             account.balance_difference
         ):
-            problem = _("balance differs from the bank")
+            problem = self.env._("balance differs from the bank")
         elif account.last_notice:
             problem = account.last_notice.splitlines()[0]
         if problem:
             if len(problem) > 60:
                 problem = problem[:57].rstrip() + "..."
-            return "fix", _("Fix: %(problem)s", problem=problem)
-        return "fetch", _("Fetch now")
+            return "fix", self.env._("Fix: %(problem)s", problem=problem)
+        return "fetch", self.env._("Fetch now")
 
     def _bank_link_status_text(self, account):
         """One line: 'Linked with ING until 19-05-2027 · last fetched today
@@ -183,33 +184,33 @@ class AccountJournal(models.Model):
         if account.consent_state and link.state in ACTIVE_STATES:
             # The bank ended this account's own consent; the link's other
             # accounts still fetch.
-            return _(
+            return self.env._(
                 "Consent at %(bank)s for %(iban)s has ended: renew the consent",
                 bank=bank,
                 iban=stdnum_iban.format(account.iban),
             ), "danger"
         if state in ("linked", "expiring"):
             if state == "expiring":
-                text = _(
+                text = self.env._(
                     "Consent at %(bank)s ends on %(date)s: renew the link",
                     bank=bank,
                     date=until,
                 )
                 level = "warning"
             else:
-                text = _("Linked with %(bank)s until %(date)s", bank=bank, date=until)
+                text = self.env._("Linked with %(bank)s until %(date)s", bank=bank, date=until)
                 level = "ok"
             if account.last_fetch_at:
-                text += " · " + _(
+                text += " · " + self.env._(
                     "last fetched %(when)s",
                     when=self._bank_link_when(account.last_fetch_at),
                 )
             else:
-                text += " · " + _("not fetched yet")
+                text += " · " + self.env._("not fetched yet")
             if account.balance_difference and not account.journal_currency_id.is_zero(
                 account.balance_difference
             ):
-                text += " · " + _(
+                text += " · " + self.env._(
                     "balance differs from the bank by %(amount)s",
                     amount=formatLang(
                         self.env,
@@ -220,24 +221,24 @@ class AccountJournal(models.Model):
                 level = "danger"
             return text, level
         if state == "expired":
-            return _(
+            return self.env._(
                 "Consent at %(bank)s expired on %(date)s: renew the link",
                 bank=bank,
                 date=until,
             ), "danger"
         if state == "revoked":
-            return _(
+            return self.env._(
                 "Link with %(bank)s ended: start a new link to fetch again", bank=bank
             ), "danger"
         if state == "error":
-            return _(
+            return self.env._(
                 "Link with %(bank)s has a problem: %(error)s",
                 bank=bank,
                 error=link.last_error or "",
             ), "danger"
         if state == "consent_pending":
-            return _("Waiting for consent at %(bank)s", bank=bank), "warning"
-        return _("Link with %(bank)s not finished", bank=bank), "warning"
+            return self.env._("Waiting for consent at %(bank)s", bank=bank), "warning"
+        return self.env._("Link with %(bank)s not finished", bank=bank), "warning"
 
     def _bank_link_when(self, moment):
         tz_env = self.with_context(tz=self.env.user.tz or "Europe/Amsterdam")
@@ -245,9 +246,9 @@ class AccountJournal(models.Model):
         today = fields.Datetime.context_timestamp(tz_env, fields.Datetime.now()).date()
         hour = local.strftime("%H:%M")
         if local.date() == today:
-            return _("today %(time)s", time=hour)
+            return self.env._("today %(time)s", time=hour)
         if local.date() == today - datetime.timedelta(days=1):
-            return _("yesterday %(time)s", time=hour)
+            return self.env._("yesterday %(time)s", time=hour)
         link_model = self.env["account.bank.link"]
         return f"{link_model._bank_link_format_date(local.date())} {hour}"
 
@@ -268,7 +269,7 @@ class AccountJournal(models.Model):
         account = self.bank_link_account_id
         if not account:
             raise UserError(
-                _("Journal %(journal)s is not linked to a bank.", journal=self.name)
+                self.env._("Journal %(journal)s is not linked to a bank.", journal=self.name)
             )
         if account.link_state not in ACTIVE_STATES:
             return self._bank_link_notification(
@@ -277,11 +278,11 @@ class AccountJournal(models.Model):
         job = account._bank_link_queue_fetch()[:1]
         self.invalidate_recordset()
         if job.state == "running":
-            message = _(
+            message = self.env._(
                 "A fetch is running already: %(progress)s", progress=job.progress_text
             )
         else:
-            message = _(
+            message = self.env._(
                 "Fetching in the background. The journal shows the progress; "
                 "you get a message when it is done."
             )
@@ -306,7 +307,7 @@ class AccountJournal(models.Model):
         if action == "fetch":
             return self.action_bank_link_fetch()
         return self._bank_link_notification(
-            self.bank_link_job_text or _("Nothing to do."), "info"
+            self.bank_link_job_text or self.env._("Nothing to do."), "info"
         )
 
     def action_bank_link_renew(self):
@@ -328,7 +329,7 @@ class AccountJournal(models.Model):
         link = account.link_id
         account.write({"journal_id": False, "carries_transactions": False})
         self.message_post(
-            body=_(
+            body=self.env._(
                 "Bank link for %(iban)s stopped on this journal.",
                 iban=stdnum_iban.format(account.iban),
             )
@@ -353,7 +354,7 @@ class AccountJournal(models.Model):
             "res_id": wizard.id,
             "view_mode": "form",
             "target": "new",
-            "name": _("Why do I see no transactions?"),
+            "name": self.env._("Why do I see no transactions?"),
         }
 
     def _bank_link_notification(self, message, kind, reload=False):
@@ -361,7 +362,7 @@ class AccountJournal(models.Model):
             "type": "ir.actions.client",
             "tag": "display_notification",
             "params": {
-                "title": _("Bank link"),
+                "title": self.env._("Bank link"),
                 "message": message,
                 "type": kind,
                 "sticky": kind == "danger",
@@ -384,7 +385,7 @@ class AccountJournal(models.Model):
         journal_iban = stdnum_iban.compact(self.bank_acc_number or "")
         if not journal_iban:
             causes.append(
-                _(
+                self.env._(
                     "The journal has no bank account (IBAN). Fill in the account number on the journal."
                 )
             )
@@ -396,7 +397,7 @@ class AccountJournal(models.Model):
             )
             if not known:
                 causes.append(
-                    _(
+                    self.env._(
                         "IBAN %(iban)s is not in any consent of this company. Start the link "
                         "and select this account at the bank.",
                         iban=stdnum_iban.format(journal_iban),
@@ -404,7 +405,7 @@ class AccountJournal(models.Model):
                 )
             elif not known.eligible:
                 causes.append(
-                    _(
+                    self.env._(
                         "The bank does not allow account %(iban)s in a link: %(reason)s",
                         iban=stdnum_iban.format(journal_iban),
                         reason=known.ineligible_reason or "",
@@ -412,18 +413,18 @@ class AccountJournal(models.Model):
                 )
             elif known.journal_id != self:
                 causes.append(
-                    _(
+                    self.env._(
                         "Account %(iban)s is in the consent but feeds %(journal)s, not this journal.",
                         iban=stdnum_iban.format(journal_iban),
-                        journal=known.journal_id.display_name or _("no journal"),
+                        journal=known.journal_id.display_name or self.env._("no journal"),
                     )
                 )
         elif not account:
-            causes.append(_("The journal is not linked to a bank."))
+            causes.append(self.env._("The journal is not linked to a bank."))
         if account:
             causes.extend(self._bank_link_diagnose_account(account, journal_iban))
         if not causes:
-            causes.append(_("No problem found."))
+            causes.append(self.env._("No problem found."))
         return causes
 
     def _bank_link_diagnose_account(self, account, journal_iban):
@@ -431,7 +432,7 @@ class AccountJournal(models.Model):
         link = account.link_id
         if journal_iban and journal_iban != account.iban:
             causes.append(
-                _(
+                self.env._(
                     "The journal's IBAN %(journal_iban)s differs from the linked account %(iban)s.",
                     journal_iban=stdnum_iban.format(journal_iban),
                     iban=stdnum_iban.format(account.iban),
@@ -439,7 +440,7 @@ class AccountJournal(models.Model):
             )
         if not account.eligible:
             causes.append(
-                _(
+                self.env._(
                     "The bank does not allow this account in a link: %(reason)s",
                     reason=account.ineligible_reason or "",
                 )
@@ -450,13 +451,13 @@ class AccountJournal(models.Model):
         today = account._bank_today()
         if account.start_date and account.start_date > today:
             causes.append(
-                _(
+                self.env._(
                     "The import starts on %(date)s, which is in the future.",
                     date=link._bank_link_format_date(account.start_date),
                 )
             )
         if link.last_error and link.state == "error":
-            causes.append(_("Last error: %(error)s", error=link.last_error))
+            causes.append(self.env._("Last error: %(error)s", error=link.last_error))
         if account.last_notice:
             causes.append(account.last_notice)
         if not causes:
@@ -466,15 +467,33 @@ class AccountJournal(models.Model):
             if not count:
                 if account.last_fetch_at:
                     causes.append(
-                        _(
+                        self.env._(
                             "The bank has not reported any transaction yet. Transfer one cent "
                             "to or from the account and fetch again."
                         )
                     )
                 else:
                     causes.append(
-                        _(
+                        self.env._(
                             "Nothing fetched yet. Click 'Fetch now' or wait for the next automatic fetch."
                         )
                     )
         return causes
+
+    # The default model is picked by country code prefix (see
+    # account.journal._default_invoice_reference_model): 'nl' for Dutch
+    # companies, as l10n_be/l10n_fi/l10n_no do for theirs.
+    invoice_reference_model = fields.Selection(
+        selection_add=[("nl", "Dutch (betalingskenmerk)")],
+        ondelete={"nl": lambda journals: journals.write({"invoice_reference_model": "odoo"})},
+    )
+
+    def _get_bank_statements_available_import_formats(self):
+        formats = super()._get_bank_statements_available_import_formats()
+        formats.append(self.env._("MT940 (ING, ABN AMRO, Rabobank)"))
+        return formats
+
+    def action_nl_auto_reconcile(self):
+        """Match every unreconciled bank line of these journals."""
+        lines = self.env["account.bank.statement.line"]._nl_unreconciled_lines(self)
+        return lines.action_nl_auto_reconcile_button()

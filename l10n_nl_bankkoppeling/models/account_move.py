@@ -1,4 +1,4 @@
-from odoo import _, api, models
+from odoo import api, models
 from odoo.exceptions import ValidationError
 
 from ..tools import betalingskenmerk
@@ -53,7 +53,7 @@ class AccountMove(models.Model):
         )
         if duplicates:
             company, reference, _count = duplicates[0]
-            raise ValidationError(_(
+            raise ValidationError(self.env._(
                 "The betalingskenmerk %(reference)s is already used on another invoice of %(company)s. "
                 "Each invoice needs its own payment reference.",
                 reference=betalingskenmerk.format(reference), company=company.name,

@@ -1,5 +1,5 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 from ..tools import matching
@@ -60,7 +60,8 @@ class AccountNlReconcileRule(models.Model):
     )
     account_id = fields.Many2one(
         "account.account", required=True, check_company=True,
-        domain="[('deprecated', '=', False), ('account_type', 'not in', ('asset_receivable', 'liability_payable', 'asset_cash', 'liability_credit_card'))]",
+        domain="[('deprecated', '=', False), ('account_type', 'not in', "
+        "('asset_receivable', 'liability_payable', 'asset_cash', 'liability_credit_card'))]",
     )
     tax_ids = fields.Many2many(
         "account.tax", string="Taxes", check_company=True,
@@ -89,7 +90,7 @@ class AccountNlReconcileRule(models.Model):
     def _check_something_to_match(self):
         for rule in self:
             if not (rule.counterparty_iban or "").strip() and not (rule.text_pattern or "").strip():
-                raise ValidationError(_(
+                raise ValidationError(self.env._(
                     "The booking rule %(rule)s needs a counterparty IBAN, a text, or both: "
                     "otherwise it would match every bank line.", rule=rule.name,
                 ))

@@ -10,7 +10,7 @@ Odoo and the OCA reconciliation screen list them. The engine
 rules run and whether they reconcile.
 """
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 from ..tools import matching
@@ -58,11 +58,11 @@ class AccountReconcileModel(models.Model):
     def _check_nl_matching_kind(self):
         for model in self.filtered("nl_matching_kind"):
             if model.rule_type != "invoice_matching":
-                raise ValidationError(_(
+                raise ValidationError(self.env._(
                     "The reconciliation model %(model)s runs a Dutch matching rule: "
                     "its type must be 'Rule to match invoices/bills'.", model=model.name))
             if model.nl_matching_kind == matching.RULE_NAME and model.auto_reconcile:
-                raise ValidationError(_(
+                raise ValidationError(self.env._(
                     "The reconciliation model %(model)s matches on the payer's name, which is "
                     "never certain: it can only propose, not validate automatically.",
                     model=model.name))
@@ -77,7 +77,7 @@ class AccountReconcileModel(models.Model):
              ("company_id", "in", kinds.company_id.ids)],
             ["nl_matching_kind", "company_id"], ["nl_matching_kind", "company_id"], lazy=False)
         if any(group["__count"] > 1 for group in groups):
-            raise ValidationError(_(
+            raise ValidationError(self.env._(
                 "A company has one active reconciliation model per Dutch matching rule."))
 
     # ------------------------------------------------------------------

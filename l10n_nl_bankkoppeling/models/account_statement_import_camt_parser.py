@@ -4,12 +4,20 @@ the bank link fills for fetched lines (end-to-end id, structured reference,
 counterparty BIC, the bank's own transaction code), so that a line from a
 file and the same line fetched later have the same identity."""
 
-from odoo import _, models
+from odoo import models
 from odoo.exceptions import UserError
 from odoo.tools import float_compare
 
 from ..tools import mt940_nl, safe_xml
 from ..tools import statement_identity as si
+
+
+def _is_utf8(data):
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 class AccountStatementImportCamtParser(models.AbstractModel):
@@ -49,7 +57,7 @@ class AccountStatementImportCamtParser(models.AbstractModel):
         """The user's error for a file that declares a DOCTYPE or entity
         (the import wizard checks first, this parser again: one message)."""
         return UserError(
-            _(
+            self.env._(
                 "The file is refused: it declares a DOCTYPE or an entity at line "
                 "%(line)s, which no bank file has (it could read files of this "
                 "server into the statement). Nothing was imported; download the "
@@ -88,7 +96,7 @@ class AccountStatementImportCamtParser(models.AbstractModel):
             end = self.parse_amount(ns, closing)
             if float_compare(start + total, end, precision_digits=2):
                 raise UserError(
-                    _(
+                    self.env._(
                         "Statement %(name)s of the camt.053 file does not add up (line "
                         "%(line)s): opening balance %(start).2f plus its entries "
                         "%(total).2f is %(sum).2f, but the closing balance is %(end).2f. "
@@ -114,7 +122,7 @@ class AccountStatementImportCamtParser(models.AbstractModel):
             # ISO dates compare as text.
             if booked and booked > closing_date:
                 raise UserError(
-                    _(
+                    self.env._(
                         "Statement %(name)s of the camt.053 file closes on %(closing)s "
                         "(line %(line)s) but has an entry booked on %(booked)s (line "
                         "%(entry_line)s). Nothing was imported; download the file again "
@@ -132,11 +140,8 @@ class AccountStatementImportCamtParser(models.AbstractModel):
         recovering XML parser would drop those characters. Re-encode."""
         if not data.lstrip().startswith(b"<"):
             return data
-        try:
-            data.decode("utf-8")
+        if _is_utf8(data):
             return data
-        except UnicodeDecodeError:
-            pass
         head = data[:200].lower()
         if b"encoding" in head and b"utf-8" not in head:
             return data  # declared single-byte encoding: lxml decodes it
@@ -144,7 +149,7 @@ class AccountStatementImportCamtParser(models.AbstractModel):
         return text.encode("utf-8")
 
     def parse_transaction_details(self, ns, node, transaction):
-        super().parse_transaction_details(ns, node, transaction)
+        result = super().parse_transaction_details(ns, node, transaction)
 
         def first(xpath):
             found = node.xpath(xpath, namespaces={"ns": ns})
@@ -170,6 +175,7 @@ class AccountStatementImportCamtParser(models.AbstractModel):
             for n in node.xpath("./ns:RmtInf/ns:Ustrd", namespaces={"ns": ns})
         ]
         transaction["nl_remittance_text"] = "\n".join(t for t in unstructured if t)
+        return result
 
     def parse_entry(self, ns, node):
         def first(xpath):

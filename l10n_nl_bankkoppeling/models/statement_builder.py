@@ -5,8 +5,6 @@ in batches: a fixed number of queries per fetch, not per line."""
 import secrets
 from decimal import Decimal
 
-from odoo import _
-
 from ..tools.statement_identity import SOURCE_LINK, transaction_identities
 from .statement_dedup import CrossSourceDedup
 
@@ -132,7 +130,7 @@ class StatementBuilder:
                 for key in missing
             ]
         )
-        by_key.update(zip(missing, created))
+        by_key.update(zip(missing, created, strict=False))
         return by_key
 
     def _line_vals(self, uid, tx, statement):
@@ -308,7 +306,7 @@ class StatementBuilder:
                 "journal_id": self.journal.id,
                 "date": on_date,
                 "amount": difference,
-                "payment_ref": _(
+                "payment_ref": self.env._(
                     "Bank link balance correction %(date)s: bank %(bank).2f, "
                     "imported %(computed).2f",
                     date=date_text,

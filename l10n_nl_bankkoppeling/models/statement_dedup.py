@@ -8,7 +8,7 @@ per batch."""
 import datetime
 from decimal import Decimal
 
-from odoo import _, fields
+from odoo import fields
 
 from ..tools import statement_identity as si
 
@@ -105,7 +105,7 @@ class CrossSourceDedup:
         return lines
 
     def note(self):
-        return _(
+        return self.env._(
             "Possible duplicate: the bank link and the imported files show a "
             "transaction with this date, amount and counterparty a different "
             "number of times, so Odoo cannot tell which lines are the same. "

@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 
 from freezegun import freeze_time
+
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
@@ -243,7 +244,7 @@ class TestBankFileImport(BankLinkCase):
         self.assertIn("2 transaction(s) had already been imported", action["params"]["message"])
         lines = self.lines(self.ing_journal)
         self.assertEqual(len(lines), 6)
-        new = lines.filtered(lambda l: l.date == date(2026, 3, 5))
+        new = lines.filtered(lambda ln: ln.date == date(2026, 3, 5))
         self.assertEqual(new.nl_end_to_end_id, "E2E-NEW")
         # The skipped lines count in the opening balance: the statement adds up.
         self.assertEqual(new.statement_id.balance_start, 16704.83)
@@ -292,7 +293,7 @@ class TestBankFileImport(BankLinkCase):
         self.assertIn("6 transaction(s) were already in Odoo", action["params"]["message"])
         lines = self.lines()
         self.assertEqual(len(lines), 7)
-        kpn = lines.filtered(lambda l: l.nl_import_source == "mt940")
+        kpn = lines.filtered(lambda ln: ln.nl_import_source == "mt940")
         self.assertEqual(kpn.partner_name, "KPN B.V.")
         self.assertEqual(kpn.statement_id.balance_end_real, 6215.73)
         self.assertTrue(kpn.statement_id.is_complete)
@@ -327,7 +328,7 @@ class TestBankFileImport(BankLinkCase):
         self.assertEqual(sum(statements.mapped("nl_possible_duplicate_count")), 3)
         # The user removes the link's copy: the file's two are settled, and
         # the next fetch does not bring the removed one back.
-        link_line = marked.filtered(lambda l: l.nl_import_source == "link")
+        link_line = marked.filtered(lambda ln: ln.nl_import_source == "link")
         link_line.action_nl_remove_duplicate()
         self.assertFalse(link_line.exists())
         self.assertFalse(self.lines().filtered("nl_possible_duplicate"))

@@ -131,12 +131,12 @@ class TestBankFileAndIngLink(IngSandboxCase):
             (self.bank_today - datetime.timedelta(days=t["days_ago"]), float(t["amount"]))
             for t in sandbox_transactions()
         )
-        self.assertEqual(sorted(zip(lines.mapped("date"), lines.mapped("amount"))), expected)
+        self.assertEqual(sorted(zip(lines.mapped("date"), lines.mapped("amount"), strict=False)), expected)
         self.assertFalse(lines.filtered("nl_possible_duplicate"))
         self.assertEqual(
-            {l.nl_import_source for l in lines if l.date != self.bank_today}, sources
+            {ln.nl_import_source for ln in lines if ln.date != self.bank_today}, sources
         )
-        self.assertEqual(lines.filtered(lambda l: l.date == self.bank_today).nl_import_source, "link")
+        self.assertEqual(lines.filtered(lambda ln: ln.date == self.bank_today).nl_import_source, "link")
         return lines
 
     # ------------------------------------------------------------ tests
@@ -151,9 +151,9 @@ class TestBankFileAndIngLink(IngSandboxCase):
         lines = self.assert_each_transaction_once({"camt"})
         # The fetched line of today, and the betalingskenmerk from the file.
         self.assertEqual(
-            lines.filtered(lambda l: l.amount == 1250.0).nl_structured_reference, "5000056789012345"
+            lines.filtered(lambda ln: ln.amount == 1250.0).nl_structured_reference, "5000056789012345"
         )
-        self.assertEqual(lines.filtered(lambda l: l.nl_import_source == "link").nl_bank_link_account_id, account)
+        self.assertEqual(lines.filtered(lambda ln: ln.nl_import_source == "link").nl_bank_link_account_id, account)
         # A second fetch of the same days changes nothing.
         self.assert_fetch_succeeds(self.journal.with_user(self.user))
         self.assert_each_transaction_once({"camt"})

@@ -170,14 +170,14 @@ class TestBankFileAndAbnAmroLink(AbnAmroSandboxCase):
             (self.bank_today - datetime.timedelta(days=t["days_ago"]), float(t["amount"]))
             for t in sandbox_transactions()
         )
-        self.assertEqual(sorted(zip(lines.mapped("date"), lines.mapped("amount"))), expected)
+        self.assertEqual(sorted(zip(lines.mapped("date"), lines.mapped("amount"), strict=False)), expected)
         self.assertFalse(lines.filtered("nl_possible_duplicate").mapped("payment_ref"))
         self.assertEqual(
-            {l.nl_import_source for l in lines if l.date != self.bank_today}, sources
+            {ln.nl_import_source for ln in lines if ln.date != self.bank_today}, sources
         )
-        self.assertEqual(lines.filtered(lambda l: l.date == self.bank_today).nl_import_source, "link")
+        self.assertEqual(lines.filtered(lambda ln: ln.date == self.bank_today).nl_import_source, "link")
         # The three card payments of one day: the two alike stay two.
-        cards = lines.filtered(lambda l: l.amount == -6.55)
+        cards = lines.filtered(lambda ln: ln.amount == -6.55)
         self.assertEqual(len(cards), 3)
         self.assertEqual(set(cards.mapped("date")), {self.days[SAMPLE_D1]})
         # Odoo warns about a statement whose balances do not chain.
@@ -195,10 +195,10 @@ class TestBankFileAndAbnAmroLink(AbnAmroSandboxCase):
         self.assert_fetch_succeeds(self.journal.with_user(self.user))
         lines = self.assert_each_transaction_once({source})
         # The betalingskenmerk and end-to-end id from the file.
-        payment = lines.filtered(lambda l: l.amount == 3250.5)
+        payment = lines.filtered(lambda ln: ln.amount == 3250.5)
         self.assertEqual(payment.nl_structured_reference, "5000056789012345")
         self.assertEqual(payment.nl_end_to_end_id, "E2E-LEEUW-77")
-        self.assertEqual(lines.filtered(lambda l: l.nl_import_source == "link").nl_bank_link_account_id, account)
+        self.assertEqual(lines.filtered(lambda ln: ln.nl_import_source == "link").nl_bank_link_account_id, account)
         self.assertEqual(
             Decimal(str(account.bank_balance)), Decimal(str(self.sandbox_account()["balance"]))
         )
@@ -225,7 +225,7 @@ class TestBankFileAndAbnAmroLink(AbnAmroSandboxCase):
         lines = self.assert_each_transaction_once({"link"})
         # ABN AMRO's card rows come without a bank id: their identity is
         # derived, and the two alike are told apart by their number.
-        cards = lines.filtered(lambda l: l.amount == -6.55)
+        cards = lines.filtered(lambda ln: ln.amount == -6.55)
         self.assertTrue(all(":fp:" in uid for uid in cards.mapped("unique_import_id")), cards.mapped("unique_import_id"))
         self.assertEqual(len(set(cards.mapped("unique_import_id"))), 3)
         for name, data in (("abn-maart.sta", self.mt940_file()), ("abn-maart.xml", self.camt_file())):
@@ -242,9 +242,9 @@ class TestBankFileAndAbnAmroLink(AbnAmroSandboxCase):
         self.assertEqual(len(self.journal_lines()), 4)
         self.import_file("abn-maart.xml", self.camt_file())
         lines = self.assert_each_transaction_once({"camt", "link"})
-        self.assertEqual({l.nl_import_source for l in lines if l.date == self.days[SAMPLE_D1]}, {"camt"})
-        self.assertEqual({l.nl_import_source for l in lines if l.date > self.days[SAMPLE_D1]}, {"link"})
-        statement = lines.filtered(lambda l: l.nl_import_source == "camt").statement_id
+        self.assertEqual({ln.nl_import_source for ln in lines if ln.date == self.days[SAMPLE_D1]}, {"camt"})
+        self.assertEqual({ln.nl_import_source for ln in lines if ln.date > self.days[SAMPLE_D1]}, {"link"})
+        statement = lines.filtered(lambda ln: ln.nl_import_source == "camt").statement_id
         day_total = sum(Decimal(t["amount"]) for t in sandbox_transactions() if t["days_ago"] == 3)
         self.assertEqual(Decimal(str(statement.balance_start)), OPENING)
         self.assertEqual(Decimal(str(statement.balance_end_real)), OPENING + day_total)

@@ -72,7 +72,8 @@ class TestBankFileXmlEntities(BankLinkCase):
         wizard = (
             self.env["account.statement.import"]
             .with_user(self.accountant)
-            .with_context(journal_id=self.ing_journal.id)
+            # What the web client sends: the user's language.
+            .with_context(journal_id=self.ing_journal.id, lang=self.accountant.lang)
             .create({"statement_file": base64.b64encode(data), "statement_filename": name})
         )
         return wizard.import_file_button()

@@ -7,6 +7,7 @@ import datetime
 from datetime import date
 
 from freezegun import freeze_time
+
 from odoo import sql_db
 from odoo.tests import tagged
 

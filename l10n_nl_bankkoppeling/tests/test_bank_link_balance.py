@@ -3,6 +3,7 @@ from datetime import date
 from decimal import Decimal
 
 from freezegun import freeze_time
+
 from odoo.tests import tagged
 
 from ..tools import provider as bp

@@ -3,6 +3,7 @@ import datetime
 from urllib.parse import parse_qs, urlparse
 
 from freezegun import freeze_time
+
 from odoo.tests import HttpCase, new_test_user, tagged
 
 from .common import TEST_IBAN, BankLinkCase

@@ -7,6 +7,7 @@ from datetime import date
 from unittest.mock import patch
 
 from freezegun import freeze_time
+
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
@@ -116,7 +117,8 @@ class TestBankLinkCronIsolation(BankLinkCase):
     @freeze_time("2026-03-04 12:00:00")
     def test_incomplete_configuration_is_shown_on_its_link(self):
         def incomplete(link):
-            raise UserError("An administrator must fill in: ING client id.")
+            # The message a bank addon raises, as it would in English.
+            raise UserError("An administrator must fill in: ING client id.")  # pylint: disable=translation-required
 
         self.patch_provider_of_broken_link(incomplete)
         self.run_cron()
@@ -191,3 +193,14 @@ class TestBankLinkCronIsolation(BankLinkCase):
         with freeze_time("2026-03-04 13:00:00"):
             self.run_cron()
         self.assertEqual(built, [])
+
+    @freeze_time("2026-03-04 12:00:00")
+    def test_texts_of_the_scheduled_fetch_are_in_the_cron_users_language(self):
+        """The cron's context has no language: the link's error and its
+        chatter come in the language of the user the cron runs as."""
+        self.env.user.lang = "nl_NL"
+        self.patch_provider_of_broken_link(lambda link: BuggyBank())
+        self.env["account.bank.link.account"].with_context(lang=None)._cron_bank_link_fetch()
+        self.env.invalidate_all()
+        self.assertIn("onverwachte fout", self.broken_link.last_error)
+        self.assertIn("onverwachte fout", self.broken_link.message_ids[0].body)

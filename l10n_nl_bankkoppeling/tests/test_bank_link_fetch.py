@@ -4,6 +4,7 @@ from datetime import date
 from unittest.mock import patch
 
 from freezegun import freeze_time
+
 from odoo import sql_db
 from odoo.tests import tagged
 
@@ -53,7 +54,7 @@ class TestBankLinkFetch(BankLinkCase):
         lines = self.statement_lines(self.account)
         self.assertEqual(len(lines), 3)
         first = lines.filtered(
-            lambda l: l.unique_import_id == f"testbank:{TEST_IBAN}:T1"
+            lambda ln: ln.unique_import_id == f"testbank:{TEST_IBAN}:T1"
         )
         self.assertEqual(first.partner_id, partner)
         self.assertEqual(first.payment_ref, "Factuur 2026/0001")
@@ -63,7 +64,7 @@ class TestBankLinkFetch(BankLinkCase):
         self.assertEqual(first.nl_bank_transaction_code, "PMNT-RCDT-ESCT")
         self.assertEqual(first.account_number, COUNTERPARTY_IBAN)
         # No remittance text: the counterparty's name, never a bare "/".
-        second = lines.filtered(lambda l: l.unique_import_id.endswith(":T2"))
+        second = lines.filtered(lambda ln: ln.unique_import_id.endswith(":T2"))
         self.assertEqual(second.payment_ref, "Shell Amsterdam")
         statements = lines.statement_id.sorted("first_line_index")
         code = self.journal.code
@@ -98,7 +99,7 @@ class TestBankLinkFetch(BankLinkCase):
         )
         # The late booking joined the statement of its own booking day.
         self.assertEqual(
-            lines.filtered(lambda l: l.amount == 30).statement_id.name,
+            lines.filtered(lambda ln: ln.amount == 30).statement_id.name,
             f"{self.journal.code}/2026-03-02",
         )
 

@@ -3,6 +3,7 @@ import datetime
 from datetime import date
 
 from freezegun import freeze_time
+
 from odoo.tests import tagged
 
 from .common import BankLinkCase

@@ -9,6 +9,7 @@ from unittest.mock import patch
 
 from freezegun import freeze_time
 from lxml import etree
+
 from odoo import sql_db
 from odoo.tests import tagged
 
@@ -144,7 +145,7 @@ class TestWizardPolish(BankLinkCase):
     def test_default_import_start_is_three_months_of_history(self):
         wizard = self.to_consent_step()
         self.give_consent(wizard)
-        line = wizard.line_ids.filtered(lambda l: l.iban == TEST_IBAN)
+        line = wizard.line_ids.filtered(lambda ln: ln.iban == TEST_IBAN)
         self.assertEqual(line.start_date, date(2025, 12, 1))
         # The user's choice is what the account gets, and is kept on renewal.
         line.start_date = date(2026, 2, 1)
@@ -155,7 +156,7 @@ class TestWizardPolish(BankLinkCase):
         )
         renewal._load_accounts()
         self.assertEqual(
-            renewal.line_ids.filtered(lambda l: l.iban == TEST_IBAN).start_date,
+            renewal.line_ids.filtered(lambda ln: ln.iban == TEST_IBAN).start_date,
             date(2026, 2, 1),
         )
 
@@ -164,7 +165,7 @@ class TestWizardPolish(BankLinkCase):
         self.startPatcher(patch.object(MemoryBank, "history_months", 2))
         wizard = self.to_consent_step()
         self.give_consent(wizard)
-        line = wizard.line_ids.filtered(lambda l: l.iban == TEST_IBAN)
+        line = wizard.line_ids.filtered(lambda ln: ln.iban == TEST_IBAN)
         self.assertEqual(line.start_date, date(2026, 1, 10))
 
     def test_invitation_is_confirmed_in_the_wizard_and_the_chatter(self):

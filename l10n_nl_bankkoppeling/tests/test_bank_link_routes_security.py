@@ -155,7 +155,7 @@ class TestBankLinkRoutesSecurity(BankLinkCase, HttpCase):
         path, token = self.invite()
         db = self.env.cr.dbname
         for user in (self.accountant, self.billing, self.portal):
-            def call(model, method, *args, **kwargs):
+            def call(model, method, *args, user=user, **kwargs):
                 return self.xmlrpc_object.execute_kw(
                     db, user.id, PASSWORD, model, method, list(args), kwargs
                 )

@@ -2,6 +2,7 @@
 from datetime import date
 
 from freezegun import freeze_time
+
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import new_test_user, tagged
 

@@ -2,6 +2,7 @@
 from datetime import date
 
 from freezegun import freeze_time
+
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
 
@@ -55,8 +56,8 @@ class TestBankLinkWizard(BankLinkCase):
             wizard.action_next()
         self.give_consent(wizard)
         self.assertEqual(wizard.step, "accounts")
-        current = wizard.line_ids.filtered(lambda l: l.iban == TEST_IBAN)
-        savings = wizard.line_ids.filtered(lambda l: l.iban == SAVINGS_IBAN)
+        current = wizard.line_ids.filtered(lambda ln: ln.iban == TEST_IBAN)
+        savings = wizard.line_ids.filtered(lambda ln: ln.iban == SAVINGS_IBAN)
         # The journal's own IBAN is proposed; the savings account cannot be linked.
         self.assertTrue(current.selected)
         self.assertEqual(current.journal_id, self.journal)
@@ -88,7 +89,7 @@ class TestBankLinkWizard(BankLinkCase):
         wizard.action_next()
         wizard.action_next()
         self.give_consent(wizard)
-        savings = wizard.line_ids.filtered(lambda l: l.iban == SAVINGS_IBAN)
+        savings = wizard.line_ids.filtered(lambda ln: ln.iban == SAVINGS_IBAN)
         savings.write(
             {
                 "selected": True,
@@ -124,7 +125,7 @@ class TestBankLinkWizard(BankLinkCase):
         wizard.action_next()
         wizard.action_next()
         self.give_consent(wizard)
-        line = wizard.line_ids.filtered(lambda l: l.iban == TEST_IBAN)
+        line = wizard.line_ids.filtered(lambda ln: ln.iban == TEST_IBAN)
         line.write({"selected": True, "journal_id": journal.id})
         with self.assertRaisesRegex(ValidationError, self.company.name):
             wizard.action_next()

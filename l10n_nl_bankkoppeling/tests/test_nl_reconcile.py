@@ -137,7 +137,7 @@ class TestNlReconcile(AccountTestInvoicingCommon):
     def test_payment_within_the_early_payment_discount_pays_the_invoice(self):
         invoice, tax = self._invoice_with_early_discount()
         self.assertAlmostEqual(invoice.amount_tax, 210.0)
-        discounted = invoice.line_ids.filtered(lambda l: l.display_type == "payment_term").discount_amount_currency
+        discounted = invoice.line_ids.filtered(lambda ln: ln.display_type == "payment_term").discount_amount_currency
         self.assertAlmostEqual(discounted, 1185.80)
         line = self.bank_line(discounted, invoice.payment_reference, date="2026-11-20")
         line.action_nl_auto_reconcile()
@@ -366,10 +366,10 @@ class TestNlReconcile(AccountTestInvoicingCommon):
         noise = self.bank_line(12.34, "Dorpsstraat 12 1234 AB Utrecht")
         stats = (lines | noise).action_nl_auto_reconcile()
         self.assertEqual(stats["auto"], 6)
-        for line, invoice in zip(lines, invoices):
+        for line, invoice in zip(lines, invoices, strict=False):
             self.assertAuto(line, "reference")
-            counterpart = line.line_ids.filtered(lambda aml: aml.account_id == invoice.line_ids.filtered(
-                lambda l: l.display_type == "payment_term").account_id)
+            counterpart = line.line_ids.filtered(lambda aml, invoice=invoice: aml.account_id == invoice.line_ids.filtered(
+                lambda ln: ln.display_type == "payment_term").account_id)
             self.assertEqual(counterpart.matched_debit_ids.debit_move_id.move_id, invoice)
         self.assertEqual(noise.nl_reconcile_state, "none")
 
@@ -635,6 +635,7 @@ class TestNlReconcile(AccountTestInvoicingCommon):
         """The reconciliation screen lists "Not reconciled" lines: the line
         just booked by hand stays there until its offer is answered."""
         from lxml import etree
+
         from odoo.tools.safe_eval import safe_eval
 
         search = self.env["account.bank.statement.line"].get_views([(False, "search")])

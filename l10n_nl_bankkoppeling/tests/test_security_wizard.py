@@ -56,8 +56,9 @@ class TestWizardAcrossCompanies(HttpCase):
             self.rpc(self.user_b, WIZARD, "write", [own],
                      {"company_id": self.company_a.id, "provider": "ing"})
             self.rpc(self.user_b, WIZARD, "action_next", [own])
-        except xmlrpc.client.Fault:
-            pass
+        except xmlrpc.client.Fault as refused:
+            # Refused is as good as ignored: what counts is below.
+            self.assertTrue(refused.faultString)
         self.company_a.invalidate_recordset()
         self.assertEqual(self.company_a.company_registry, "11111111")
 

@@ -3,6 +3,7 @@ exact JSON, and tidy text fields. Plain Python, no Odoo imports."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime
 import email.utils
@@ -33,17 +34,15 @@ def parse_retry_after(value: str | None) -> float | None:
     if not value:
         return None
     value = value.strip()
-    try:
+    with contextlib.suppress(ValueError):  # not delta-seconds: an HTTP date
         return max(float(value), 0.0)
-    except ValueError:
-        pass
     try:
         moment = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=datetime.timezone.utc)
-    return max((moment - datetime.datetime.now(datetime.timezone.utc)).total_seconds(), 0.0)
+        moment = moment.replace(tzinfo=datetime.UTC)
+    return max((moment - datetime.datetime.now(datetime.UTC)).total_seconds(), 0.0)
 
 
 def parse_json(content: bytes, *, what: str, bank: str) -> Any:

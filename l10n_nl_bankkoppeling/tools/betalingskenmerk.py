@@ -157,7 +157,8 @@ def is_valid(number):
         return False
 
 
-def format(number, separator=" "):
+# python-stdnum's name for it (compact/validate/is_valid/format).
+def format(number, separator=" "):  # pylint: disable=redefined-builtin
     """Reformat the number in groups of four digits, as printed on Dutch
     invoices and acceptgiro's (``5000 0567 8901 2345``)."""
     number = compact(number)

@@ -52,7 +52,7 @@ def validate(url: str | None, allowed_hosts: tuple[str, ...] | list[str] = ()) -
         raise EndpointProblem("empty", value, allowed)
     try:
         parts = urllib.parse.urlsplit(value)
-        parts.port  # noqa: B018 - raises ValueError on a port that is no number
+        _port = parts.port  # raises ValueError on a port that is no number
     except ValueError as error:
         raise EndpointProblem("no_host", value, allowed) from error
     if parts.scheme.lower() != "https":

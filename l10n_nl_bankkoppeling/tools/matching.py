@@ -44,14 +44,11 @@ import re
 import unicodedata
 from collections import defaultdict
 
-try:
-    from odoo.addons.l10n_nl_bankkoppeling.tools import references as _references
-    from odoo.addons.l10n_nl_bankkoppeling.tools import betalingskenmerk
-except ImportError:  # plain Python, see tests/conftest.py
-    from l10n_nl_bankkoppeling.tools import references as _references
-    from l10n_nl_bankkoppeling.tools import betalingskenmerk
-
 from stdnum import iso11649
+
+# Siblings: relative, for Odoo and plain Python alike (tests/conftest.py).
+from . import betalingskenmerk
+from . import references as _references
 
 __all__ = [
     "AUTO",
@@ -365,7 +362,7 @@ def description_part(text):
             continue
         labelled = {}
         free = [parts[0]]
-        for label, value in zip(parts[1::2], parts[2::2]):
+        for label, value in zip(parts[1::2], parts[2::2], strict=False):
             key = label if splitter is _SEPA_TAG else label.lower()
             labelled.setdefault(key, value.strip(" /"))
         for key in _DESCRIPTION_LABELS:

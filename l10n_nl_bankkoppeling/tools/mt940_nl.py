@@ -344,7 +344,7 @@ def parse_ing_86(text: str, supplementary: str = "") -> Details:
 _ABN_LABELS = ("IBAN", "BIC", "NAAM", "OMSCHRIJVING", "KENMERK", "BETALINGSKENM.",
                "BETALINGSKENMERK", "MACHTIGING", "INCASSANT", "ISSUER", "REF")
 _ABN_LABEL_RE = re.compile(
-    r"(?<![A-Z])(%s):\s*" % "|".join(re.escape(l) for l in sorted(_ABN_LABELS, key=len, reverse=True))
+    r"(?<![A-Z])(%s):\s*" % "|".join(re.escape(ln) for ln in sorted(_ABN_LABELS, key=len, reverse=True))
 )
 _CARD = re.compile(r"^(BEA|GEA)\b[, ]*", re.I)
 

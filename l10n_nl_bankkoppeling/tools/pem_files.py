@@ -8,6 +8,7 @@ into a translated message. Every bank addon uses it for its certificates.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime
 import hashlib
@@ -119,8 +120,7 @@ def materialise(directory: str, data: bytes, suffix: str) -> str:
             raise
         for other in os.listdir(directory):
             if other.endswith(suffix) and other != name:
-                try:
+                # FileNotFoundError: another worker was first.
+                with contextlib.suppress(FileNotFoundError):
                     os.unlink(os.path.join(directory, other))
-                except FileNotFoundError:  # another worker was first
-                    pass
     return path

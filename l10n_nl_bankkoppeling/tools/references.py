@@ -54,20 +54,9 @@ import re
 
 from stdnum import iso11649
 
-try:
-    from odoo.addons.l10n_nl_bankkoppeling.tools import betalingskenmerk
-except ImportError:  # plain Python, see tests/conftest.py
-    try:
-        from l10n_nl_bankkoppeling.tools import betalingskenmerk
-    except ImportError:  # loaded by file path, next to betalingskenmerk.py
-        import importlib.util
-        import pathlib
-
-        _spec = importlib.util.spec_from_file_location(
-            "betalingskenmerk", pathlib.Path(__file__).with_name("betalingskenmerk.py")
-        )
-        betalingskenmerk = importlib.util.module_from_spec(_spec)
-        _spec.loader.exec_module(betalingskenmerk)
+# A sibling module: relative, so that it works in Odoo and in plain
+# Python (tests/conftest.py registers the addon folders as packages).
+from . import betalingskenmerk
 
 _logger = logging.getLogger(__name__)
 

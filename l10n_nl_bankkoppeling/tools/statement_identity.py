@@ -245,7 +245,7 @@ def _plan_group(plan, batch, positions, others):
     for key in in_by_key.keys() & ex_by_key.keys():
         mine, theirs = in_by_key.pop(key), ex_by_key.pop(key)
         if len(mine) == len(theirs):
-            plan.duplicate.update(zip(mine, (t.line_id for t in theirs)))
+            plan.duplicate.update(zip(mine, (t.line_id for t in theirs), strict=False))
         else:
             _mark(plan, mine, theirs)
     rest_in = [p for ps in in_by_key.values() for p in ps]

@@ -5,11 +5,11 @@ bank consent, accounts, done."""
 import re
 
 from dateutil.relativedelta import relativedelta
-from odoo import _, api, fields, models
+
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import date_utils
 from odoo.tools.safe_eval import safe_eval
-
 
 STEPS = [
     ("data", "Data"),
@@ -71,7 +71,7 @@ class AccountBankLinkWizard(models.TransientModel):
         for wizard in self:
             if wizard.company_id not in allowed:
                 raise UserError(
-                    _("You cannot link bank accounts of %(company)s.",
+                    self.env._("You cannot link bank accounts of %(company)s.",
                       company=wizard.company_id.sudo().name)
                 )
 
@@ -99,7 +99,7 @@ class AccountBankLinkWizard(models.TransientModel):
         for wizard in self:
             link = wizard.link_id
             if link.invitation_sent_to and link.invitation_expires_at:
-                wizard.invitation_text = _(
+                wizard.invitation_text = self.env._(
                     "Invitation sent by e-mail to %(email)s. Its link is valid "
                     "once, until %(date)s. You may close this window: the "
                     "journal shows when the bank gave consent.",
@@ -139,7 +139,7 @@ class AccountBankLinkWizard(models.TransientModel):
             "res_id": self.id,
             "view_mode": "form",
             "target": "new",
-            "name": _("Link your bank account"),
+            "name": self.env._("Link your bank account"),
         }
 
     # ------------------------------------------------------------------
@@ -162,9 +162,9 @@ class AccountBankLinkWizard(models.TransientModel):
     def _step_data_done(self):
         registry = (self.company_registry or "").replace(" ", "")
         if not _KVK.match(registry):
-            raise UserError(_("A KvK number has 8 digits."))
+            raise UserError(self.env._("A KvK number has 8 digits."))
         if not self.provider:
-            raise UserError(_("Choose your bank."))
+            raise UserError(self.env._("Choose your bank."))
         if self.company_id.company_registry != registry:
             # An accountant who may link the company's bank may record its
             # KvK number, also without the right to edit companies.
@@ -174,11 +174,11 @@ class AccountBankLinkWizard(models.TransientModel):
     def _step_contact_done(self):
         if not self.legal_representative_name or not self.legal_representative_email:
             raise UserError(
-                _("Fill in the name and e-mail address of the legal representative.")
+                self.env._("Fill in the name and e-mail address of the legal representative.")
             )
         if not self.legal_representative_confirmed:
             raise UserError(
-                _(
+                self.env._(
                     "The bank only accepts a link given by the company's legal "
                     "representative. Confirm it, or invite the legal representative "
                     "by e-mail in the next step."
@@ -200,7 +200,7 @@ class AccountBankLinkWizard(models.TransientModel):
     def _step_consent_done(self):
         if self.link_id.state not in ("linked", "expiring"):
             raise UserError(
-                _("The bank has not given consent yet. Click 'Go to the bank'.")
+                self.env._("The bank has not given consent yet. Click 'Go to the bank'.")
             )
         self._load_accounts()
         self.step = "accounts"
@@ -312,7 +312,7 @@ class AccountBankLinkWizard(models.TransientModel):
             account = line.link_account_id
             if line.selected and not account.eligible:
                 raise UserError(
-                    _(
+                    self.env._(
                         "%(account)s cannot be linked: %(reason)s",
                         account=account.display_name,
                         reason=account.ineligible_reason or "",
@@ -320,7 +320,7 @@ class AccountBankLinkWizard(models.TransientModel):
                 )
             if line.selected and not line.journal_id:
                 raise UserError(
-                    _("Choose a journal for %(account)s.", account=account.display_name)
+                    self.env._("Choose a journal for %(account)s.", account=account.display_name)
                 )
         for line in self.line_ids:
             line._apply()
@@ -379,7 +379,7 @@ class AccountBankLinkWizardLine(models.TransientModel):
             journal_vals["bank_acc_number"] = account.iban
         journal.write(journal_vals)
         journal.message_post(
-            body=_(
+            body=self.env._(
                 "Bank link: account %(account)s now feeds this journal from %(date)s.",
                 account=account.display_name,
                 date=account.link_id._bank_link_format_date(self.start_date),

@@ -285,7 +285,7 @@ class AbnAmroApp(AbnPaymentsMixin, ConsentFlowMixin, BankApp):
             date_from = datetime.date.fromisoformat(raw_from) if raw_from else None
             date_to = datetime.date.fromisoformat(raw_to) if raw_to else today
         except ValueError:
-            raise BadRequest("bookDateFrom and bookDateTo must be yyyy-mm-dd")
+            raise BadRequest("bookDateFrom and bookDateTo must be yyyy-mm-dd") from None
         oldest = _months_back(today, settings["history_months"])
         if date_from is not None:
             if date_from < oldest:

@@ -19,7 +19,7 @@ import secrets
 
 from . import pages
 from .approval import OrderApprovalMixin
-from .payments import PaymentBook, PaymentError, PainError, decode_batch_file, new_submission, parse_pain, reason
+from .payments import PainError, PaymentBook, PaymentError, decode_batch_file, new_submission, parse_pain, reason
 from .web import bearer_token, html_response, json_response, new_trace_id
 
 PAYMENT_SCOPES = {"psd2:payment:batchsct:write", "psd2:payment:batchsdd:write"}
@@ -100,14 +100,14 @@ class AbnPaymentsMixin(OrderApprovalMixin):
         try:
             xml = decode_batch_file(instruction.get("fileData") or "")
         except PaymentError as error:
-            raise BatchRefused(400, error.kind, str(error))
+            raise BatchRefused(400, error.kind, str(error)) from None
         common = {"file_name": file_name, "hash": hashlib.sha256(xml).hexdigest(),
                   "consent_id": consent["id"], "original_size": len(xml)}
         try:
             parsed = parse_pain(xml)
         except PainError as error:
             if error.kind == "type":
-                raise BatchRefused(400, "MESSAGE_BAI556_0016", "File Type is not in PAIN format.")
+                raise BatchRefused(400, "MESSAGE_BAI556_0016", "File Type is not in PAIN format.") from None
             # Well-formed enough to be a PAIN file but wrong inside: the bank
             # takes it and rejects it (status REJECTED), as the tutorial says.
             return self._rejected(consent, "credit_transfer", "FF01", str(error), common)

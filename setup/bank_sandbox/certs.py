@@ -73,7 +73,7 @@ def _make_ca(directory, stem, common_name):
     if _exists(directory, stem):
         return _load(directory, stem)
     key = _new_key()
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     name = _name(common_name)
     cert = (
         x509.CertificateBuilder()
@@ -105,7 +105,7 @@ def _make_leaf(directory, stem, ca, common_name, *, server=False, signing=False,
         return _load(directory, stem)
     ca_cert, ca_key = ca
     key = _new_key()
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     builder = (
         x509.CertificateBuilder()
         .subject_name(_name(common_name, organisation))

@@ -50,7 +50,7 @@ def random_nl_account_number(rng):
         digits = [rng.randrange(10) for _ in range(9)]
         if digits[0] == 0:
             continue
-        weighted = sum(d * w for d, w in zip(digits, range(10, 1, -1)))
+        weighted = sum(d * w for d, w in zip(digits, range(10, 1, -1), strict=False))
         last = (-weighted) % 11
         if last < 10:
             return "".join(map(str, digits + [last]))

@@ -73,7 +73,7 @@ def verify(public_key, params, environ, required_headers):
     try:
         signature = base64.b64decode(params["signature"], validate=True)
     except ValueError:
-        raise SignatureError("Signature is not valid base64", 400)
+        raise SignatureError("Signature is not valid base64", 400) from None
     try:
         if isinstance(public_key, rsa.RSAPublicKey) and algorithm == "rsa-sha256":
             if public_key.key_size < 2048:
@@ -84,7 +84,7 @@ def verify(public_key, params, environ, required_headers):
         else:
             raise SignatureError("Signature algorithm does not match the certificate key")
     except InvalidSignature:
-        raise SignatureError("Signature verification failed")
+        raise SignatureError("Signature verification failed") from None
 
 
 def check_digest(environ, body):
@@ -110,10 +110,10 @@ def check_date(environ, max_skew_seconds):
     try:
         sent = email.utils.parsedate_to_datetime(header)
     except (TypeError, ValueError):
-        raise SignatureError("Date header is not an RFC 7231 date", 400)
+        raise SignatureError("Date header is not an RFC 7231 date", 400) from None
     if sent is None or sent.tzinfo is None:
         raise SignatureError("Date header is not an RFC 7231 date", 400)
-    skew = abs((datetime.datetime.now(datetime.timezone.utc) - sent).total_seconds())
+    skew = abs((datetime.datetime.now(datetime.UTC) - sent).total_seconds())
     if skew > max_skew_seconds:
         raise SignatureError("Date header is too far from the current time")
 
@@ -127,7 +127,7 @@ def load_one_line_certificate(value):
     try:
         return x509.load_der_x509_certificate(base64.b64decode(text, validate=True))
     except ValueError:
-        raise SignatureError("TPP-Signature-Certificate is not a valid certificate", 400)
+        raise SignatureError("TPP-Signature-Certificate is not a valid certificate", 400) from None
 
 
 def key_id_serial(key_id):
@@ -138,4 +138,4 @@ def key_id_serial(key_id):
     try:
         return int(first[3:], 16)
     except ValueError:
-        raise SignatureError("keyId serial is not hexadecimal")
+        raise SignatureError("keyId serial is not hexadecimal") from None

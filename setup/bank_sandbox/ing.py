@@ -5,17 +5,16 @@ import re
 import secrets
 import uuid
 
-from cryptography.hazmat.primitives import hashes, serialization
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
 
-from . import httpsig
+from . import httpsig, pages
 from .consentflow import ConsentFlowMixin
 from .httpsig import SignatureError
 from .ing_payments import IngPaymentsMixin, pis_code
 from .scenario import AMSTERDAM
 from .server import BankApp, new_reference
 from .web import bearer_token, html_response, json_response
-from . import pages
 
 APPLICATION_SCOPES = (
     "payment-accounts:balances:view payment-accounts:transactions:view "
@@ -71,7 +70,7 @@ class AisError(Exception):
 def _utc_iso(day, time_of_day):
     local = datetime.datetime.combine(
         datetime.date.fromisoformat(day), datetime.time.fromisoformat(time_of_day), tzinfo=AMSTERDAM)
-    return local.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    return local.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
 def _parse_ing_datetime(value, name, end_of_day):
@@ -80,13 +79,13 @@ def _parse_ing_datetime(value, name, end_of_day):
         if len(value) == 10:
             day = datetime.date.fromisoformat(value)
             moment = datetime.time(23, 59, 59) if end_of_day else datetime.time(0, 0, 0)
-            return datetime.datetime.combine(day, moment, tzinfo=datetime.timezone.utc)
+            return datetime.datetime.combine(day, moment, tzinfo=datetime.UTC)
         if not value.endswith("Z"):
             raise ValueError
         parsed = datetime.datetime.fromisoformat(value[:-1])
-        return parsed.replace(tzinfo=datetime.timezone.utc)
+        return parsed.replace(tzinfo=datetime.UTC)
     except ValueError:
-        raise AisError(400, "FORMAT_ERROR", f"{name} must be yyyy-mm-dd or a UTC date-time ending in Z", name)
+        raise AisError(400, "FORMAT_ERROR", f"{name} must be yyyy-mm-dd or a UTC date-time ending in Z", name) from None
 
 
 def _uses_spec_key_names(transaction_id):
@@ -394,12 +393,12 @@ class IngApp(IngPaymentsMixin, ConsentFlowMixin, BankApp):
         try:
             uuid.UUID(request.headers.get("X-Request-ID", ""))
         except ValueError:
-            raise AisError(400, "FORMAT_ERROR", "X-Request-ID must be a UUID", "X-Request-ID")
+            raise AisError(400, "FORMAT_ERROR", "X-Request-ID must be a UUID", "X-Request-ID") from None
         try:
             self._verify_client_signature(
                 request, record["client_id"], ["(request-target)", "date", "digest", "x-request-id"])
         except SignatureError as error:
-            raise AisError(error.status, "INVALID_HEADER", str(error), "Signature")
+            raise AisError(error.status, "INVALID_HEADER", str(error), "Signature") from None
         return self.state.consents[record["consent_id"]], record
 
     def _ais_route(self, request, consent):
@@ -432,7 +431,7 @@ class IngApp(IngPaymentsMixin, ConsentFlowMixin, BankApp):
         }
 
     def _balances(self, account):
-        now = datetime.datetime.fromtimestamp(self.state.now(), datetime.timezone.utc)
+        now = datetime.datetime.fromtimestamp(self.state.now(), datetime.UTC)
         last_change = now.strftime("%Y-%m-%dT%H:%M:%S.000Z")
         today = self.state.current_scenario().today
         yesterday_balance = account.opening_balance
@@ -470,14 +469,14 @@ class IngApp(IngPaymentsMixin, ConsentFlowMixin, BankApp):
             date_to = datetime.date.fromisoformat(cursor["to"])
             limit, after, first_page = cursor["limit"], tuple(cursor["after"]), False
         else:
-            now = datetime.datetime.fromtimestamp(self.state.now(), datetime.timezone.utc)
+            now = datetime.datetime.fromtimestamp(self.state.now(), datetime.UTC)
             raw_from, raw_to = request.args.get("dateFrom"), request.args.get("dateTo")
             moment_to = _parse_ing_datetime(raw_to, "dateTo", True) if raw_to else now
             if raw_from:
                 moment_from = _parse_ing_datetime(raw_from, "dateFrom", False)
             else:
                 moment_from = datetime.datetime.combine(
-                    min(moment_to, now).date(), datetime.time(0), tzinfo=datetime.timezone.utc)
+                    min(moment_to, now).date(), datetime.time(0), tzinfo=datetime.UTC)
             if moment_from > now:
                 raise AisError(400, "PERIOD_INVALID", "dateFrom may not be in the future", "dateFrom")
             if moment_to < moment_from:

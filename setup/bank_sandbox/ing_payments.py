@@ -20,8 +20,7 @@ from . import pages
 from .approval import OrderApprovalMixin
 from .httpsig import SignatureError
 from .payment_admin import bank_status
-from .payments import (OPEN, REJECTED, PaymentBook, PaymentError, PainError, money,
-                       new_submission, parse_pain)
+from .payments import OPEN, REJECTED, PainError, PaymentBook, PaymentError, money, new_submission, parse_pain
 from .web import Response, bearer_token, html_response, json_response
 
 PRODUCTS = {"sepa-credit-transfers"}
@@ -85,7 +84,7 @@ def _json_payment(item, path):
     try:
         value = money(amount["amount"])
     except PaymentError as error:
-        raise PisError(400, "FORMAT_ERROR", str(error), f"{path}.instructedAmount.amount")
+        raise PisError(400, "FORMAT_ERROR", str(error), f"{path}.instructedAmount.amount") from None
     structured = item.get("remittanceInformationStructured")
     reference = None
     if structured is not None:
@@ -139,12 +138,12 @@ class IngPaymentsMixin(OrderApprovalMixin):
         try:
             uuid.UUID(request.headers.get("X-Request-ID", ""))
         except ValueError:
-            raise PisError(400, "FORMAT_ERROR", "X-Request-ID must be a UUID", "X-Request-ID")
+            raise PisError(400, "FORMAT_ERROR", "X-Request-ID must be a UUID", "X-Request-ID") from None
         try:
             self._verify_client_signature(
                 request, record["client_id"], ["(request-target)", "date", "digest", "x-request-id"])
         except SignatureError as error:
-            raise PisError(error.status, "INVALID_HEADER", str(error), "Signature")
+            raise PisError(error.status, "INVALID_HEADER", str(error), "Signature") from None
         return record
 
     def _payments_route(self, request, match):
@@ -259,7 +258,7 @@ class IngPaymentsMixin(OrderApprovalMixin):
         try:
             day = datetime.date.fromisoformat(value)
         except (TypeError, ValueError):
-            raise PisError(400, "FORMAT_ERROR", "requestedExecutionDate must be yyyy-mm-dd", "requestedExecutionDate")
+            raise PisError(400, "FORMAT_ERROR", "requestedExecutionDate must be yyyy-mm-dd", "requestedExecutionDate") from None
         # A date in the past is moved to today and announced (spec: ACWC
         # "accepted with change ... such as requested execution date").
         return max(day.isoformat(), self._today())
@@ -295,7 +294,7 @@ class IngPaymentsMixin(OrderApprovalMixin):
         try:
             parsed = parse_pain(request.get_data())
         except PainError as error:
-            raise PisError(400, "FORMAT_ERROR", f"pain.001: {error}", "body")
+            raise PisError(400, "FORMAT_ERROR", f"pain.001: {error}", "body") from None
         if parsed["kind"] != "credit_transfer":
             raise PisError(400, "FORMAT_ERROR", "Only pain.001 credit transfers are accepted", "body")
         if len(parsed["payments"]) != 1 or len(parsed["blocks"]) != 1:
@@ -369,7 +368,7 @@ def pain002(submission, code, reasons, message):
     report = sub(document, "CstmrPmtStsRpt")
     header = sub(report, "GrpHdr")
     sub(header, "MsgId", uuid.uuid4().hex[:35])
-    sub(header, "CreDtTm", datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S"))
+    sub(header, "CreDtTm", datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S"))
     group = sub(report, "OrgnlGrpInfAndSts")
     sub(group, "OrgnlMsgId", submission.get("message_id") or submission["id"][:35])
     sub(group, "OrgnlMsgNmId", submission.get("format") or "pain.001.001.03")

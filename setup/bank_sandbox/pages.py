@@ -28,7 +28,8 @@ ABN_STYLE = """
 body{margin:0;font-family:Arial,Helvetica,sans-serif;background:#f3f3f3;color:#222}
 header{background:#004c4c;padding:14px 24px;display:flex;align-items:center;gap:12px}
 .logo{font-weight:bold;font-size:22px;color:#fff}
-.shield{display:inline-block;width:26px;height:26px;background:linear-gradient(135deg,#00857a 50%,#ffd200 50%);border-radius:3px 3px 13px 13px;vertical-align:middle;margin-right:8px}
+.shield{display:inline-block;width:26px;height:26px;vertical-align:middle;margin-right:8px;
+  background:linear-gradient(135deg,#00857a 50%,#ffd200 50%);border-radius:3px 3px 13px 13px}
 main{max-width:620px;margin:28px auto;background:#fff;padding:24px 32px;border-top:4px solid #ffd200}
 h1{color:#004c4c;font-size:24px;margin-top:0}
 .account{display:flex;gap:12px;align-items:flex-start;padding:12px 0;border-bottom:1px solid #e1e1e1}

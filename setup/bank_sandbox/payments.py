@@ -87,7 +87,7 @@ def money(value):
     try:
         amount = Decimal(str(value))
     except (InvalidOperation, ValueError):
-        raise PaymentError(f"amount {value!r} is not a number")
+        raise PaymentError(f"amount {value!r} is not a number") from None
     if amount <= 0 or amount != amount.quantize(Decimal("0.01")):
         raise PaymentError(f"amount {value!r} must be positive with at most two decimals")
     return amount
@@ -323,7 +323,7 @@ def _booking_id(bank, seed):
 
 
 def booking_rows(submission, valid, total, scenario, now):
-    moment = datetime.datetime.fromtimestamp(now, datetime.timezone.utc).astimezone(AMSTERDAM)
+    moment = datetime.datetime.fromtimestamp(now, datetime.UTC).astimezone(AMSTERDAM)
     day = scenario.today.isoformat()
     clock = moment.strftime("%H:%M:%S")
     debit = submission["kind"] == "credit_transfer"
@@ -399,7 +399,7 @@ def _date(node, path):
     try:
         return datetime.date.fromisoformat(text[:10]).isoformat()
     except ValueError:
-        raise PainError(f"{path} is not a date: {text!r}")
+        raise PainError(f"{path} is not a date: {text!r}") from None
 
 
 def parse_pain(xml_bytes):
@@ -407,7 +407,7 @@ def parse_pain(xml_bytes):
     try:
         root = ET.fromstring(xml_bytes)
     except ET.ParseError as error:
-        raise PainError(f"not well-formed XML: {error}")
+        raise PainError(f"not well-formed XML: {error}") from None
     namespace = root.tag[1:].split("}")[0] if root.tag.startswith("{") else ""
     message = namespace.rsplit(":", 1)[-1]
     if _local(root.tag) != "Document" or not message.startswith(("pain.001.", "pain.008.")):
@@ -489,11 +489,11 @@ def decode_batch_file(file_data):
     try:
         raw = base64.b64decode(file_data, validate=True)
     except (ValueError, TypeError):
-        raise PaymentError("The incoming file data is not base64 encoded.", "MESSAGE_BAI556_0013")
+        raise PaymentError("The incoming file data is not base64 encoded.", "MESSAGE_BAI556_0013") from None
     try:
         xml = gzip.decompress(raw)
     except (OSError, EOFError, zlib.error):
-        raise PaymentError("File data is not in gzipped format.", "MESSAGE_BAI556_0015")
+        raise PaymentError("File data is not in gzipped format.", "MESSAGE_BAI556_0015") from None
     if not xml.lstrip().startswith(b"<?xml"):
         raise PaymentError('Batch file data does not start with xml definition ("<?xml").', "MESSAGE_BAI556_0003")
     return xml

@@ -183,7 +183,7 @@ def merged_with_defaults(data):
 
 
 def amsterdam_today(now=None):
-    now = now if now is not None else datetime.datetime.now(datetime.timezone.utc)
+    now = now if now is not None else datetime.datetime.now(datetime.UTC)
     return now.astimezone(AMSTERDAM).date()
 
 

@@ -152,7 +152,7 @@ class BankApp(PaymentAdminMixin):
         try:
             return json.loads(request.get_data(as_text=True) or "null")
         except ValueError as error:
-            raise ValueError(f"body is not JSON: {error}")
+            raise ValueError(f"body is not JSON: {error}") from None
 
     def admin_health(self, request):
         return json_response({"status": "ok", "bank": self.bank, "ports": self.settings["ports"]})

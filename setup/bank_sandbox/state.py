@@ -56,11 +56,12 @@ class State:
         return time.time() + self.clock_offset
 
     def _clock_today(self):
-        from .scenario import amsterdam_today
         import datetime
 
+        from .scenario import amsterdam_today
+
         return amsterdam_today(datetime.datetime.fromtimestamp(time.time() + self.calendar_offset,
-                                                               datetime.timezone.utc))
+                                                               datetime.UTC))
 
     def current_scenario(self):
         """Rebuild when the day changes, so 'today' moves with the clock."""

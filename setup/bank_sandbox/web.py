@@ -61,7 +61,7 @@ class ClientCertChecker:
 
 
 def _utc(value):
-    return value if value.tzinfo else value.replace(tzinfo=datetime.timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=datetime.UTC)
 
 
 def issued_by(cert, ca_cert):
@@ -84,7 +84,7 @@ def issued_by(cert, ca_cert):
             return False
     except InvalidSignature:
         return False
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     not_before = getattr(cert, "not_valid_before_utc", None) or _utc(cert.not_valid_before)
     not_after = getattr(cert, "not_valid_after_utc", None) or _utc(cert.not_valid_after)
     return not_before <= now <= not_after

@@ -22,7 +22,6 @@ import socket
 import subprocess
 import sys
 import tarfile
-import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -315,6 +314,37 @@ def ensure_venv(odoo_src: Path) -> Path:
     return venv
 
 
+def ensure_lint_venv() -> Path:
+    """pylint-odoo and ruff in an environment of their own, keyed by
+    setup/requirements-lint.txt: they need nothing of Odoo's."""
+    requirements = SETUP / "requirements-lint.txt"
+    digest = hashlib.sha256(sys.version.encode() + requirements.read_bytes()).hexdigest()[:12]
+    venv = CACHE / f"lint-py{sys.version_info[0]}{sys.version_info[1]}-{digest}"
+    if not (venv / ".complete").exists():
+        say(f"Creating the linters' environment {venv} ...")
+        shutil.rmtree(venv, ignore_errors=True)
+        run([sys.executable, "-m", "venv", str(venv)], quiet=True)
+        run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "-r", str(requirements)],
+            env=dict(os.environ, PIP_DISABLE_PIP_VERSION_CHECK="1"), quiet=True)
+        (venv / ".complete").write_text(time.ctime())
+    return venv
+
+
+def run_linters(results) -> None:
+    """ruff (ruff.toml) over the repository and pylint-odoo with the OCA's
+    configuration (.pylintrc) over the addons: any message fails."""
+    venv = ensure_lint_venv()
+    for label, cmd in (
+        ("ruff (ruff.toml)", [str(venv / "bin" / "ruff"), "check", "--no-fix", "."]),
+        ("pylint-odoo (.pylintrc, the OCA's checks for 18.0)",
+         [str(venv / "bin" / "pylint"), "--rcfile=.pylintrc", *OUR_ADDONS]),
+    ):
+        say(f"== {label}")
+        t0 = time.time()
+        proc = subprocess.run(cmd, cwd=REPO)
+        results.append((label, proc.returncode, time.time() - t0))
+
+
 # --------------------------------------------------------------------------
 # PostgreSQL
 # --------------------------------------------------------------------------
@@ -552,7 +582,8 @@ def command_demo(args) -> int:
         + (f"  Bank sandbox: ING {sandbox_urls.get('ing', '')}  ABN AMRO {sandbox_urls.get('abnamro', '')}\n"
            if sandbox_urls else "")
         + f"  Log file:  {LOCAL / 'odoo-demo.log'}\n"
-        + ("  Stop with:  ./setup/demo --stop\n" if args.detach else "  Stop with:  Ctrl+C (or ./setup/demo --stop from another terminal)\n"),
+        + ("  Stop with:  ./setup/demo --stop\n" if args.detach
+           else "  Stop with:  Ctrl+C (or ./setup/demo --stop from another terminal)\n"),
         flush=True,
     )
     if args.detach:
@@ -665,7 +696,10 @@ def command_test(args) -> int:
         # nothing must not pass quietly.
         results.append((label, proc.returncode, time.time() - t0))
 
-    plain = [str(p) for p in (REPO / "tests").iterdir() if p.is_dir() and p.name not in ("benchmarks", "e2e", "data", "fuzz", "browser", "__pycache__")]
+    not_plain = ("benchmarks", "e2e", "data", "fuzz", "browser", "__pycache__")
+    plain = [str(p) for p in (REPO / "tests").iterdir() if p.is_dir() and p.name not in not_plain]
+    if args.only in (None, "lint"):
+        run_linters(results)
     if args.only in (None, "plain"):
         pytest("plain Python tests (tools, bank clients against the HTTPS sandbox)", ["-q", "-p", "no:odoo", *plain])
     if args.only in (None, "odoo"):
@@ -719,7 +753,7 @@ def main(argv=None) -> int:
     demo.add_argument("--detach", action="store_true", help="start in the background and return")
     demo.add_argument("--stop", action="store_true", help="stop a demo started earlier")
     test = sub.add_parser("test", help="run every test")
-    test.add_argument("--only", choices=("plain", "odoo", "browser"))
+    test.add_argument("--only", choices=("lint", "plain", "odoo", "browser"))
     test.add_argument("--no-browser", action="store_true", help=argparse.SUPPRESS)
     test.add_argument("--db", default=TEST_DB, help="test database name (made anew from a template)")
     test.add_argument("paths", nargs="*", help="with --only odoo or --only browser: just these test files")

@@ -466,7 +466,8 @@ def _iban(partner):
     return partner.bank_ids[:1].acc_number.replace(" ", "") if partner.bank_ids else ""
 
 
-def story_transactions(invoices, bills, partners, today):
+# One story, told in order: split up, the order would be lost.
+def story_transactions(invoices, bills, partners, today):  # noqa: C901
     """{"ING" / "ABN" / "ABN2": [explicit sandbox transactions]}: how the
     customers pay the invoices (most of them), plus costs, taxes, cards."""
     out = {"ING": [], "ABN": [], "ABN2": []}
@@ -535,7 +536,7 @@ def story_transactions(invoices, bills, partners, today):
 
     # Bank costs on the first of each month, at both banks.
     first = today.replace(day=1)
-    for month in range(3):
+    for _month in range(3):
         for journal, amount in (("ING", "18.75"), ("ABN", "23.40")):
             add(journal, f"COSTS-{first:%Y%m}", first, "-" + amount, ("", ""),
                 "Kosten Zakelijk Betalingsverkeer", kind="costs")

@@ -121,7 +121,7 @@ def run(env, bank, bp, mt940_nl, args):
         )
         bank.transactions = {iban: transactions}
         framework.measure(env, f"fetch same period ({count})", count,
-                          lambda: account._bank_link_fetch(unattended=False))
+                          lambda account=account: account._bank_link_fetch(unattended=False))
         after = env["account.bank.statement.line"].search_count(
             [("journal_id", "=", journal.id), ("nl_is_balance_correction", "=", False)]
         )

@@ -272,7 +272,7 @@ def run_benchmark(env, bank, bp, args):
         bp, count, args.days, today, counterparties, seed=count
     )
     partner_ids = {
-        iban: partner.id for (iban, _name), partner in zip(counterparties, partners)
+        iban: partner.id for (iban, _name), partner in zip(counterparties, partners, strict=False)
     }
     bare_journal = new_journal("BARE")
     # Warm-up, not measured: the first creates of a process fill caches.

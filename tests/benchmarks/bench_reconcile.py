@@ -47,7 +47,6 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests"))
 import conftest  # noqa: F401,E402  (registers the addon folders as packages)
-
 from schwifty import IBAN  # noqa: E402
 
 from l10n_nl_bankkoppeling.tools import betalingskenmerk, matching  # noqa: E402
@@ -189,7 +188,8 @@ def plan(n_lines, n_invoices, seed):
     return rng, customers, holdings, invoices, counts, pool
 
 
-def build_lines(rng, customers, holdings, invoices, counts, pool):
+# One generator per category in one place, so the categories can be compared.
+def build_lines(rng, customers, holdings, invoices, counts, pool):  # noqa: C901
     """The bank lines, with the truth, once invoice names and references
     are known."""
     by_key = {c.key: c for c in customers + holdings}
@@ -392,7 +392,7 @@ def _proposal_correct(line, outcome):
 
 def score(lines, outcomes):
     rows = defaultdict(Counter)
-    for line, outcome in zip(lines, outcomes):
+    for line, outcome in zip(lines, outcomes, strict=False):
         for category in (line.category, "TOTAL"):
             row = rows[category]
             row["lines"] += 1
@@ -585,7 +585,7 @@ def _run_odoo(env, args):
     t0 = time.perf_counter()
     partners = env["res.partner"].create([
         {"name": c.name, "is_company": True} for c in holdings + customers])
-    partner_of = dict(zip([c.key for c in holdings + customers], partners))
+    partner_of = dict(zip([c.key for c in holdings + customers], partners, strict=False))
     for customer in customers:
         if customer.parent is not None:
             partner_of[customer.key].parent_id = partner_of[customer.parent]
@@ -605,7 +605,7 @@ def _run_odoo(env, args):
                                              "price_unit": inv.amount / 100, "tax_ids": []})],
             } for inv in chunk])
             moves.action_post()
-            for inv, move in zip(chunk, moves):
+            for inv, move in zip(chunk, moves, strict=False):
                 inv.name, inv.reference = move.name, move.payment_reference
                 moves_of[inv.key] = move
 
@@ -613,7 +613,7 @@ def _run_odoo(env, args):
     load_seconds = time.perf_counter() - t0
     item_to_invoice = {}
     for key, move in moves_of.items():
-        for aml in move.line_ids.filtered(lambda l: l.account_id.account_type == "asset_receivable"):
+        for aml in move.line_ids.filtered(lambda ln: ln.account_id.account_type == "asset_receivable"):
             item_to_invoice[aml.id] = key
 
     accounts = {}

@@ -17,9 +17,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests"))
-import conftest  # noqa: F401  (registers the addon folders as packages)
+import conftest  # noqa: F401, E402  (registers the addon folders as packages)
 
-from l10n_nl_bankkoppeling.tools import betalingskenmerk, references
+from l10n_nl_bankkoppeling.tools import betalingskenmerk, references  # noqa: E402
 
 MEGABYTE = 1_000_000
 

@@ -138,6 +138,7 @@ def copy_db(odoo_tasks, source, target):
 def main():
     args = parse_args()
     import freezegun
+
     import odoo
     from odoo.tools import config
 

@@ -6,10 +6,9 @@ from __future__ import annotations
 import re
 import time
 
-from playwright.sync_api import expect
-
 import odoo_ui as ui
 from conftest import SANDBOX_TAN
+from playwright.sync_api import expect
 
 
 def _accounts_step(page, rpc, journals, shot, name="wizard-accounts"):

@@ -10,9 +10,8 @@ import ssl
 import time
 import urllib.request
 
-from playwright.sync_api import expect
-
 import odoo_ui as ui
+from playwright.sync_api import expect
 
 
 def _open_reconciliation(page, odoo_url, journal_name):

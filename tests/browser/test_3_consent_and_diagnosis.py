@@ -6,10 +6,9 @@ from __future__ import annotations
 import datetime
 import re
 
-from playwright.sync_api import expect
-
 import odoo_ui as ui
 from conftest import SANDBOX_TAN
+from playwright.sync_api import expect
 
 
 def _ing(rpc):

@@ -7,10 +7,9 @@ from __future__ import annotations
 import re
 import time
 
-from playwright.sync_api import expect
-
 import odoo_ui as ui
 from conftest import SANDBOX_TAN, VIEWPORT
+from playwright.sync_api import expect
 
 
 def _invitation_url(rpc, since_id):

@@ -8,9 +8,7 @@ import os
 import time
 
 import psycopg2
-import pytest
-from crash_harness import BIG_IBAN, BIG_PER_DAY, OTHER_IBAN, InBackground
-
+from crash_harness import BIG_IBAN, OTHER_IBAN, InBackground
 
 
 def database(server):

@@ -17,9 +17,10 @@ import linked_world  # noqa: E402  (puts setup/ and setup/lib/ on the path)
 
 
 def main(config_path, db, sandbox_json, start_date):
+    from sandbox import SandboxCerts, SandboxHandle
+
     import odoo
     from odoo.tools import config
-    from sandbox import SandboxCerts, SandboxHandle
 
     config.parse_config(["-c", config_path, "--log-level", "warn"])
     odoo.netsvc.init_logger()

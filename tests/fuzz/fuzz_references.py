@@ -24,7 +24,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests"))
-import conftest  # noqa: F401  (registers the addon folders as packages)
+import conftest  # noqa: F401, E402  (registers the addon folders as packages)
 
 try:
     import atheris
@@ -37,7 +37,7 @@ if atheris:
 else:
     from l10n_nl_bankkoppeling.tools import betalingskenmerk, references
 
-from stdnum import iso11649
+from stdnum import iso11649  # noqa: E402
 
 CORPUS = [
     entry["text"]

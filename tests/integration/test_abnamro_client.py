@@ -166,7 +166,7 @@ def test_balance_after_chains_through_the_pages(bank_sandbox, abn, tokens, accou
         tokens, account, today(bank_sandbox) - datetime.timedelta(days=120), today(bank_sandbox))
         for t in page.transactions]
     # Newest first: each row's balance minus its amount is the next row's balance.
-    for newer, older in zip(rows, rows[1:]):
+    for newer, older in zip(rows, rows[1:], strict=False):
         assert newer.balance_after - newer.amount == older.balance_after
 
 

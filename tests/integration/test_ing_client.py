@@ -86,7 +86,7 @@ def test_consent_gives_tokens_and_the_chosen_accounts(bank_sandbox, ing):
     redirect = bank_sandbox.approve_ing(url)
     tokens = ing.exchange_code(bank_sandbox.query_of(redirect)["code"], REDIRECT_URI)
     assert tokens.access_token and tokens.refresh_token
-    assert tokens.expires_at > datetime.datetime.now(datetime.timezone.utc)
+    assert tokens.expires_at > datetime.datetime.now(datetime.UTC)
     assert "<hidden>" in repr(tokens) and tokens.access_token not in repr(tokens)
 
     chosen = {a["iban"] for a in bank_sandbox.accounts("ing") if a["eligible"]}

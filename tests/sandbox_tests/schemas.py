@@ -14,6 +14,7 @@ from openapi_schema_validator import OAS30Validator, oas30_format_checker
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
+
 def _find_specs() -> Path:
     """shared/specs beside the repository (as CI and developers have it),
     or where BANKKOPPELING_SPECS points. Never skipped: without the specs
@@ -46,7 +47,7 @@ OVERRIDES = {
 }
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def spec(name):
     path = SPEC_FILES[name]
     text = path.read_text(encoding="utf-8")

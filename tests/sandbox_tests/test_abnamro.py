@@ -4,7 +4,6 @@ import datetime
 
 import pytest
 import requests
-
 from refclient import AbnClient
 from schemas import validate
 
@@ -189,7 +188,7 @@ def test_transactions_paginate_50_newest_first_without_gaps(consented, bank_sand
     identified = [t["transactionId"] for t in rows if t["transactionId"]]
     assert len(identified) == len(set(identified))
     # Running balance: each row's balance minus its amount is the next (older) row's balance.
-    for newer, older in zip(rows, rows[1:]):
+    for newer, older in zip(rows, rows[1:], strict=False):
         assert newer["balanceAfterMutation"] - newer["amount"] == pytest.approx(older["balanceAfterMutation"])
     assert rows[0]["balanceAfterMutation"] == pytest.approx(account["balance"])
 
@@ -237,11 +236,11 @@ def test_transaction_rows_look_like_abn_amro(consented, bank_sandbox):
     assert all(len(t["descriptionLines"]) <= 9 for t in rows)
     assert all(len(t["counterPartyName"]) <= 24 for t in rows)
     # The 16-digit kenmerk never fits after its label: it is cut across two lines.
-    with_kenmerk = [t for t in rows if any(l.startswith("Betalingskenmerk: ") for l in t["descriptionLines"])]
+    with_kenmerk = [t for t in rows if any(ln.startswith("Betalingskenmerk: ") for ln in t["descriptionLines"])]
     assert with_kenmerk
     for row in with_kenmerk:
         lines = row["descriptionLines"]
-        index = next(i for i, l in enumerate(lines) if l.startswith("Betalingskenmerk: "))
+        index = next(i for i, ln in enumerate(lines) if ln.startswith("Betalingskenmerk: "))
         assert len(lines[index]) == 32 and lines[index + 1][:2].isdigit()
     stamp = rows[0]["transactionTimestamp"]
     datetime.datetime.strptime(stamp, "%Y-%m-%d-%H:%M:%S.%f")

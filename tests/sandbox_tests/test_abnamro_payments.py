@@ -6,7 +6,6 @@ import hashlib
 
 import pytest
 import requests
-
 from refclient import AbnClient
 from schemas import validate
 

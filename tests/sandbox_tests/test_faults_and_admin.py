@@ -5,7 +5,6 @@ import time
 
 import pytest
 import requests
-
 from refclient import AbnClient, IngClient
 from schemas import validate
 

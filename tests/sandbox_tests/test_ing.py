@@ -5,7 +5,6 @@ import urllib.parse
 
 import pytest
 import requests
-
 from refclient import AIS_SCOPE, IngClient, digest_of, load_key
 from schemas import validate
 

@@ -8,7 +8,6 @@ from decimal import Decimal
 
 import pytest
 import requests
-
 from refclient import IngClient, digest_of, http_date, sign
 from schemas import validate
 

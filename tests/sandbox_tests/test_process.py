@@ -5,7 +5,6 @@ import json
 from pathlib import Path
 
 import yaml
-
 from refclient import AbnClient, IngClient
 from sandbox import running_sandbox
 

@@ -3,11 +3,10 @@
 import datetime
 
 import pytest
-from stdnum import iban as stdnum_iban
-from stdnum import iso11649
-
 from bank_sandbox import dutch
 from bank_sandbox.scenario import Scenario
+from stdnum import iban as stdnum_iban
+from stdnum import iso11649
 
 TODAY = datetime.date(2026, 11, 21)
 

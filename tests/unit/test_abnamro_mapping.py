@@ -247,7 +247,7 @@ def test_missing_book_date_is_protocol_error():
         (1554379039, datetime.date(2019, 4, 4)),
         ("1554379039", datetime.date(2019, 4, 4)),
         # 23:30 UTC on 31 March is already 1 April in Amsterdam.
-        (int(datetime.datetime(2026, 3, 31, 23, 30, tzinfo=datetime.timezone.utc).timestamp()),
+        (int(datetime.datetime(2026, 3, 31, 23, 30, tzinfo=datetime.UTC).timestamp()),
          datetime.date(2026, 4, 1)),
         (None, None),
     ],

@@ -7,7 +7,7 @@ import pytest
 from account_bank_link_abnamro.tools.abnamro_provider import AbnAmroConfig, AbnAmroProvider
 from l10n_nl_bankkoppeling.tools import provider
 
-NOW = datetime.datetime(2026, 11, 21, 6, 0, tzinfo=datetime.timezone.utc)
+NOW = datetime.datetime(2026, 11, 21, 6, 0, tzinfo=datetime.UTC)
 ACCOUNT = provider.BankAccount(resource_id="NL02ABNA0123456789", iban="NL02ABNA0123456789")
 TOKENS = provider.TokenSet(access_token="at", refresh_token="rt-1")
 
@@ -75,7 +75,7 @@ def test_refresh_returns_the_rotated_token_and_keeps_consent_end(abn):
         # The access token's own expiry (what the spec's wording says): ignored.
         (int((NOW + datetime.timedelta(hours=2)).timestamp()), None),
         # A consent end months away: taken, as an Amsterdam calendar date.
-        (int(datetime.datetime(2027, 5, 19, 22, 30, tzinfo=datetime.timezone.utc).timestamp()),
+        (int(datetime.datetime(2027, 5, 19, 22, 30, tzinfo=datetime.UTC).timestamp()),
          datetime.date(2027, 5, 20)),
     ],
 )

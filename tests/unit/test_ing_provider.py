@@ -24,7 +24,7 @@ from l10n_nl_bankkoppeling.tools import provider
 BASE = "https://api.ing.example"
 ACCOUNT = provider.BankAccount(resource_id="acc-1", iban="NL69INGB0123456789")
 TOKENS = provider.TokenSet(access_token="at", refresh_token="rt-old")
-NOW = datetime.datetime(2026, 11, 21, 6, 0, tzinfo=datetime.timezone.utc)
+NOW = datetime.datetime(2026, 11, 21, 6, 0, tzinfo=datetime.UTC)
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,7 @@ EMPTY_BODY_DIGEST = "SHA-256=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
 def key_and_cert():
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "example-tpp")])
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     cert = (
         x509.CertificateBuilder()
         .subject_name(name)
@@ -148,7 +148,7 @@ def test_signer_from_files_round_trip(tmp_path, key_and_cert):
 
 
 def test_http_date_is_rfc7231_gmt():
-    moment = datetime.datetime(2026, 11, 21, 5, 50, tzinfo=datetime.timezone.utc)
+    moment = datetime.datetime(2026, 11, 21, 5, 50, tzinfo=datetime.UTC)
     assert ing_client.http_date(moment) == "Sat, 21 Nov 2026 05:50:00 GMT"
 
 

@@ -1,7 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from stdnum import iban as stdnum_iban
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 
 
 class AccountBankLinkWizard(models.TransientModel):
@@ -30,20 +30,21 @@ class AccountBankLinkWizard(models.TransientModel):
             )
 
     @api.depends("provider", "link_id", "journal_id", "link_state")
-    def _compute_texts(self):
+    def _compute_texts(self):  # pylint: disable=missing-return
+        # A compute method: it assigns, it returns nothing.
         super()._compute_texts()
         for wizard in self.filtered(lambda w: w.provider == "abnamro" and w.link_id):
             count = len(wizard.link_id._abnamro_missing_consents(wizard.journal_id))
             # The accounts of the list below, not a number from the manual.
             if count == 1:
-                wizard.consent_text = _(
+                wizard.consent_text = self.env._(
                     "The request starts at ABN AMRO: you log in there with the ABN "
                     "AMRO app or e.dentifier and choose ONE account. ABN AMRO asks a "
                     "consent per account: 1 account below still needs its consent. "
                     "Afterwards you come back here."
                 )
             elif count > 1:
-                wizard.consent_text = _(
+                wizard.consent_text = self.env._(
                     "The request starts at ABN AMRO: you log in there with the ABN "
                     "AMRO app or e.dentifier and choose ONE account. ABN AMRO asks a "
                     "consent per account: %(count)s accounts below still need one, so "

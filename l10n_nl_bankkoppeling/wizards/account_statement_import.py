@@ -8,16 +8,15 @@ also when the bank link brought it too (statement_dedup.py)."""
 import datetime
 import logging
 
-
-from odoo import _, fields, models
+from odoo import fields, models
 from odoo.exceptions import UserError
 
 from odoo.addons.base.models.res_bank import sanitize_account_number
 
+from ..models.statement_builder import create_lines_in_batches
+from ..models.statement_dedup import CrossSourceDedup
 from ..tools import mt940_nl, safe_xml
 from ..tools import statement_identity as si
-from .statement_builder import create_lines_in_batches
-from .statement_dedup import CrossSourceDedup
 
 _logger = logging.getLogger(__name__)
 
@@ -93,7 +92,7 @@ class AccountStatementImport(models.TransientModel):
             safe_xml.parse(data)
         except safe_xml.XmlRefused as error:
             raise UserError(
-                _(
+                self.env._(
                     "The camt.053 file is damaged at line %(line)s (%(error)s). "
                     "Nothing was imported; download the file again from your bank.",
                     line=error.line,
@@ -103,21 +102,21 @@ class AccountStatementImport(models.TransientModel):
 
     def _nl_error_message(self, error):
         messages = {
-            "unreadable": _(
+            "unreadable": self.env._(
                 "The file cannot be read as text at line %(line)s: it is no bank "
                 "statement or it is damaged. Download it again from your bank as "
                 "camt.053 (XML) or MT940. Nothing was imported."
             ),
-            "malformed": _(
+            "malformed": self.env._(
                 "The MT940 file is malformed at line %(line)s: \"%(detail)s\". "
                 "Nothing was imported."
             ),
-            "incomplete": _(
+            "incomplete": self.env._(
                 "The MT940 statement starting at line %(line)s has no account "
                 "(:25:) or no opening or closing balance (:60F:/:62F:). Nothing "
                 "was imported."
             ),
-            "not_mt940": _(
+            "not_mt940": self.env._(
                 "The file has no MT940 statement (no :20: line). Nothing was "
                 "imported."
             ),
@@ -131,7 +130,7 @@ class AccountStatementImport(models.TransientModel):
         )
         if computed != statement.closing_balance:
             raise UserError(
-                _(
+                self.env._(
                     "The MT940 statement starting at line %(line)s does not add "
                     "up: the opening balance %(opening)s plus its transactions "
                     "make %(computed)s, the closing balance is %(closing)s. The "
@@ -149,7 +148,7 @@ class AccountStatementImport(models.TransientModel):
         late = [tx for tx in statement.transactions if tx.booking_date > latest_allowed]
         if late or statement.closing_date < statement.opening_date:
             raise UserError(
-                _(
+                self.env._(
                     "The MT940 statement starting at line %(line)s closes on "
                     "%(closing)s (:62F:), before its opening date %(opening)s or a "
                     "transaction booked on %(booked)s. The dates of the file are "
@@ -202,7 +201,7 @@ class AccountStatementImport(models.TransientModel):
             own = journal.bank_account_id.sanitized_acc_number
             if own and sanitize_account_number(account_number) != own:
                 raise UserError(
-                    _(
+                    self.env._(
                         "This file holds a statement of account %(file_account)s, "
                         "but the journal %(journal)s is for account "
                         "%(journal_account)s. Import it from the journal of that "
@@ -215,7 +214,7 @@ class AccountStatementImport(models.TransientModel):
             journal_currency = journal.currency_id or journal.company_id.currency_id
             if currency != journal_currency:
                 raise UserError(
-                    _(
+                    self.env._(
                         "This file's statement of account %(account)s is in "
                         "%(file_currency)s, but the journal %(journal)s books in "
                         "%(journal_currency)s. Nothing was imported.",
@@ -316,7 +315,7 @@ class AccountStatementImport(models.TransientModel):
         messages = []
         if counts["taken"]:
             messages.append(
-                _(
+                self.env._(
                     "%(count)s transaction(s) had already been imported and were "
                     "skipped.",
                     count=counts["taken"],
@@ -324,7 +323,7 @@ class AccountStatementImport(models.TransientModel):
             )
         if counts["other_source"]:
             messages.append(
-                _(
+                self.env._(
                     "%(count)s transaction(s) were already in Odoo through the bank "
                     "link or another file and were skipped.",
                     count=counts["other_source"],
@@ -332,7 +331,7 @@ class AccountStatementImport(models.TransientModel):
             )
         if uncertain:
             messages.append(
-                _(
+                self.env._(
                     "%(count)s transaction(s) may already be in Odoo: they were "
                     "imported and marked as possible duplicates. Check them with "
                     "the filter \"Possible duplicates\".",
@@ -340,13 +339,3 @@ class AccountStatementImport(models.TransientModel):
                 )
             )
         return messages
-
-
-
-class AccountJournal(models.Model):
-    _inherit = "account.journal"
-
-    def _get_bank_statements_available_import_formats(self):
-        formats = super()._get_bank_statements_available_import_formats()
-        formats.append(_("MT940 (ING, ABN AMRO, Rabobank)"))
-        return formats

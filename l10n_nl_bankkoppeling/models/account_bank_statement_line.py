@@ -1,5 +1,8 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-"""Dutch automatic reconciliation: the Odoo side of tools/matching.py.
+"""Bank statement lines: the bank link's fields, one identity across the
+link and the bank files (tools/statement_identity.py) with the lines that
+may be the same transaction twice, and the Dutch automatic reconciliation,
+the Odoo side of tools/matching.py.
 
 ``action_nl_auto_reconcile()`` loads the candidates of a whole recordset of
 bank lines with a few queries, asks the engine for a decision per line,
@@ -12,12 +15,13 @@ import logging
 import time
 from collections import defaultdict
 
-from odoo import Command, _, api, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 from odoo.models import NewId
 from odoo.tools import SQL
 
 from ..tools import matching
+from ..tools import statement_identity as si
 
 _logger = logging.getLogger(__name__)
 
@@ -48,9 +52,15 @@ def _reason_templates(env):
         "invoice_payer_differs": env._("Invoice number(s) %(invoices)s in the text, but the payer's IBAN belongs to another partner"),
         "invoice_currency": env._("Invoice number(s) %(invoices)s in the text, but in another currency"),
         "invoice_payer_unconfirmed": env._("Invoice number(s) %(invoices)s in the text, but the payer is not known as the partner"),
-        "invoice_partial_unconfirmed": env._("Invoice number %(invoices)s in the text, partial payment not confirmed by the payer and the text"),
-        "invoice_sum_others": env._("Invoice number(s) %(invoices)s in the text; the payment equals them with other open items of the partner"),
-        "reference_partial_unconfirmed": env._("Payment reference %(reference)s of %(invoices)s, partial payment from a payer not known as the partner"),
+        "invoice_partial_unconfirmed": env._(
+            "Invoice number %(invoices)s in the text, partial payment not confirmed by the payer and "
+            "the text"),
+        "invoice_sum_others": env._(
+            "Invoice number(s) %(invoices)s in the text; the payment equals them with other open items "
+            "of the partner"),
+        "reference_partial_unconfirmed": env._(
+            "Payment reference %(reference)s of %(invoices)s, partial payment from a payer not known "
+            "as the partner"),
         "iban_single": env._("Counterparty IBAN %(iban)s is known for %(partner)s, whose only open item of this amount is %(invoices)s"),
         "iban_several": env._("Counterparty IBAN %(iban)s is known, several open items of this amount"),
         "iban_sum": env._("Counterparty IBAN %(iban)s is known, the payment equals the sum of open items %(invoices)s"),
@@ -72,6 +82,12 @@ def _reason_args_json(args):
     if "parts" in args:
         args["parts"] = [[code, _reason_args_json(part_args)] for code, part_args in args["parts"]]
     return args
+
+IMPORT_SOURCES = [
+    (si.SOURCE_LINK, "Bank link"),
+    (si.SOURCE_CAMT, "camt.053 file"),
+    (si.SOURCE_MT940, "MT940 file"),
+]
 
 
 class AccountBankStatementLine(models.Model):
@@ -164,7 +180,7 @@ class AccountBankStatementLine(models.Model):
             counterparty = " / ".join(part for part in (
                 line.partner_name or rule.partner_id.name or rule.counterparty_iban, rule.text_pattern,
             ) if part)
-            line.nl_rule_offer_text = _(
+            line.nl_rule_offer_text = self.env._(
                 "Save as rule for %(counterparty)s? Such lines are then booked on %(account)s "
                 "automatically (chosen %(count)s times so far).",
                 counterparty=counterparty, account=rule.account_id.display_name, count=rule.times_seen)
@@ -193,7 +209,7 @@ class AccountBankStatementLine(models.Model):
         lines = lines.with_context(nl_reconcile_model_ids=model_ids)
         started = time.perf_counter()
         auto, other = [], []
-        for line, decision in zip(lines, decisions):
+        for line, decision in zip(lines, decisions, strict=False):
             if decision.status == matching.AUTO and line.nl_reconcile_state != "undone":
                 auto.append((line, decision))
             else:
@@ -214,8 +230,8 @@ class AccountBankStatementLine(models.Model):
             "type": "ir.actions.client",
             "tag": "display_notification",
             "params": {
-                "title": _("Automatic reconciliation"),
-                "message": _(
+                "title": self.env._("Automatic reconciliation"),
+                "message": self.env._(
                     "%(auto)s lines reconciled, %(proposed)s with a proposal, %(none)s without a match.",
                     auto=stats["auto"], proposed=stats["proposed"], none=stats["none"],
                 ),
@@ -229,7 +245,7 @@ class AccountBankStatementLine(models.Model):
         """Add the IBAN the partner paid from to the partner's bank accounts."""
         for line in self.filtered("nl_iban_to_confirm"):
             if not line.partner_id:
-                raise UserError(_("Set a partner on the bank line first."))
+                raise UserError(self.env._("Set a partner on the bank line first."))
             line._find_or_create_bank_account()
             line.nl_iban_to_confirm = False
 
@@ -528,7 +544,7 @@ class AccountBankStatementLine(models.Model):
                 skip_invoice_sync=True)
             lines.write({"partner_id": partner_id})
             items = lines.move_id.line_ids.filtered(
-                lambda aml: aml.partner_id.id != partner_id and not aml.reconciled)
+                lambda aml, partner_id=partner_id: aml.partner_id.id != partner_id and not aml.reconciled)
             items.with_context(
                 skip_account_move_synchronization=True, check_move_validity=False,
                 skip_readonly_check=True, skip_invoice_sync=True,
@@ -561,7 +577,7 @@ class AccountBankStatementLine(models.Model):
         for allocation in decision.allocations:
             item = items.browse(allocation.item_id)
             if item.currency_id != currency:
-                raise UserError(_("The invoice is in another currency."))
+                raise UserError(self.env._("The invoice is in another currency."))
             settled = _from_minor(allocation.amount + allocation.discount, currency)
             result.append(({
                 "move_id": self.move_id.id,
@@ -582,7 +598,7 @@ class AccountBankStatementLine(models.Model):
         the VAT in the invoice's proportions when the payment term says so)."""
         invoice = item.move_id
         if not invoice._is_eligible_for_early_payment_discount(currency, self.date):
-            raise UserError(_("The early-payment discount of %(invoice)s does not apply any more.",
+            raise UserError(self.env._("The early-payment discount of %(invoice)s does not apply any more.",
                               invoice=invoice.name))
         discount = _from_minor(allocation.discount, currency)
         epd = self.env["account.move"]._get_invoice_counterpart_amls_for_early_payment_discount(
@@ -594,14 +610,14 @@ class AccountBankStatementLine(models.Model):
         for vals_list in epd.values():
             for vals in vals_list:
                 if not vals.get("account_id"):
-                    raise UserError(_("No account for early-payment discounts is set."))
+                    raise UserError(self.env._("No account for early-payment discounts is set."))
                 result.append(({
                     **vals,
                     "move_id": self.move_id.id,
-                    "name": vals.get("name") or _("Early payment discount %(invoice)s", invoice=invoice.name),
+                    "name": vals.get("name") or self.env._("Early payment discount %(invoice)s", invoice=invoice.name),
                 }, None))
         if currency.compare_amounts(sum(vals["amount_currency"] for vals, _item in result), discount) != 0:
-            raise UserError(_("The early-payment discount of %(invoice)s does not add up.",
+            raise UserError(self.env._("The early-payment discount of %(invoice)s does not add up.",
                               invoice=invoice.name))
         return result
 
@@ -793,14 +809,135 @@ class AccountBankStatementLine(models.Model):
             ("move_id.state", "=", "posted"),
         ])
 
+    # ------------------------------------------------------------------
+    # Fields of the bank link
+    # ------------------------------------------------------------------
 
-class AccountJournal(models.Model):
-    _inherit = "account.journal"
+    nl_bank_link_account_id = fields.Many2one(
+        "account.bank.link.account",
+        "Linked bank account",
+        readonly=True,
+        index="btree_not_null",
+        copy=False,
+    )
+    nl_end_to_end_id = fields.Char("End-to-end id", readonly=True, copy=False)
+    nl_bank_transaction_code = fields.Char(
+        "Bank transaction code", readonly=True, copy=False
+    )
+    nl_structured_reference = fields.Char(
+        "Structured reference", readonly=True, copy=False
+    )
+    nl_is_balance_correction = fields.Boolean(
+        "Balance correction",
+        readonly=True,
+        copy=False,
+        help="Booked by the bank link to make the statement match the bank's "
+        "balance: find and fix the cause.",
+    )
 
-    def action_nl_auto_reconcile(self):
-        """Match every unreconciled bank line of these journals."""
-        lines = self.env["account.bank.statement.line"]._nl_unreconciled_lines(self)
-        return lines.action_nl_auto_reconcile_button()
+    # ------------------------------------------------------------------
+    # One identity across link and files; possible duplicates
+    # ------------------------------------------------------------------
+
+    nl_import_source = fields.Selection(
+        IMPORT_SOURCES, "Imported from", readonly=True, copy=False
+    )
+    nl_transaction_group = fields.Char(
+        "Transaction group",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="Account, booking date, amount and counterparty IBAN, hashed: "
+        "equal for the same transaction in every source.",
+    )
+    nl_transaction_key = fields.Char(
+        "Transaction identity",
+        readonly=True,
+        copy=False,
+        help="The group plus end-to-end id or payment reference, hashed.",
+    )
+    nl_counterparty_bic = fields.Char("Counterparty BIC", readonly=True, copy=False)
+    nl_possible_duplicate = fields.Boolean(
+        "Possible duplicate",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="Another source (bank link or file) brought a transaction with "
+        "the same date, amount and counterparty a different number of times: "
+        "check whether this line is booked twice.",
+    )
+    nl_duplicate_note = fields.Text("Duplicate check", readonly=True, copy=False)
+
+    def action_nl_keep_duplicate(self):
+        """The user says these are different transactions: clear the mark
+        on them and on the lines they were compared with."""
+        self._nl_flagged_in_groups().write(
+            {"nl_possible_duplicate": False, "nl_duplicate_note": False}
+        )
+        return True
+
+    def action_nl_remove_duplicate(self):
+        """Delete these lines as duplicates. Their import ids are remembered,
+        so the next fetch or file does not bring them back."""
+        lines = self.filtered("nl_possible_duplicate")
+        if lines != self:
+            raise UserError(
+                self.env._("Only lines marked as possible duplicate can be removed here.")
+            )
+        if lines.filtered("is_reconciled"):
+            raise UserError(
+                self.env._(
+                    "Undo the reconciliation of %(lines)s before removing it as a "
+                    "duplicate.",
+                    lines=", ".join(lines.filtered("is_reconciled").mapped("display_name")),
+                )
+            )
+        groups = set(lines.mapped("nl_transaction_group"))
+        journals = lines.journal_id
+        self.env["account.bank.statement.line.removed"].create(
+            [
+                {
+                    "unique_import_id": line.unique_import_id,
+                    "journal_id": line.journal_id.id,
+                    "date": line.date,
+                    "amount": line.amount,
+                    "payment_ref": line.payment_ref,
+                }
+                for line in lines
+                if line.unique_import_id
+            ]
+        )
+        lines.unlink()
+        self._nl_settle_groups(journals, groups)
+        return True
+
+    def _nl_flagged_in_groups(self):
+        return self.search(
+            [
+                ("journal_id", "in", self.journal_id.ids),
+                ("nl_transaction_group", "in", list(set(self.mapped("nl_transaction_group")))),
+                ("nl_possible_duplicate", "=", True),
+            ]
+        ) | self.filtered("nl_possible_duplicate")
+
+    @api.model
+    def _nl_settle_groups(self, journals, groups):
+        """After a removal: where lines of one source only are left, there
+        is no doubt any more."""
+        rows = self._read_group(
+            [
+                ("journal_id", "in", journals.ids),
+                ("nl_transaction_group", "in", list(groups)),
+                ("nl_possible_duplicate", "=", True),
+            ],
+            ["journal_id", "nl_transaction_group"],
+            ["nl_import_source:array_agg", "id:recordset"],
+        )
+        settled = self.browse()
+        for _journal, _group, sources, lines in rows:
+            if len(set(sources)) <= 1:
+                settled |= lines
+        settled.write({"nl_possible_duplicate": False, "nl_duplicate_note": False})
 
 
 def _to_minor(amount, currency):
