@@ -15,9 +15,13 @@ import requests
 from . import ing_client, ing_mapping, ing_payments
 
 try:
-    from odoo.addons.l10n_nl_bankkoppeling.tools import endpoints, provider
+    from odoo.addons.l10n_nl_bankkoppeling.tools import (
+        endpoints,
+        http_signature,
+        provider,
+    )
 except ImportError:  # plain Python, see tests/conftest.py
-    from l10n_nl_bankkoppeling.tools import endpoints, provider
+    from l10n_nl_bankkoppeling.tools import endpoints, http_signature, provider
 
 #: Scopes of the consent: balances and transactions of payment accounts.
 AIS_SCOPE = "payment-accounts:balances:view payment-accounts:transactions:view"
@@ -86,8 +90,8 @@ class IngProvider(ing_payments.IngPayments, provider.BankProvider):
             client_id=config.client_id,
             tls_cert_path=config.tls_cert_path,
             tls_key_path=config.tls_key_path,
-            signer=ing_client.HttpSigner.from_files(
-                config.signing_key_path, config.signing_cert_path
+            signer=http_signature.HttpSigner.from_files(
+                config.signing_key_path, config.signing_cert_path, bank="ING"
             ),
             verify=config.verify,
             timeout=config.timeout,
