@@ -54,14 +54,17 @@ def test_same_account_however_spaced():
     assert not ibans.same("", "")
 
 
-@pytest.mark.parametrize("value", ["NOTPROVIDED", "notprovided", " Not Provided ", "NONREF",
-                                   "NOTAVAILABLE"])
+@pytest.mark.parametrize(
+    "value", ["NOTPROVIDED", "notprovided", " Not Provided ", "NONREF", "NOTAVAILABLE"]
+)
 def test_placeholders_are_no_end_to_end_id(value):
     assert placeholders.is_placeholder(value)
     assert placeholders.end_to_end_id(value) is None
 
 
-@pytest.mark.parametrize(("value", "expected"), [(" E2E-1 ", "E2E-1"), ("", None), (None, None),
-                                                 (7, None), ("NOTPROVIDED-1", "NOTPROVIDED-1")])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(" E2E-1 ", "E2E-1"), ("", None), (None, None), (7, None), ("NOTPROVIDED-1", "NOTPROVIDED-1")],
+)
 def test_end_to_end_id_keeps_real_ids(value, expected):
     assert placeholders.end_to_end_id(value) == expected
