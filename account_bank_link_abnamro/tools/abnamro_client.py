@@ -21,7 +21,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import quote, urlencode, urljoin, urlsplit
+from urllib.parse import quote, urlencode, urljoin
 
 import requests
 
@@ -31,7 +31,6 @@ except ImportError:  # plain Python, see tests/conftest.py
     from l10n_nl_bankkoppeling.tools import bank_http, provider
 
 RetryPolicy = bank_http.RetryPolicy
-parse_retry_after = bank_http.parse_retry_after
 
 
 def parse_json(content: bytes, *, what: str) -> Any:
@@ -102,12 +101,11 @@ class AbnAmroClient:
         self._api_key = api_key
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
-        self._sleep = sleep
         self.session = session or requests.Session()
-        # Passed with every request, not set on the session: requests lets
-        # REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE override a session's verify.
-        self._cert = (tls_cert_path, tls_key_path)
-        self._verify = verify
+        self._transport = bank_http.Transport(
+            "ABN AMRO", self.session, (tls_cert_path, tls_key_path), verify, timeout, self.retry,
+            sleep,
+        )
 
     def __repr__(self) -> str:
         return f"AbnAmroClient(api_base_url={self.api_base_url!r}, client_id={self.client_id!r})"
@@ -234,7 +232,7 @@ class AbnAmroClient:
                 f"The consent gives no access to this account{detail}", **kwargs)
         if info.code in RATE_LIMIT_CODES:
             return provider.RateLimitedError(f"ABN AMRO limits the number of requests{detail}",
-                                             retry_after=parse_retry_after(
+                                             retry_after=bank_http.parse_retry_after(
                                                  response.headers.get("Retry-After")), **kwargs)
         if status == 401 and ("api-key" in hint or "certificate" in hint):
             return provider.ConfigurationError(f"ABN AMRO refused our credentials{detail}", **kwargs)
@@ -256,7 +254,7 @@ class AbnAmroClient:
                                                 **kwargs)
         if status == 429:
             return provider.RateLimitedError(f"ABN AMRO limits the number of requests{detail}",
-                                             retry_after=parse_retry_after(
+                                             retry_after=bank_http.parse_retry_after(
                                                  response.headers.get("Retry-After")), **kwargs)
         if status >= 500:
             return provider.BankUnavailableError(f"ABN AMRO is unavailable ({context}){detail}",
@@ -283,46 +281,7 @@ class AbnAmroClient:
                    **(extra_headers or {})}
         if access_token is not None:
             headers["Authorization"] = f"Bearer {access_token}"
-        max_attempts = self.retry.max_attempts if retry else 1
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                response = self.session.request(
-                    method, url, data=form, json=json_body, headers=headers, timeout=self.timeout,
-                    cert=self._cert, verify=self._verify, allow_redirects=False,
-                )
-            except requests.exceptions.SSLError as error:
-                raise provider.ConfigurationError(
-                    f"TLS with ABN AMRO failed ({context}); check the certificates: {error}"
-                ) from None
-            except (requests.exceptions.ChunkedEncodingError,
-                    requests.exceptions.ContentDecodingError):
-                raise provider.ProtocolError(f"ABN AMRO's answer was cut short ({context})") from None
-            except (requests.exceptions.Timeout, requests.exceptions.ConnectionError) as error:
-                if attempt >= max_attempts:
-                    raise provider.BankUnavailableError(
-                        f"ABN AMRO did not answer ({context}) after {attempt} attempt(s): "
-                        f"{type(error).__name__}"
-                    ) from None
-                self._wait(attempt, None, context, type(error).__name__)
-                continue
-            except (requests.exceptions.RequestException, OSError) as error:
-                # Bad URL, unreadable certificate or key file, ...: ours to fix.
-                raise provider.ConfigurationError(
-                    f"Cannot call ABN AMRO ({context}): {type(error).__name__}: {error}"
-                ) from None
-            _logger.debug("ABN AMRO %s %s -> %s", method, urlsplit(url).path, response.status_code)
-            if response.status_code == 429 or response.status_code >= 500:
-                retry_after = parse_retry_after(response.headers.get("Retry-After"))
-                too_long = retry_after is not None and retry_after > self.retry.max_delay
-                if attempt >= max_attempts or too_long:
-                    return response
-                self._wait(attempt, retry_after, context, str(response.status_code))
-                continue
-            return response
-
-    def _wait(self, attempt: int, retry_after: float | None, context: str, why: str) -> None:
-        delay = self.retry.delay(attempt, retry_after)
-        _logger.info("ABN AMRO %s: %s, attempt %d, retrying in %.1f s", context, why, attempt, delay)
-        self._sleep(delay)
+        return self._transport.send(
+            method, url, lambda: headers, context=context, retry=retry,
+            data=form, json_body=json_body,
+        ).response

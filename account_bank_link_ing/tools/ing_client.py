@@ -24,7 +24,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import quote, urlencode, urljoin, urlsplit
+from urllib.parse import quote, urlencode, urljoin
 
 import requests
 
@@ -38,7 +38,6 @@ except ImportError:  # plain Python, see tests/conftest.py
     from l10n_nl_bankkoppeling.tools import bank_http, http_signature, provider
 
 RetryPolicy = bank_http.RetryPolicy
-parse_retry_after = bank_http.parse_retry_after
 
 
 def parse_json(content: bytes, *, what: str) -> Any:
@@ -132,14 +131,12 @@ class IngClient:
         self.signer = signer
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
-        self._sleep = sleep
         self._monotonic = monotonic
         self._app_token: _AppToken | None = None
         self.session = session or requests.Session()
-        # Passed with every request, not set on the session: requests lets
-        # REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE override a session's verify.
-        self._cert = (tls_cert_path, tls_key_path)
-        self._verify = verify
+        self._transport = bank_http.Transport(
+            "ING", self.session, (tls_cert_path, tls_key_path), verify, timeout, self.retry, sleep
+        )
 
     def __repr__(self) -> str:
         return f"IngClient(base_url={self.base_url!r}, client_id={self.client_id!r})"
@@ -376,49 +373,10 @@ class IngClient:
         ``headers`` is called again for every attempt: Date, X-Request-ID and
         the signature must be fresh. Returns any other response as it is.
         """
-        max_attempts = self.retry.max_attempts if retry else 1
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                response = self.session.request(
-                    method, url, data=body, headers=headers(), timeout=self.timeout,
-                    cert=self._cert, verify=self._verify, allow_redirects=False,
-                )
-            except requests.exceptions.SSLError as error:
-                raise provider.ConfigurationError(
-                    f"TLS with ING failed ({context}); check the certificates: {error}"
-                ) from None
-            except (requests.exceptions.ChunkedEncodingError,
-                    requests.exceptions.ContentDecodingError):
-                raise provider.ProtocolError(f"ING's answer was cut short ({context})") from None
-            except (requests.exceptions.Timeout, requests.exceptions.ConnectionError) as error:
-                if attempt >= max_attempts:
-                    raise provider.BankUnavailableError(
-                        f"ING did not answer ({context}) after {attempt} attempt(s): "
-                        f"{type(error).__name__}"
-                    ) from None
-                self._wait(attempt, None, context, type(error).__name__)
-                continue
-            except (requests.exceptions.RequestException, OSError) as error:
-                # Bad URL, unreadable certificate or key file, ...: ours to fix.
-                raise provider.ConfigurationError(
-                    f"Cannot call ING ({context}): {type(error).__name__}: {error}"
-                ) from None
-            _logger.debug("ING %s %s -> %s", method, urlsplit(url).path, response.status_code)
-            if response.status_code == 429 or response.status_code >= 500:
-                retry_after = parse_retry_after(response.headers.get("Retry-After"))
-                too_long = retry_after is not None and retry_after > self.retry.max_delay
-                if attempt >= max_attempts or too_long:
-                    raise self._transient_error(response, context, retry_after, attempt)
-                self._wait(attempt, retry_after, context, str(response.status_code))
-                continue
-            return response
-
-    def _wait(self, attempt: int, retry_after: float | None, context: str, why: str) -> None:
-        delay = self.retry.delay(attempt, retry_after)
-        _logger.info("ING %s: %s, attempt %d, retrying in %.1f s", context, why, attempt, delay)
-        self._sleep(delay)
+        sent = self._transport.send(method, url, headers, context=context, retry=retry, data=body)
+        if sent.transient:
+            raise self._transient_error(sent.response, context, sent.retry_after, sent.attempts)
+        return sent.response
 
     def _transient_error(
         self, response: requests.Response, context: str, retry_after: float | None, attempt: int
