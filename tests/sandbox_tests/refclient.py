@@ -176,3 +176,70 @@ class AbnClient:
             headers["API-Key"] = self.sb.abnamro_api_key if api_key == "default" else api_key
         return requests.get(self.base + path, params=params, headers=headers, timeout=30,
                             verify=self.sb.certs.ca, cert=self.tls if cert == "default" else cert)
+
+
+class RaboClient:
+    """Rabobank as NOTES.md describes it: Basic auth at the token endpoint, every API
+    call with mTLS, X-IBM-Client-Id and a draft-cavage signature (RSA-SHA512,
+    keyId = decimal serial of the QSealC, headers "date digest x-request-id")."""
+
+    redirect_uri = "https://tpp.example/rabo/callback"
+    scope = "ais.balances.read ais.transactions.read-90days ais.transactions.read-history"
+    ais = "/openapi/payments/account-information/ais"
+
+    def __init__(self, sandbox, tls="default"):
+        self.sb = sandbox
+        self.base = sandbox.rabobank_url
+        self.tls = sandbox.certs.rabobank_tls if tls == "default" else tls
+        self.key = load_key(sandbox.certs.rabobank_signing_key)
+        self.cert = load_cert(sandbox.certs.rabobank_signing_cert)
+        self.cert_b64 = base64.b64encode(self.cert.public_bytes(serialization.Encoding.DER)).decode()
+
+    def authorize_url(self, state="rabost", scope=None):
+        return self.base + "/openapi/oauth2/authorize?" + urllib.parse.urlencode({
+            "response_type": "code", "client_id": self.sb.rabobank_client_id, "scope": scope or self.scope,
+            "redirect_uri": self.redirect_uri, "state": state}, quote_via=urllib.parse.quote)
+
+    def token_request(self, secret=None, cert="default", **form):
+        auth = (self.sb.rabobank_client_id, secret or self.sb.rabobank_client_secret)
+        return requests.post(self.base + "/openapi/oauth2/token", data=form, auth=auth, timeout=30,
+                             verify=self.sb.certs.ca, cert=self.tls if cert == "default" else cert)
+
+    def consent(self, ibans=None, scope=None):
+        callback = self.sb.approve_rabobank(self.authorize_url(scope=scope), ibans)
+        code = self.sb.query_of(callback)["code"]
+        response = self.token_request(grant_type="authorization_code", code=code)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def signed_headers(self, body=b"", key_id=None, algorithm="rsa-sha512", names=("date", "digest", "x-request-id"),
+                       tamper=None, digest=None):
+        values = {"date": http_date(),
+                  "digest": digest or "sha-512=" + base64.b64encode(hashlib.sha512(body).digest()).decode(),
+                  "x-request-id": str(uuid.uuid4())}
+        text = "\n".join(f"{name}: {values[name]}" for name in names)
+        digest_algorithm = hashes.SHA512() if algorithm == "rsa-sha512" else hashes.SHA256()
+        signature = base64.b64encode(self.key.sign(text.encode(), padding.PKCS1v15(), digest_algorithm)).decode()
+        if tamper == "signature":
+            signature = base64.b64encode(b"\0" * 256).decode()
+        return {
+            "Date": values["date"], "Digest": values["digest"], "X-Request-ID": values["x-request-id"],
+            "X-IBM-Client-Id": self.sb.rabobank_client_id,
+            "TPP-Signature-Certificate": self.cert_b64,
+            "Signature": (f'keyId="{key_id or self.cert.serial_number}",algorithm="{algorithm}",'
+                          f'headers="{" ".join(names)}",signature="{signature}"'),
+        }
+
+    def get(self, path, access_token=None, params=None, cert="default", drop=(), extra=None, **sign):
+        headers = self.signed_headers(**sign)
+        if access_token:
+            headers["Authorization"] = f"Bearer {access_token}"
+        for name in drop:
+            headers.pop(name, None)
+        headers.update(extra or {})
+        url = path if path.startswith("https://") else self.base + path
+        return requests.get(url, params=params, headers=headers, timeout=30, verify=self.sb.certs.ca,
+                            cert=self.tls if cert == "default" else cert)
+
+    def ais_get(self, path, access_token, params=None, **kwargs):
+        return self.get(self.ais + path, access_token, params=params, **kwargs)
