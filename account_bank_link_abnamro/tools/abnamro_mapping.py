@@ -18,9 +18,21 @@ from typing import Any
 from stdnum import iso11649
 
 try:
-    from odoo.addons.l10n_nl_bankkoppeling.tools import bank_http, betalingskenmerk, provider
+    from odoo.addons.l10n_nl_bankkoppeling.tools import (
+        bank_http,
+        betalingskenmerk,
+        ibans,
+        placeholders,
+        provider,
+    )
 except ImportError:  # plain Python, see tests/conftest.py
-    from l10n_nl_bankkoppeling.tools import bank_http, betalingskenmerk, provider
+    from l10n_nl_bankkoppeling.tools import (
+        bank_http,
+        betalingskenmerk,
+        ibans,
+        placeholders,
+        provider,
+    )
 
 LINE_WIDTH = 32
 TIMESTAMP_FORMAT = "%Y-%m-%d-%H:%M:%S.%f"
@@ -221,16 +233,6 @@ def consent_valid_until(valid: Any) -> datetime.date | None:
     return datetime.datetime.fromtimestamp(seconds, AMSTERDAM).date()
 
 
-def jsonable(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, Mapping):
-        return {str(key): jsonable(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(item) for item in value]
-    return value
-
-
 # --------------------------------------------------------------------------
 # Records
 # --------------------------------------------------------------------------
@@ -266,13 +268,13 @@ def map_transaction(raw: Mapping[str, Any]) -> provider.BankTransaction:
     structured_from = reference_key if reference else None
     if card:
         counterparty_name = card_merchant(lines) or bank_http.clean_text(raw.get("counterPartyName"))
-        counterparty_iban = bank_http.compact_iban(raw.get("counterPartyAccountNumber"))
+        counterparty_iban = ibans.compact(raw.get("counterPartyAccountNumber"))
         remittance = "\n".join(lines)
         counterparty_bic = None
     else:
         # The description's name is complete; counterPartyName stops at 24.
         counterparty_name = bank_http.clean_text(fields.get("name")) or bank_http.clean_text(raw.get("counterPartyName"))
-        counterparty_iban = bank_http.compact_iban(fields.get("iban")) or bank_http.compact_iban(raw.get("counterPartyAccountNumber"))
+        counterparty_iban = ibans.compact(fields.get("iban")) or ibans.compact(raw.get("counterPartyAccountNumber"))
         counterparty_bic = bank_http.clean_text(fields.get("bic"))
         remittance = _remittance_text(description, structured_from=structured_from)
 
@@ -294,7 +296,7 @@ def map_transaction(raw: Mapping[str, Any]) -> provider.BankTransaction:
         is_card_payment=card,
         balance_after=(to_decimal(raw["balanceAfterMutation"], field="balanceAfterMutation")
                        if raw.get("balanceAfterMutation") not in (None, "") else None),
-        raw=jsonable(raw),
+        raw=bank_http.jsonable(raw),
     )
 
 
@@ -306,7 +308,7 @@ def _end_to_end_id(fields: Mapping[str, str], *, structured_from: str | None) ->
         return bank_http.clean_text(fields["end_to_end"])
     if fields.get("reference") and structured_from != "reference":
         value = bank_http.clean_text(fields["reference"])
-        return None if value and value.upper() in ("NOTPROVIDED", "NOT PROVIDED") else value
+        return None if placeholders.is_placeholder(value) else value
     return None
 
 
@@ -346,7 +348,7 @@ def map_transactions(payload: Any) -> tuple[list[provider.BankTransaction], str 
 
 
 def map_account(consent: Mapping[str, Any], details: Mapping[str, Any] | None) -> provider.BankAccount:
-    iban = bank_http.compact_iban(consent.get("iban") if isinstance(consent, Mapping) else None)
+    iban = ibans.compact(consent.get("iban") if isinstance(consent, Mapping) else None)
     if not iban:
         raise provider.ProtocolError("ABN AMRO's consent info names no IBAN")
     details = details if isinstance(details, Mapping) else {}

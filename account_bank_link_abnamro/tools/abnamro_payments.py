@@ -39,9 +39,9 @@ from urllib.parse import urlencode
 from . import abnamro_client
 
 try:
-    from odoo.addons.l10n_nl_bankkoppeling.tools import provider
+    from odoo.addons.l10n_nl_bankkoppeling.tools import ibans, provider
 except ImportError:  # plain Python, see tests/conftest.py
-    from l10n_nl_bankkoppeling.tools import provider
+    from l10n_nl_bankkoppeling.tools import ibans, provider
 
 BATCH_PATH = "/v1/payments/batch"
 SCOPES = {
@@ -171,8 +171,8 @@ class AbnAmroPayments:
             raise provider.ConsentExpiredError("ABN AMRO needs a consent for this batch")
         body = batch_body(batch)
         info = self.client.consent_info(tokens.access_token)
-        consent_iban = "".join(str((info or {}).get("iban") or "").split()).upper()
-        if consent_iban != batch.account_iban.replace(" ", "").upper():
+        consent_iban = ibans.compact((info or {}).get("iban")) or ""
+        if not ibans.same(consent_iban, batch.account_iban):
             raise provider.AccessDeniedError(
                 f"The consent at ABN AMRO is for account {consent_iban or '?'}, the batch is "
                 f"for {batch.account_iban}: choose that account at ABN AMRO"

@@ -14,9 +14,9 @@ import requests
 from . import abnamro_client, abnamro_mapping, abnamro_payments
 
 try:
-    from odoo.addons.l10n_nl_bankkoppeling.tools import provider
+    from odoo.addons.l10n_nl_bankkoppeling.tools import ibans, paging, provider
 except ImportError:  # plain Python, see tests/conftest.py
-    from l10n_nl_bankkoppeling.tools import provider
+    from l10n_nl_bankkoppeling.tools import ibans, paging, provider
 
 _logger = logging.getLogger(__name__)
 
@@ -170,7 +170,7 @@ class AbnAmroProvider(abnamro_payments.AbnAmroPayments, provider.BankProvider):
         info = self.client.consent_info(tokens.access_token)
         if not isinstance(info, Mapping):
             raise provider.ProtocolError("ABN AMRO's consent info is not an object")
-        iban = "".join(str(info.get("iban") or "").split())
+        iban = ibans.compact(info.get("iban"))
         details = self.client.account_details(tokens.access_token, iban) if iban else None
         return [abnamro_mapping.map_account(info, details)]
 
@@ -195,21 +195,15 @@ class AbnAmroProvider(abnamro_payments.AbnAmroPayments, provider.BankProvider):
         """
         if date_from > date_to:
             raise provider.InvalidRequestError(f"Period {date_from} to {date_to} is empty")
-        next_key: str | None = None
-        seen_keys: set[str] = set()
-        page_number = 0
-        while True:
-            page_number += 1
+
+        def fetch(
+            next_key: str | None, page_number: int
+        ) -> tuple[provider.TransactionPage, str | None]:
             payload = self.client.transactions_page(
                 tokens.access_token, account.resource_id, date_from, date_to, next_key,
                 context=f"transactions page {page_number}",
             )
             transactions, next_key = abnamro_mapping.map_transactions(payload)
-            yield provider.TransactionPage(transactions=transactions)
-            if next_key is None:
-                return
-            if next_key in seen_keys:
-                raise provider.ProtocolError(
-                    f"ABN AMRO's nextPageKey after page {page_number} repeats an earlier one"
-                )
-            seen_keys.add(next_key)
+            return provider.TransactionPage(transactions=transactions), next_key
+
+        yield from paging.follow(fetch, bank="ABN AMRO", what="nextPageKey")

@@ -18,27 +18,24 @@ framework only sees them once the bank keeps failing.
 
 from __future__ import annotations
 
-import base64
-import datetime
-import email.utils
-import hashlib
 import json
 import logging
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import quote, urlencode, urljoin, urlsplit
 
 import requests
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
 try:
-    from odoo.addons.l10n_nl_bankkoppeling.tools import bank_http, provider
+    from odoo.addons.l10n_nl_bankkoppeling.tools import (
+        bank_http,
+        http_signature,
+        provider,
+    )
 except ImportError:  # plain Python, see tests/conftest.py
-    from l10n_nl_bankkoppeling.tools import bank_http, provider
+    from l10n_nl_bankkoppeling.tools import bank_http, http_signature, provider
 
 RetryPolicy = bank_http.RetryPolicy
 parse_retry_after = bank_http.parse_retry_after
@@ -62,124 +59,6 @@ AIS_SIGNED_HEADERS = ("(request-target)", "date", "digest", "x-request-id")
 #: Seconds before its expiry at which a cached application token is renewed,
 #: so that it cannot expire between our check and ING's.
 APP_TOKEN_MARGIN = 60
-
-
-# --------------------------------------------------------------------------
-# HTTP Signatures (draft-cavage-http-signatures, as ING uses them)
-# --------------------------------------------------------------------------
-
-
-def body_digest(body: bytes) -> str:
-    """The ``Digest`` header value of a request body (RFC 3230, SHA-256)."""
-    return "SHA-256=" + base64.b64encode(hashlib.sha256(body).digest()).decode("ascii")
-
-
-def http_date(moment: datetime.datetime | None = None) -> str:
-    """An RFC 7231 ``Date`` header value (always GMT)."""
-    moment = moment or datetime.datetime.now(datetime.timezone.utc)
-    return email.utils.format_datetime(moment.astimezone(datetime.timezone.utc), usegmt=True)
-
-
-def request_target(method: str, url: str) -> str:
-    """``(request-target)`` pseudo-header: lower-case method, path and query."""
-    parts = urlsplit(url)
-    target = parts.path or "/"
-    if parts.query:
-        target += "?" + parts.query
-    return f"{method.lower()} {target}"
-
-
-def signing_string(
-    method: str, url: str, headers: Mapping[str, str], names: Sequence[str]
-) -> str:
-    """The text that is signed: one ``name: value`` line per signed header."""
-    lower = {key.lower(): value for key, value in headers.items()}
-    lines = []
-    for name in names:
-        if name == "(request-target)":
-            lines.append(f"(request-target): {request_target(method, url)}")
-        elif name in lower:
-            lines.append(f"{name}: {lower[name]}")
-        else:
-            raise provider.ConfigurationError(
-                f"Header {name!r} must be signed but is not in the request"
-            )
-    return "\n".join(lines)
-
-
-class HttpSigner:
-    """Signs requests with the QSealC private key.
-
-    The key never leaves this object and is not part of its repr.
-    """
-
-    def __init__(self, private_key: Any, certificate: x509.Certificate):
-        if not isinstance(private_key, (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey)):
-            raise provider.ConfigurationError("The signing key must be an RSA or EC key")
-        self._private_key = private_key
-        self.certificate = certificate
-
-    @classmethod
-    def from_files(cls, key_path: str, cert_path: str) -> HttpSigner:
-        try:
-            with open(key_path, "rb") as key_file:
-                key = serialization.load_pem_private_key(key_file.read(), password=None)
-            with open(cert_path, "rb") as cert_file:
-                certificate = x509.load_pem_x509_certificate(cert_file.read())
-        except (OSError, ValueError, TypeError) as error:
-            # The exception text names the file, never the key material.
-            raise provider.ConfigurationError(
-                f"Cannot load the ING signing key or certificate: {type(error).__name__}: {error}"
-            ) from None
-        return cls(key, certificate)
-
-    def __repr__(self) -> str:
-        return f"HttpSigner(certificate_serial={self.key_serial_id!r})"
-
-    @property
-    def algorithm(self) -> str:
-        if isinstance(self._private_key, rsa.RSAPrivateKey):
-            return "rsa-sha256"
-        return "ecdsa-sha256"
-
-    @property
-    def key_serial_id(self) -> str:
-        """``SN=<serial in hex>``: the keyId of the client-credentials call."""
-        return f"SN={self.certificate.serial_number:X}"
-
-    @property
-    def certificate_one_line(self) -> str:
-        """The certificate PEM on one line, as ``TPP-Signature-Certificate``."""
-        pem = self.certificate.public_bytes(serialization.Encoding.PEM).decode("ascii")
-        return "".join(line.strip() for line in pem.splitlines())
-
-    def sign(self, text: str) -> str:
-        data = text.encode("utf-8")
-        if isinstance(self._private_key, rsa.RSAPrivateKey):
-            signature = self._private_key.sign(data, padding.PKCS1v15(), hashes.SHA256())
-        else:
-            signature = self._private_key.sign(data, ec.ECDSA(hashes.SHA256()))
-        return base64.b64encode(signature).decode("ascii")
-
-    def signature_value(
-        self,
-        key_id: str,
-        method: str,
-        url: str,
-        headers: Mapping[str, str],
-        names: Sequence[str],
-    ) -> str:
-        """The parameters of a ``Signature``/``Authorization: Signature`` header."""
-        signature = self.sign(signing_string(method, url, headers, names))
-        return (
-            f'keyId="{key_id}",algorithm="{self.algorithm}",'
-            f'headers="{" ".join(names)}",signature="{signature}"'
-        )
-
-
-# --------------------------------------------------------------------------
-# Retries
-# --------------------------------------------------------------------------
 
 
 # --------------------------------------------------------------------------
@@ -240,7 +119,7 @@ class IngClient:
         client_id: str,
         tls_cert_path: str,
         tls_key_path: str,
-        signer: HttpSigner,
+        signer: http_signature.HttpSigner,
         verify: bool | str = True,
         timeout: float | tuple[float, float] = 30.0,
         retry: RetryPolicy | None = None,
@@ -284,17 +163,15 @@ class IngClient:
         url = self.url(TOKEN_PATH)
 
         def headers() -> dict[str, str]:
-            result = {
-                "Date": http_date(),
-                "Digest": body_digest(body),
-                "Content-Type": "application/x-www-form-urlencoded",
-                "Accept": "application/json",
-                "TPP-Signature-Certificate": self.signer.certificate_one_line,
-            }
-            result["Authorization"] = "Signature " + self.signer.signature_value(
-                self.signer.key_serial_id, "POST", url, result, OAUTH_SIGNED_HEADERS
+            return self.signer.signed_headers(
+                self.signer.key_serial_id, "POST", url, body, OAUTH_SIGNED_HEADERS,
+                {
+                    "Content-Type": "application/x-www-form-urlencoded",
+                    "Accept": "application/json",
+                    "TPP-Signature-Certificate": self.signer.certificate_one_line,
+                },
+                header="Authorization", prefix="Signature ",
             )
-            return result
 
         response = self._send("POST", url, headers, body, context="application token")
         if response.status_code != 200:
@@ -400,18 +277,12 @@ class IngClient:
             app_token = self.application_token()
 
             def headers() -> dict[str, str]:
-                result = {
-                    "Authorization": f"Bearer {app_token}",
-                    "Date": http_date(),
-                    "Digest": body_digest(body),
-                    "Accept": "application/json",
-                }
+                extra = {"Authorization": f"Bearer {app_token}", "Accept": "application/json"}
                 if form is not None:
-                    result["Content-Type"] = "application/x-www-form-urlencoded"
-                result["Signature"] = self.signer.signature_value(
-                    self.client_id, method, url, result, OAUTH_SIGNED_HEADERS
+                    extra["Content-Type"] = "application/x-www-form-urlencoded"
+                return self.signer.signed_headers(
+                    self.client_id, method, url, body, OAUTH_SIGNED_HEADERS, extra
                 )
-                return result
 
             response = self._send(method, url, headers, body if form is not None else None,
                                   context=context, retry=retry)
@@ -435,17 +306,14 @@ class IngClient:
             self.application_token()
 
         def headers() -> dict[str, str]:
-            result = {
-                "Authorization": f"Bearer {access_token}",
-                "Date": http_date(),
-                "Digest": body_digest(b""),
-                "X-Request-ID": str(uuid.uuid4()),
-                "Accept": "application/json",
-            }
-            result["Signature"] = self.signer.signature_value(
-                self.client_id, "GET", url, result, AIS_SIGNED_HEADERS
+            return self.signer.signed_headers(
+                self.client_id, "GET", url, b"", AIS_SIGNED_HEADERS,
+                {
+                    "Authorization": f"Bearer {access_token}",
+                    "X-Request-ID": str(uuid.uuid4()),
+                    "Accept": "application/json",
+                },
             )
-            return result
 
         response = self._send("GET", url, headers, None, context=context)
         if response.status_code != 200:

@@ -13,16 +13,27 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 try:
-    from odoo.addons.l10n_nl_bankkoppeling.tools import bank_http, provider
+    from odoo.addons.l10n_nl_bankkoppeling.tools import (
+        bank_http,
+        ibans,
+        paging,
+        placeholders,
+        provider,
+    )
 except ImportError:  # plain Python, see tests/conftest.py
-    from l10n_nl_bankkoppeling.tools import bank_http, provider
+    from l10n_nl_bankkoppeling.tools import (
+        bank_http,
+        ibans,
+        paging,
+        placeholders,
+        provider,
+    )
 
 ADJUSTED_DATE_FROM_HEADER = "X-ING-AIS-ADJUSTED-DATEFROM"
 VALIDITY_PERIOD_HEADER = "X-ING-AIS-TRANSACTION-VALIDITY-PERIOD"
 
 #: ING fills ``endToEndId`` with this when the payer gave none (the spec's
 #: text says "Not Provided", the API sends ``NOTPROVIDED``).
-_NO_END_TO_END_ID = {"NOTPROVIDED", "NOT PROVIDED", "NOTAVAILABLE"}
 
 _BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
 
@@ -122,32 +133,11 @@ def structured_reference(value: Any) -> tuple[str | None, str | None]:
     return compact, issuer_text or None
 
 
-def end_to_end_id(value: Any) -> str | None:
-    if not isinstance(value, str):
-        return None
-    value = value.strip()
-    if not value or value.upper() in _NO_END_TO_END_ID:
-        return None
-    return value
-
-
 def is_card_payment(transaction_type: str | None, text: str) -> bool:
     kind = (transaction_type or "").lower()
     if any(re.search(rf"\b{word}\b", kind) for word in _CARD_TYPES):
         return True
     return bool(_CARD_TEXT.search(text))
-
-
-def jsonable(value: Any) -> Any:
-    """The record with Decimals turned back into JSON numbers (floats), so
-    that ``raw`` can be stored as JSON; amounts used elsewhere stay Decimal."""
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, Mapping):
-        return {str(key): jsonable(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(item) for item in value]
-    return value
 
 
 # --------------------------------------------------------------------------
@@ -189,15 +179,15 @@ def map_transaction(raw: Mapping[str, Any]) -> provider.BankTransaction:
         amount=amount,
         currency=currency.upper(),
         counterparty_name=bank_http.clean_text(raw.get(f"{side}Name")),
-        counterparty_iban=bank_http.compact_iban(account.get("iban")),
+        counterparty_iban=ibans.compact(account.get("iban")),
         counterparty_bic=bank_http.clean_text(account.get("bic")),
         remittance_text=text,
         structured_reference=reference,
         structured_reference_issuer=issuer,
-        end_to_end_id=end_to_end_id(raw.get("endToEndId")),
+        end_to_end_id=placeholders.end_to_end_id(raw.get("endToEndId")),
         bank_transaction_code=transaction_type,
         is_card_payment=is_card_payment(transaction_type, text),
-        raw=jsonable(raw),
+        raw=bank_http.jsonable(raw),
     )
 
 
@@ -216,12 +206,7 @@ def map_transactions(payload: Any) -> list[provider.BankTransaction]:
 
 def next_href(payload: Any) -> str | None:
     transactions = payload.get("transactions") if isinstance(payload, Mapping) else None
-    links = transactions.get("_links") if isinstance(transactions, Mapping) else None
-    next_link = links.get("next") if isinstance(links, Mapping) else None
-    href = next_link.get("href") if isinstance(next_link, Mapping) else next_link
-    if not isinstance(href, str):
-        return None
-    return href.strip() or None
+    return paging.next_href(transactions)
 
 
 def adjusted_date_from(headers: Mapping[str, str]) -> datetime.date | None:
@@ -272,7 +257,7 @@ def map_account(raw: Mapping[str, Any]) -> provider.BankAccount:
     currency = raw.get("currency") if isinstance(raw.get("currency"), str) else None
     product = raw.get("product") if isinstance(raw.get("product"), str) else None
     eligible, reason = eligibility(product, currency)
-    iban = bank_http.compact_iban(raw.get("iban"))
+    iban = ibans.compact(raw.get("iban"))
     if not iban:
         # Card accounts (maskedPan) have no IBAN and cannot become a journal.
         eligible, reason = False, REASON_NO_IBAN

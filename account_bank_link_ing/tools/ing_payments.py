@@ -223,18 +223,15 @@ class IngPayments:
             app_token = client.application_token()
 
             def headers() -> dict[str, str]:
-                result = {
-                    "Authorization": f"Bearer {app_token}",
-                    "Date": ing_client.http_date(),
-                    "Digest": ing_client.body_digest(body),
-                    "X-Request-ID": request_id,
-                    "Accept": "application/json",
-                    **extra_headers,
-                }
-                result["Signature"] = client.signer.signature_value(
-                    client.client_id, method, url, result, ing_client.AIS_SIGNED_HEADERS
+                return client.signer.signed_headers(
+                    client.client_id, method, url, body, ing_client.AIS_SIGNED_HEADERS,
+                    {
+                        "Authorization": f"Bearer {app_token}",
+                        "X-Request-ID": request_id,
+                        "Accept": "application/json",
+                        **extra_headers,
+                    },
                 )
-                return result
 
             response = client._send(method, url, headers, body if method != "GET" else None,
                                     context=context, retry=retry)

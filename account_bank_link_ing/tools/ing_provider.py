@@ -15,9 +15,14 @@ import requests
 from . import ing_client, ing_mapping, ing_payments
 
 try:
-    from odoo.addons.l10n_nl_bankkoppeling.tools import endpoints, provider
+    from odoo.addons.l10n_nl_bankkoppeling.tools import (
+        endpoints,
+        http_signature,
+        paging,
+        provider,
+    )
 except ImportError:  # plain Python, see tests/conftest.py
-    from l10n_nl_bankkoppeling.tools import endpoints, provider
+    from l10n_nl_bankkoppeling.tools import endpoints, http_signature, paging, provider
 
 #: Scopes of the consent: balances and transactions of payment accounts.
 AIS_SCOPE = "payment-accounts:balances:view payment-accounts:transactions:view"
@@ -86,8 +91,8 @@ class IngProvider(ing_payments.IngPayments, provider.BankProvider):
             client_id=config.client_id,
             tls_cert_path=config.tls_cert_path,
             tls_key_path=config.tls_key_path,
-            signer=ing_client.HttpSigner.from_files(
-                config.signing_key_path, config.signing_cert_path
+            signer=http_signature.HttpSigner.from_files(
+                config.signing_key_path, config.signing_cert_path, bank="ING"
             ),
             verify=config.verify,
             timeout=config.timeout,
@@ -194,36 +199,18 @@ class IngProvider(ing_payments.IngPayments, provider.BankProvider):
         url = self.client.url(
             f"/v3/accounts/{_path_segment(account.resource_id)}/transactions?{query}"
         )
-        seen = {url}
-        page_number = 0
-        while True:
-            page_number += 1
-            response = self.client.ais_get(
-                tokens.access_token, url, context=f"transactions page {page_number}"
-            )
-            payload = ing_client.parse_json(
-                response.content, what=f"transactions page {page_number}"
-            )
-            yield ing_mapping.map_page(payload, response.headers)
-            href = ing_mapping.next_href(payload)
-            if href is None:
-                return
-            url = self._next_url(href, seen, page_number)
-            seen.add(url)
 
-    def _next_url(self, href: str, seen: set[str], page_number: int) -> str:
-        url = self.client.url(href)
-        here, there = urlsplit(self.client.base_url), urlsplit(url)
-        if (there.scheme, there.netloc) != (here.scheme, here.netloc):
-            # Following it would send the customer's token to another host.
-            raise provider.ProtocolError(
-                f"ING's next link after page {page_number} points to another host"
+        def fetch(url: str, page_number: int) -> tuple[provider.TransactionPage, str | None]:
+            what = f"transactions page {page_number}"
+            response = self.client.ais_get(tokens.access_token, url, context=what)
+            payload = ing_client.parse_json(response.content, what=what)
+            href = ing_mapping.next_href(payload)
+            next_url = href and paging.same_host_url(
+                self.client.base_url, href, bank="ING", page_number=page_number
             )
-        if url in seen:
-            raise provider.ProtocolError(
-                f"ING's next link after page {page_number} repeats an earlier page"
-            )
-        return url
+            return ing_mapping.map_page(payload, response.headers), next_url
+
+        yield from paging.follow(fetch, url, bank="ING", what="next link")
 
 
 def utc_start_of_local_day(day: datetime.date) -> str:

@@ -44,6 +44,13 @@ class TestBankLinkSecurity(BankLinkCase):
         self.assertEqual(secret.access_token, "access-0")
 
     def test_tokens_never_in_chatter_or_repr(self):
+        # Before the revoke the secret still holds the tokens, so the reprs
+        # have something to hide.
+        secret = self.link._bank_link_secret()
+        self.assertEqual(secret.access_token, "access-0")
+        self.assertNotIn("access-0", repr(secret))
+        self.assertNotIn("access-0", repr(secret._get_token_set()))
+        self.assertNotIn("refresh-0", repr(secret._get_token_set()))
         self.link.action_revoke()
         bodies = " ".join(
             self.link.message_ids.mapped("body")
@@ -51,7 +58,7 @@ class TestBankLinkSecurity(BankLinkCase):
         )
         self.assertNotIn("access-0", bodies)
         self.assertNotIn("refresh-0", bodies)
-        self.assertNotIn("access-0", repr(self.link._bank_link_secret()))
+        self.assertFalse(self.link._bank_link_secret().access_token)
 
     @freeze_time("2026-03-04 12:00:00")
     def test_billing_user_can_fetch_without_reading_tokens(self):

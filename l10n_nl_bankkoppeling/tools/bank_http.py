@@ -7,10 +7,11 @@ import dataclasses
 import datetime
 import email.utils
 import json
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from . import provider
+from . import ibans, provider
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,8 +65,19 @@ def clean_text(value: Any) -> str | None:
     return " ".join(value.split()) or None
 
 
-def compact_iban(value: Any) -> str | None:
-    """An IBAN without spaces, upper case; None when empty."""
-    if not isinstance(value, str):
-        return None
-    return "".join(value.split()).upper() or None
+#: Kept for bank addons written against it; the one implementation is
+#: :func:`ibans.compact`.
+compact_iban = ibans.compact
+
+
+def jsonable(value: Any) -> Any:
+    """A bank's record with Decimals turned back into JSON numbers (floats),
+    so that ``raw`` can be stored as JSON; amounts used elsewhere stay
+    Decimal."""
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, Mapping):
+        return {str(key): jsonable(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(item) for item in value]
+    return value

@@ -31,6 +31,7 @@ from decimal import Decimal
 import mt940
 from stdnum import iban as stdnum_iban
 
+from . import placeholders
 from .provider import BankTransaction
 
 # --------------------------------------------------------------------------
@@ -285,9 +286,7 @@ def _end_to_end(value: str | None) -> str | None:
     """None for the banks' "no end-to-end id" (``NOTPROVIDED``), as for
     fetched lines."""
     value = _clean(value)
-    if value and value.upper() in ("NOTPROVIDED", "NOT PROVIDED", "NOTAVAILABLE", "NONREF"):
-        return None
-    return value
+    return None if placeholders.is_placeholder(value) else value
 
 
 def _iban(value: str | None) -> str | None:

@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Iterable
 from decimal import Decimal
 
+from . import ibans, placeholders
 from .provider import BankTransaction
 
 #: Amounts are compared at cent precision: ``10.5`` and ``10.50`` are one.
@@ -28,7 +29,7 @@ def fingerprint(tx: BankTransaction) -> str:
         str(Decimal(tx.amount).quantize(_CENT)),
         tx.currency or "",
         tx.value_date.isoformat() if tx.value_date else "",
-        (tx.counterparty_iban or "").replace(" ", "").upper(),
+        ibans.compact(tx.counterparty_iban) or "",
         (tx.counterparty_name or "").strip(),
         (tx.remittance_text or "").strip(),
         tx.structured_reference or "",
@@ -79,7 +80,7 @@ def transaction_identities(
 # --------------------------------------------------------------------------
 
 #: Banks' ways of saying "no end-to-end id".
-NO_END_TO_END_ID = frozenset({"NOTPROVIDED", "NOT PROVIDED", "NOTAVAILABLE", "NONREF"})
+NO_END_TO_END_ID = placeholders.NO_END_TO_END_ID
 
 #: Sources of statement lines, as stored in ``nl_import_source``.
 SOURCE_LINK = "link"
@@ -146,10 +147,10 @@ def identity(
     """The identity without its occurrence (see :func:`identities`)."""
     cents = str(Decimal(str(amount)).quantize(_CENT))
     group = _digest(
-        _compact(account_iban),
+        ibans.compact(account_iban) or "",
         booking_date.isoformat(),
         cents,
-        _compact(counterparty_iban),
+        ibans.compact(counterparty_iban) or "",
     )
     disc = discriminator(end_to_end_id, structured_reference)
     return TransactionIdentity(group=group, key=_digest(group, disc), discriminator=disc)

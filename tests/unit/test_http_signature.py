@@ -1,4 +1,5 @@
-"""HTTP Signatures of the ING client, verified with the public key."""
+"""HTTP Signatures (draft-cavage) of the framework signer, verified with the
+public key, in ING's and Rabobank's parameters."""
 
 import base64
 import datetime
@@ -8,11 +9,11 @@ import pytest
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import NameOID
 
 from account_bank_link_ing.tools import ing_client
-from l10n_nl_bankkoppeling.tools import provider
+from l10n_nl_bankkoppeling.tools import bank_http, http_signature, provider
 
 EMPTY_BODY_DIGEST = "SHA-256=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
 
@@ -38,7 +39,7 @@ def key_and_cert():
 @pytest.fixture
 def signer(key_and_cert):
     key, cert = key_and_cert
-    return ing_client.HttpSigner(key, cert)
+    return http_signature.HttpSigner(key, cert)
 
 
 def _params(header_value):
@@ -52,11 +53,11 @@ def _verify(cert, signature_b64, text):
 
 
 def test_digest_of_empty_body_matches_ing_spec():
-    assert ing_client.body_digest(b"") == EMPTY_BODY_DIGEST
+    assert http_signature.body_digest(b"") == EMPTY_BODY_DIGEST
 
 
 def test_digest_changes_with_body():
-    assert ing_client.body_digest(b"grant_type=client_credentials") != EMPTY_BODY_DIGEST
+    assert http_signature.body_digest(b"grant_type=client_credentials") != EMPTY_BODY_DIGEST
 
 
 def test_application_token_signature_verifies_with_certificate(signer, key_and_cert):
@@ -134,7 +135,7 @@ def test_signer_repr_hides_key(signer):
 
 def test_signer_from_missing_file_is_configuration_error(tmp_path):
     with pytest.raises(provider.ConfigurationError):
-        ing_client.HttpSigner.from_files(str(tmp_path / "nokey.pem"), str(tmp_path / "nocert.pem"))
+        http_signature.HttpSigner.from_files(str(tmp_path / "nokey.pem"), str(tmp_path / "nocert.pem"))
 
 
 def test_signer_from_files_round_trip(tmp_path, key_and_cert):
@@ -143,13 +144,13 @@ def test_signer_from_files_round_trip(tmp_path, key_and_cert):
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption()))
     (tmp_path / "c.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    loaded = ing_client.HttpSigner.from_files(str(tmp_path / "k.pem"), str(tmp_path / "c.pem"))
+    loaded = http_signature.HttpSigner.from_files(str(tmp_path / "k.pem"), str(tmp_path / "c.pem"))
     _verify(cert, loaded.sign("hello"), "hello")
 
 
 def test_http_date_is_rfc7231_gmt():
     moment = datetime.datetime(2026, 11, 21, 5, 50, tzinfo=datetime.timezone.utc)
-    assert ing_client.http_date(moment) == "Sat, 21 Nov 2026 05:50:00 GMT"
+    assert http_signature.http_date(moment) == "Sat, 21 Nov 2026 05:50:00 GMT"
 
 
 @pytest.mark.parametrize(
@@ -157,15 +158,93 @@ def test_http_date_is_rfc7231_gmt():
     [("7", 7.0), ("0", 0.0), (None, None), ("soon", None)],
 )
 def test_retry_after_seconds(header, expected):
-    assert ing_client.parse_retry_after(header) == expected
+    assert bank_http.parse_retry_after(header) == expected
 
 
 def test_retry_after_http_date_in_the_past_is_zero():
-    assert ing_client.parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
+    assert bank_http.parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
 
 
 def test_backoff_is_exponential_and_capped():
-    policy = ing_client.RetryPolicy(max_attempts=6, base_delay=1.0, max_delay=5.0)
+    policy = bank_http.RetryPolicy(max_attempts=6, base_delay=1.0, max_delay=5.0)
     assert [policy.delay(n, None) for n in (1, 2, 3, 4)] == [1.0, 2.0, 4.0, 5.0]
     assert policy.delay(1, 3.0) == 3.0
     assert policy.delay(1, 300.0) == 5.0
+
+
+# ------------------------------------------------------------ other banks
+
+
+def test_rabobank_style_sha512_signature_verifies(key_and_cert):
+    """Rabobank: SHA-512 digest and signature, keyId the serial in decimal,
+    headers ``date digest x-request-id`` (specs/rabobank/NOTES.md section 4)."""
+    key, cert = key_and_cert
+    signer = http_signature.HttpSigner(key, cert, digest="SHA-512")
+    headers = signer.signed_headers(
+        signer.serial_decimal, "GET", "https://h/accounts", b"",
+        ("date", "digest", "x-request-id"), {"X-Request-ID": "r-1"},
+    )
+    params = _params(headers["Signature"])
+    assert params["keyId"] == str(0x5E4299BE)
+    assert params["algorithm"] == "rsa-sha512"
+    assert headers["Digest"].startswith("SHA-512=")
+    assert headers["Digest"] == http_signature.body_digest(b"", "SHA-512")
+    text = f"date: {headers['Date']}\ndigest: {headers['Digest']}\nx-request-id: r-1"
+    cert.public_key().verify(
+        base64.b64decode(params["signature"]), text.encode(), padding.PKCS1v15(), hashes.SHA512()
+    )
+    with pytest.raises(InvalidSignature):  # a SHA-256 verifier must not accept it
+        _verify(cert, params["signature"], text)
+
+
+def test_sha512_digest_differs_from_sha256():
+    assert http_signature.body_digest(b"x", "SHA-512") != http_signature.body_digest(b"x")
+    assert len(base64.b64decode(http_signature.body_digest(b"x", "SHA-512")[8:])) == 64
+
+
+def test_unknown_digest_is_a_configuration_error(key_and_cert):
+    key, cert = key_and_cert
+    with pytest.raises(provider.ConfigurationError, match="MD5"):
+        http_signature.HttpSigner(key, cert, digest="MD5")
+
+
+def test_certificate_base64_der_is_the_certificate(signer, key_and_cert):
+    _, cert = key_and_cert
+    der = base64.b64decode(signer.certificate_base64_der)
+    assert x509.load_der_x509_certificate(der) == cert
+    assert "-----" not in signer.certificate_base64_der
+
+
+def test_signed_headers_keep_the_given_ones_and_sign_the_body(signer, key_and_cert):
+    _, cert = key_and_cert
+    body = b'{"a": 1}'
+    headers = signer.signed_headers(
+        "cid", "POST", "https://h/v1/payments", body, ing_client.AIS_SIGNED_HEADERS,
+        {"X-Request-ID": "r-2", "Accept": "application/json"},
+        header="Authorization", prefix="Signature ",
+    )
+    assert headers["Accept"] == "application/json"
+    assert headers["Digest"] == http_signature.body_digest(body)
+    assert headers["Authorization"].startswith('Signature keyId="cid"')
+    _verify(
+        cert,
+        _params(headers["Authorization"])["signature"],
+        f"(request-target): post /v1/payments\ndate: {headers['Date']}\n"
+        f"digest: {headers['Digest']}\nx-request-id: r-2",
+    )
+
+
+def test_ec_key_signs_with_ecdsa():
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "ec-tpp")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name)
+        .public_key(key.public_key()).serial_number(7)
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    signer = http_signature.HttpSigner(key, cert)
+    assert signer.algorithm == "ecdsa-sha256"
+    cert.public_key().verify(base64.b64decode(signer.sign("hi")), b"hi", ec.ECDSA(hashes.SHA256()))
