@@ -21,6 +21,7 @@ import uuid
 from . import httpsig, pages
 from .consentflow import ConsentFlowMixin
 from .httpsig import SignatureError
+from .rabobank_payments import RaboPaymentsMixin
 from .scenario import AMSTERDAM
 from .server import BankApp
 from .state import fingerprint
@@ -96,7 +97,7 @@ def _parse_moment(value, name):
         raise RaboError(tpp_error(400, "FORMAT_ERROR", f"{name} must be yyyy-mm-dd or a UTC date-time", name))
 
 
-class RabobankApp(ConsentFlowMixin, BankApp):
+class RabobankApp(RaboPaymentsMixin, ConsentFlowMixin, BankApp):
     bank = "rabobank"
     single_account = False  # several accounts per consent, chosen on the page [I Y]
 
@@ -118,6 +119,8 @@ class RabobankApp(ConsentFlowMixin, BankApp):
                 return self.consent_details(request, consent.group(1))
             if path.startswith(AIS + "/") and request.method == "GET":
                 return self.ais(request, path[len(AIS):])
+            if self.is_payment_path(path):
+                return self.payments_api(request)
         except RaboError as error:
             return error.response
         return tpp_error(404, "RESOURCE_UNKNOWN_PATH", "No such resource")
@@ -260,7 +263,7 @@ class RabobankApp(ConsentFlowMixin, BankApp):
         return json_response(body)
 
     # ------------------------------------------------------------ checks of every API call
-    def _check_call(self, request):
+    def _check_call(self, request, signed_headers=SIGNED_HEADERS):
         """mTLS, X-IBM-Client-Id, X-Request-ID and the HTTP signature."""
         if self.certs.from_environ(request.environ) is None:
             raise RaboError(gateway_error(401, "A valid TLS client certificate is required"))
@@ -271,14 +274,14 @@ class RabobankApp(ConsentFlowMixin, BankApp):
         except ValueError:
             raise RaboError(tpp_error(400, "FORMAT_ERROR", "X-Request-ID must be a UUID", "X-Request-ID"))
         try:
-            self._verify_signature(request)
+            self._verify_signature(request, signed_headers)
         except CertificateError as error:
             raise RaboError(tpp_error(error.status, "CERTIFICATE_INVALID", str(error), "TPP-Signature-Certificate"))
         except SignatureError as error:
             code = "SIGNATURE_INVALID" if error.status == 401 else "FORMAT_ERROR"
             raise RaboError(tpp_error(error.status, code, str(error), "Signature"))
 
-    def _verify_signature(self, request):
+    def _verify_signature(self, request, signed_headers):
         """keyId = decimal serial of the QSealC sent in TPP-Signature-Certificate [I Y; C R-sign]."""
         header = request.headers.get("Signature")
         if not header:
@@ -295,10 +298,10 @@ class RabobankApp(ConsentFlowMixin, BankApp):
             raise CertificateError("The signing certificate is not issued by a trusted CA")
         if params["keyId"] != str(certificate.serial_number):
             raise SignatureError("Signature keyId is not the serial number of the signing certificate")
-        if params["headers"].lower().split() != SIGNED_HEADERS:
-            raise SignatureError("Signature must cover: " + " ".join(SIGNED_HEADERS), 400)
+        if params["headers"].lower().split() != signed_headers:
+            raise SignatureError("Signature must cover: " + " ".join(signed_headers), 400)
         httpsig.check_date(request.environ, self._settings()["signature_max_skew_seconds"])
-        httpsig.verify(certificate.public_key(), params, request.environ, SIGNED_HEADERS, ALGORITHMS)
+        httpsig.verify(certificate.public_key(), params, request.environ, signed_headers, ALGORITHMS)
         httpsig.check_digest(request.environ, request.get_data())
 
     # ------------------------------------------------------------ consent details

@@ -8,6 +8,7 @@ purpose: wrong digest, wrong key, missing certificate.
 import base64
 import email.utils
 import hashlib
+import json
 import urllib.parse
 import uuid
 
@@ -213,16 +214,17 @@ class RaboClient:
         return response.json()
 
     def signed_headers(self, body=b"", key_id=None, algorithm="rsa-sha512", names=("date", "digest", "x-request-id"),
-                       tamper=None, digest=None):
+                       tamper=None, digest=None, more=None):
         values = {"date": http_date(),
                   "digest": digest or "sha-512=" + base64.b64encode(hashlib.sha512(body).digest()).decode(),
-                  "x-request-id": str(uuid.uuid4())}
+                  "x-request-id": str(uuid.uuid4()), **(more or {})}
         text = "\n".join(f"{name}: {values[name]}" for name in names)
         digest_algorithm = hashes.SHA512() if algorithm == "rsa-sha512" else hashes.SHA256()
         signature = base64.b64encode(self.key.sign(text.encode(), padding.PKCS1v15(), digest_algorithm)).decode()
         if tamper == "signature":
             signature = base64.b64encode(b"\0" * 256).decode()
         return {
+            **{name.title(): value for name, value in (more or {}).items()},
             "Date": values["date"], "Digest": values["digest"], "X-Request-ID": values["x-request-id"],
             "X-IBM-Client-Id": self.sb.rabobank_client_id,
             "TPP-Signature-Certificate": self.cert_b64,
@@ -243,3 +245,18 @@ class RaboClient:
 
     def ais_get(self, path, access_token, params=None, **kwargs):
         return self.get(self.ais + path, access_token, params=params, **kwargs)
+
+    pis = "/openapi/payments/payment-initiation/pis/v1/payments/sepa-credit-transfers"
+    pis_names = ("date", "digest", "tpp-nok-redirect-uri", "tpp-redirect-uri", "x-request-id")
+
+    def initiate(self, payment, names=None):
+        """A single SEPA credit transfer: no OAuth token, signed incl. both redirect URIs."""
+        body = json.dumps(payment).encode()
+        more = {"tpp-redirect-uri": "https://tpp.example/rabo/ok", "tpp-nok-redirect-uri": "https://tpp.example/rabo/nok"}
+        headers = self.signed_headers(body, names=names or self.pis_names, more=more)
+        headers.update({"Content-Type": "application/json", "PSU-IP-Address": "192.0.2.10"})
+        return requests.post(self.base + self.pis, data=body, headers=headers, timeout=30,
+                             verify=self.sb.certs.ca, cert=self.tls)
+
+    def payment_status(self, payment_id):
+        return self.get(f"{self.pis}/{payment_id}/status")
