@@ -7,6 +7,7 @@ import hashlib
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
+from odoo.addons.l10n_nl_bankkoppeling.tools import ibans
 from odoo.addons.l10n_nl_bankkoppeling.tools import provider as bank_provider
 
 from ..tools import pain
@@ -160,11 +161,11 @@ class AccountPaymentOrder(models.Model):
         self.ensure_one()
         expected = {}
         for line in self.payment_line_ids:
-            iban = (line.partner_bank_id.sanitized_acc_number or "").upper()
+            iban = ibans.compact(line.partner_bank_id.sanitized_acc_number) or ""
             expected[iban] = expected.get(iban, 0) + round(line.amount_currency * 100)
         found = {}
         for instruction in batch.instructions:
-            iban = (instruction.counterparty_iban or "").replace(" ", "").upper()
+            iban = ibans.compact(instruction.counterparty_iban) or ""
             found[iban] = found.get(iban, 0) + round(instruction.amount * 100)
         if found != expected:
             raise UserError(_(
@@ -213,7 +214,7 @@ class AccountPaymentOrder(models.Model):
                 "The payment file of order %(order)s cannot be read (%(detail)s). Nothing "
                 "was sent. Generate the file again and send the order once more.",
                 order=self.name, detail=str(error))) from error
-        if batch.account_iban.replace(" ", "") != account.iban:
+        if not ibans.same(batch.account_iban, account.iban):
             raise UserError(_("The order pays from %(iban)s, the linked account is %(linked)s.",
                               iban=batch.account_iban, linked=account.iban))
         self._bank_check_file_matches_order(batch)

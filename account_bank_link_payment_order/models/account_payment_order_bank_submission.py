@@ -20,6 +20,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tools import consteq, sql
 from odoo.tools.misc import hmac as odoo_hmac
 
+from odoo.addons.l10n_nl_bankkoppeling.tools import ibans
 from odoo.addons.l10n_nl_bankkoppeling.tools import provider as bank_provider
 
 from ..tools import pain
@@ -225,7 +226,7 @@ class AccountPaymentOrderBankSubmission(models.Model):
             raise UserError(_("This submission was sent already; it is not sent again."))
         self.order_id._bank_check_unchanged(self)
         batch = self._batch(redirect_uri, psu_ip)
-        if batch.account_iban.replace(" ", "") != self.link_account_id.iban:
+        if not ibans.same(batch.account_iban, self.link_account_id.iban):
             raise UserError(_("The file pays from another account than the linked one."))
         now = fields.Datetime.now()
         try:
