@@ -15,7 +15,11 @@ setup/ on sys.path)::
         sb.certs.ing_signing_cert, sb.certs.ing_signing_key   # QSealC for HTTP Signatures
         sb.certs.abnamro_tls                 # (cert, key) for ABN AMRO
         sb.certs.other_client                # (cert, key) from an untrusted CA (must be refused)
+        sb.rabobank_url                      # "https://127.0.0.1:<port>" (Rabobank: /openapi/oauth2/...
+                                             #  and /openapi/payments/account-information/ais/...)
+        sb.certs.rabobank_tls, sb.certs.rabobank_signing_cert, sb.certs.rabobank_signing_key
         sb.abnamro_client_id, sb.abnamro_api_key, sb.tan
+        sb.rabobank_client_id, sb.rabobank_client_secret
         sb.info()                            # accounts per bank: iban, resourceId, eligible, balance...
         sb.set_faults({"path": "/v3/accounts/*/transactions", "error": "429", "retry_after": 2})
         sb.clear_faults()
@@ -24,6 +28,7 @@ setup/ on sys.path)::
         sb.advance_clock(seconds)            # make tokens/codes expire without sleeping
         sb.approve_ing(location_with_params, ibans=None)  -> redirect URL with ?code=&state=
         sb.approve_abnamro(authorize_url, iban=None)      -> redirect URL with ?code=&state=
+        sb.approve_rabobank(authorize_url, ibans=None)    -> redirect URL with ?code=&state=
         sb.cancel_consent("ing" | "abnamro", url)         -> redirect URL with error=access_denied
         # payment orders (README "Payments"):
         sb.payments(bank=None, status=None)  # orders: id, status, bank_status, reason, count, total...
@@ -106,6 +111,18 @@ class SandboxCerts:
         return self._pair("abnamro_tls")
 
     @property
+    def rabobank_tls(self):
+        return self._pair("rabobank_tls")
+
+    @property
+    def rabobank_signing_cert(self):
+        return str(self.directory / "rabobank_signing.pem")
+
+    @property
+    def rabobank_signing_key(self):
+        return str(self.directory / "rabobank_signing.key")
+
+    @property
     def other_client(self):
         return self._pair("other_client")
 
@@ -128,11 +145,16 @@ class SandboxHandle:
         self.initial_scenario = scenario or {}
         self.ing_url = f"https://{host}:{ports['ing']}"
         self.abnamro_url = f"https://{host}:{ports['abnamro']}"
+        # Rabobank: authorisation server and API host on one port, production's
+        # paths under /openapi (/openapi/oauth2/..., /openapi/payments/...).
+        self.rabobank_url = f"https://{host}:{ports['rabobank']}" if "rabobank" in ports else None
         self.admin = requests.Session()
         info = self.info()
         self.tan = info["tan"]
         self.abnamro_client_id = info["abnamro"]["client_id"]
         self.abnamro_api_key = info["abnamro"]["api_key"]
+        self.rabobank_client_id = info["rabobank"]["client_id"]
+        self.rabobank_client_secret = info["rabobank"]["client_secret"]
 
     # ------------------------------------------------------------ admin API
     def _admin(self, method, name, payload=None, **params):
@@ -251,6 +273,13 @@ class SandboxHandle:
             iban = next(a["iban"] for a in self.accounts("abnamro") if a["eligible"])
         return self._walk(url, [iban])
 
+    def approve_rabobank(self, url, ibans=None):
+        """Consent to ``ibans`` (default: every eligible Rabobank account) at ``url``."""
+        accounts = self.accounts("rabobank")
+        wanted = [a["resourceId"] for a in accounts
+                  if (a["iban"] in ibans if ibans else a["eligible"])]
+        return self._walk(url, wanted)
+
     def cancel_consent(self, bank, url):
         return self._walk(url, [], cancel=True)
 
@@ -287,7 +316,8 @@ class SandboxHandle:
     def session(self, bank):
         """requests.Session that verifies the sandbox CA and presents the bank's TLS client cert."""
         session = _VerifyingSession(self.certs.ca)
-        session.cert = self.certs.ing_tls if bank == "ing" else self.certs.abnamro_tls
+        session.cert = {"ing": self.certs.ing_tls, "rabobank": self.certs.rabobank_tls}.get(
+            bank, self.certs.abnamro_tls)
         return session
 
     @staticmethod
@@ -331,7 +361,7 @@ def running_sandbox(scenario=None, cert_dir=None, tan="123456", state_dir=None, 
     sandbox_certs.generate(cert_dir)
     work = Path(tempfile.mkdtemp(prefix="bank_sandbox_"))
     ready = work / "ready.json"
-    command = [sys.executable, "-m", "bank_sandbox", "--port", "0", "--abnamro-port", "0",
+    command = [sys.executable, "-m", "bank_sandbox", "--port", "0", "--abnamro-port", "0", "--rabobank-port", "0",
                "--certs", str(cert_dir), "--ready-file", str(ready), "--tan", tan]
     if scenario:
         scenario_path = work / "scenario.json"

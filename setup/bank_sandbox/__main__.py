@@ -1,4 +1,4 @@
-"""``python -m bank_sandbox``: serve ING and ABN AMRO on two HTTPS ports.
+"""``python -m bank_sandbox``: serve ING, ABN AMRO and Rabobank on three HTTPS ports.
 
 Both banks run in one process (sharing scenario, faults and log) but on their
 own ports, so a client's base URL is a clean swap for the bank's host.
@@ -15,6 +15,7 @@ from pathlib import Path
 from . import certs as certs_module
 from .abnamro import AbnAmroApp
 from .ing import IngApp
+from .rabobank import RabobankApp
 from .scenario import load_file
 from .server import serve, ssl_context
 from .state import State
@@ -27,6 +28,8 @@ def parse_args(argv):
     parser.add_argument("--port", type=int, default=8443, help="ING port (0 = any free port)")
     parser.add_argument("--abnamro-port", type=int, default=None,
                         help="ABN AMRO port (default: ING port + 1; 0 = any free port)")
+    parser.add_argument("--rabobank-port", type=int, default=None,
+                        help="Rabobank port (default: ING port + 2; 0 = any free port)")
     parser.add_argument("--certs", required=True, help="certificate directory (created if missing)")
     parser.add_argument("--scenario", help="scenario file (JSON or YAML); default: built-in scenario")
     parser.add_argument("--state-dir", help="keep tokens, consents and log here across restarts")
@@ -50,14 +53,19 @@ def main(argv=None):
     settings = {"tan": args.tan, "ports": ports}
     context = ssl_context(cert_dir)
     abnamro_port = args.abnamro_port if args.abnamro_port is not None else (args.port + 1 if args.port else 0)
+    rabobank_port = args.rabobank_port if args.rabobank_port is not None else (args.port + 2 if args.port else 0)
     ing_server, ing_thread = serve(IngApp(state, checker, settings), args.host, args.port, context)
     abn_server, abn_thread = serve(AbnAmroApp(state, checker, settings), args.host, abnamro_port, context)
+    rabo_server, rabo_thread = serve(RabobankApp(state, checker, settings), args.host, rabobank_port, context)
     ports["ing"] = ing_server.server_address[1]
     ports["abnamro"] = abn_server.server_address[1]
+    ports["rabobank"] = rabo_server.server_address[1]
     ing_thread.start()
     abn_thread.start()
+    rabo_thread.start()
     print(f"ING      https://{args.host}:{ports['ing']}", flush=True)
     print(f"ABN AMRO https://{args.host}:{ports['abnamro']}", flush=True)
+    print(f"Rabobank https://{args.host}:{ports['rabobank']}", flush=True)
     if args.ready_file:
         ready = Path(args.ready_file)
         temporary = ready.with_suffix(".tmp")
@@ -70,6 +78,7 @@ def main(argv=None):
     stop.wait()
     ing_server.shutdown()
     abn_server.shutdown()
+    rabo_server.shutdown()
     return 0
 
 

@@ -172,6 +172,8 @@ def _generate_all(directory):
     _make_leaf(directory, "ing_tls", ca, "Sandbox TPP QWAC (ING)")
     _make_leaf(directory, "ing_signing", ca, "Sandbox TPP QSealC (ING)", signing=True)
     _make_leaf(directory, "abnamro_tls", ca, "Sandbox TPP QWAC (ABN AMRO)")
+    _make_leaf(directory, "rabobank_tls", ca, "Sandbox TPP QWAC (Rabobank)")
+    _make_leaf(directory, "rabobank_signing", ca, "Sandbox TPP QSealC (Rabobank)", signing=True)
     other_ca = _make_ca(directory, "other_ca", "Untrusted Other CA")
     _make_leaf(directory, "other_client", other_ca, "Client of an untrusted CA")
     _make_leaf(directory, "other_signing", other_ca, "Signing cert of an untrusted CA", signing=True)

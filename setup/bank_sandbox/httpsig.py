@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 EMPTY_BODY_DIGEST = "SHA-256=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
 
 _PARAM = re.compile(r'\s*([A-Za-z]+)\s*=\s*"([^"]*)"\s*,?')
-_HASHES = {"rsa-sha256": hashes.SHA256(), "ecdsa-sha256": hashes.SHA256(),
+_HASHES = {"rsa-sha256": hashes.SHA256(), "rsa-sha512": hashes.SHA512(), "ecdsa-sha256": hashes.SHA256(),
            "ecdsa-sha384": hashes.SHA384(), "ecdsa-sha512": hashes.SHA512()}
 
 
@@ -61,13 +61,17 @@ def signing_string(environ, header_names):
     return "\n".join(lines)
 
 
-def verify(public_key, params, environ, required_headers):
+ING_ALGORITHMS = ("rsa-sha256", "ecdsa-sha256", "ecdsa-sha384", "ecdsa-sha512")
+
+
+def verify(public_key, params, environ, required_headers, algorithms=ING_ALGORITHMS):
+    """``algorithms``: what this bank accepts (ING: RSA-SHA256; Rabobank: RSA-SHA512)."""
     header_names = params["headers"].lower().split()
     missing = [h for h in required_headers if h not in header_names]
     if missing:
         raise SignatureError("Signature must cover: " + " ".join(required_headers), 400)
     algorithm = params["algorithm"].lower()
-    if algorithm not in _HASHES:
+    if algorithm not in algorithms:
         raise SignatureError(f"Signature algorithm {params['algorithm']} is not supported", 400)
     message = signing_string(environ, header_names).encode()
     try:
@@ -75,10 +79,10 @@ def verify(public_key, params, environ, required_headers):
     except ValueError:
         raise SignatureError("Signature is not valid base64", 400) from None
     try:
-        if isinstance(public_key, rsa.RSAPublicKey) and algorithm == "rsa-sha256":
+        if isinstance(public_key, rsa.RSAPublicKey) and algorithm.startswith("rsa-"):
             if public_key.key_size < 2048:
                 raise SignatureError("RSA keys must have at least 2048 bits")
-            public_key.verify(signature, message, padding.PKCS1v15(), hashes.SHA256())
+            public_key.verify(signature, message, padding.PKCS1v15(), _HASHES[algorithm])
         elif isinstance(public_key, ec.EllipticCurvePublicKey) and algorithm.startswith("ecdsa"):
             public_key.verify(signature, message, ec.ECDSA(_HASHES[algorithm]))
         else:

@@ -42,7 +42,29 @@ button{border:0;padding:11px 22px;font-size:16px;cursor:pointer;border-radius:2p
 .error{color:#c00;font-weight:bold}
 """
 
+RABO_STYLE = """
+body{margin:0;font-family:'Myriad Pro',Arial,Helvetica,sans-serif;background:#f5f5f5;color:#000066}
+header{background:#000099;padding:14px 24px;display:flex;align-items:center;gap:12px}
+.logo{font-weight:bold;font-size:24px;color:#fff}
+.logo small{display:block;font-size:11px;color:#fd6400;font-weight:normal}
+.mark{display:inline-block;width:24px;height:24px;background:#fd6400;border-radius:50%;vertical-align:middle;margin-right:8px}
+main{max-width:620px;margin:28px auto;background:#fff;padding:24px 32px;border-radius:8px;box-shadow:0 1px 4px rgba(0,0,102,.15)}
+h1{color:#000099;font-size:24px;margin-top:0}
+.account{display:flex;gap:12px;align-items:flex-start;padding:12px 0;border-bottom:1px solid #e0e0ee}
+.account.disabled{color:#9a9ab8}
+.reason{font-size:13px;color:#9a9ab8}
+.iban{font-family:monospace;font-size:15px}
+button{border:0;padding:11px 22px;font-size:16px;cursor:pointer;border-radius:20px}
+.primary{background:#fd6400;color:#fff}.secondary{background:#fff;color:#000099;border:1px solid #000099}
+.sandbox{background:#fff3e8;border:1px dashed #fd6400;padding:8px 12px;margin:12px 0;font-size:14px}
+.error{color:#c00;font-weight:bold}
+"""
+
 SCOPE_LABELS = {
+    "ais.balances.read": "Saldo van uw rekening bekijken (180 dagen)",
+    "ais.transactions.read-90days": "Transacties van de afgelopen 90 dagen bekijken (180 dagen lang)",
+    "ais.transactions.read-history": "Eenmalig de volledige transactiehistorie bekijken",
+    "oauth2.consents.read": "Uw toestemmingen bekijken",
     "payment-accounts:balances:view": "Saldo van uw rekening bekijken",
     "payment-accounts:transactions:view": "Transacties van uw rekening bekijken",
     "psd2:account:balance:read": "Saldo bekijken",
@@ -56,6 +78,9 @@ SCOPE_LABELS = {
 def _page(bank, title, body):
     if bank == "ing":
         style, logo = ING_STYLE, '<div class="logo">ING<small>Mijn ING Zakelijk</small></div>'
+    elif bank == "rabobank":
+        style = RABO_STYLE
+        logo = '<div class="logo"><span class="mark"></span>Rabobank<small>Rabo Internet Bankieren Zakelijk</small></div>'
     else:
         style, logo = ABN_STYLE, '<div class="logo"><span class="shield"></span>ABN AMRO</div>'
     return (
@@ -104,7 +129,7 @@ def consent_page(bank, session, tpp_name, scopes, accounts, single, error=None):
 
 def tan_page(bank, session, tan, chosen, error=None):
     chosen_list = "".join(f'<li class="iban">{escape(_iban_grouped(i))}</li>' for i in chosen)
-    what = "TAN-code" if bank == "ing" else "identificatiecode"
+    what = {"ing": "TAN-code", "rabobank": "code uit de Rabo Scanner"}.get(bank, "identificatiecode")
     body = (
         "<h1>Toestemming bevestigen</h1>"
         f"<p>U geeft toestemming voor:</p><ul>{chosen_list}</ul>"

@@ -11,6 +11,10 @@ ABN_STATUS = {"received": "STORED", "authorising": "STORED", "authorised": "AUTH
               "accepted": "INPROGRESS", "executed": "EXECUTED", "rejected": "REJECTED",
               "cancelled": "REJECTED"}
 
+# Inferred: Berlin Group codes as the 201 answer shows ("ACTC") [I Y]; ACSC/ACSP: money left.
+RABO_STATUS = {"received": "ACTC", "authorising": "ACTC", "authorised": "ACCP", "accepted": "ACSP",
+               "executed": "ACSC", "rejected": "RJCT", "cancelled": "CANC"}
+
 
 def bank_status(submission):
     """The status code the bank itself would use for this order."""
@@ -19,6 +23,8 @@ def bank_status(submission):
         if code == "ACSC" and any(p["status"] == "rejected" for p in submission["payments"]):
             return "PART"
         return code
+    if submission["bank"] == "rabobank":
+        return RABO_STATUS[submission["status"]]
     return ABN_STATUS[submission["status"]]
 
 

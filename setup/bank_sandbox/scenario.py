@@ -156,9 +156,55 @@ DEFAULT_SCENARIO = {
             },
         ],
     },
+    "rabobank": {
+        # Rabobank's facts: ../shared/specs/rabobank/NOTES.md ([C] confirmed, [I] inferred).
+        "client_id": "sandbox-rabo-client",
+        "client_secret": "sandbox-rabo-secret",
+        "access_token_expires_in": 3600,  # [I Y token stub]
+        "refresh_token_expires_in": 2592000,  # 30 days [I Y token stub]
+        "consent_days": 180,  # [C R-oauth]
+        "code_ttl": 300,  # inferred: Rabobank does not publish the code lifetime
+        "recent_days": 90,  # ais.transactions.read-90days [C R-ais]
+        # Inferred: "the whole online-available history" has no published length.
+        "history_days": 730,
+        "page_size": 50,  # inferred: Rabobank's page size is not published
+        "signature_max_skew_seconds": 300,  # inferred (as ING)
+        "accounts": [
+            {
+                "iban": "NL39RABO0320130878",  # the IBAN of Rabobank's own example (Yolt stub)
+                "holder": "Bakkerij De Korenbloem B.V.",
+                "product": "Rabo Zakelijke Rekening",
+                "currency": "EUR",
+                "kind": "current",
+                "opening_balance": "12400.00",
+                "generate": {"days": 400, "per_day": 3},
+            },
+            {
+                "iban": None,
+                "bank_account_seed": "rabo-2",
+                "holder": "Bakkerij De Korenbloem B.V.",
+                "product": "Rabo Zakelijke Rekening",
+                "currency": "EUR",
+                "kind": "current",
+                "opening_balance": "800.00",
+                "generate": {"days": 30, "per_day": 1},
+            },
+            {
+                "iban": None,
+                "bank_account_seed": "rabo-savings",
+                "holder": "Bakkerij De Korenbloem B.V.",
+                "product": "Rabo BedrijfsSpaarrekening",
+                "currency": "EUR",
+                "kind": "savings",
+                "opening_balance": "30000.00",
+                "generate": False,
+            },
+        ],
+    },
 }
 
-BANK_CODES = {"ing": "INGB", "abnamro": "ABNA"}
+BANK_CODES = {"ing": "INGB", "abnamro": "ABNA", "rabobank": "RABO"}
+BANKS = ("ing", "abnamro", "rabobank")
 
 
 def load_file(path):
@@ -175,7 +221,7 @@ def merged_with_defaults(data):
     result = copy.deepcopy(DEFAULT_SCENARIO)
     data = data or {}
     for key, value in data.items():
-        if key in ("ing", "abnamro") and isinstance(value, dict):
+        if key in BANKS and isinstance(value, dict):
             result[key].update(copy.deepcopy(value))
         else:
             result[key] = copy.deepcopy(value)
@@ -244,8 +290,9 @@ class Scenario:
         self.extra_days = max(0, (self.today - history_since).days) if history_since else 0
         self.ing = self.raw["ing"]
         self.abnamro = self.raw["abnamro"]
-        self.accounts = {"ing": [], "abnamro": []}
-        for bank in ("ing", "abnamro"):
+        self.rabobank = self.raw["rabobank"]
+        self.accounts = {bank: [] for bank in BANKS}
+        for bank in BANKS:
             for index, account_data in enumerate(self.raw[bank].get("accounts", [])):
                 account = Account(bank, index, account_data, self.seed)
                 self._fill(account)

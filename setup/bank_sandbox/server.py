@@ -10,6 +10,7 @@ import time
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from .payment_admin import PaymentAdminMixin
+from .scenario import BANKS
 from .web import Request, Response, json_response
 
 ADMIN_PREFIX = "/_sandbox/"
@@ -164,16 +165,18 @@ class BankApp(PaymentAdminMixin):
                 {"iban": a.iban, "resourceId": a.resource_id, "holder": a.holder,
                  "product": a.product, "currency": a.currency, "kind": a.kind,
                  "eligible": a.eligible, "booked": len(a.booked), "pending": len(a.pending),
-                 "balance": a.booked_balance}
+                 "balance": a.booked_balance, "expected_balance": a.expected_balance()}
                 for a in scenario.accounts[bank]
             ]
-            for bank in ("ing", "abnamro")
+            for bank in BANKS
         }
         return json_response({
             "today": scenario.today.isoformat(),
             "tan": self.settings["tan"],
             "ports": self.settings["ports"],
             "abnamro": {"client_id": scenario.abnamro["client_id"], "api_key": scenario.abnamro["api_key"]},
+            "rabobank": {"client_id": scenario.rabobank["client_id"],
+                         "client_secret": scenario.rabobank["client_secret"]},
             "accounts": accounts,
         })
 

@@ -8,6 +8,7 @@ purpose: wrong digest, wrong key, missing certificate.
 import base64
 import email.utils
 import hashlib
+import json
 import urllib.parse
 import uuid
 
@@ -176,3 +177,86 @@ class AbnClient:
             headers["API-Key"] = self.sb.abnamro_api_key if api_key == "default" else api_key
         return requests.get(self.base + path, params=params, headers=headers, timeout=30,
                             verify=self.sb.certs.ca, cert=self.tls if cert == "default" else cert)
+
+
+class RaboClient:
+    """Rabobank as NOTES.md describes it: Basic auth at the token endpoint, every API
+    call with mTLS, X-IBM-Client-Id and a draft-cavage signature (RSA-SHA512,
+    keyId = decimal serial of the QSealC, headers "date digest x-request-id")."""
+
+    redirect_uri = "https://tpp.example/rabo/callback"
+    scope = "ais.balances.read ais.transactions.read-90days ais.transactions.read-history"
+    ais = "/openapi/payments/account-information/ais"
+
+    def __init__(self, sandbox, tls="default"):
+        self.sb = sandbox
+        self.base = sandbox.rabobank_url
+        self.tls = sandbox.certs.rabobank_tls if tls == "default" else tls
+        self.key = load_key(sandbox.certs.rabobank_signing_key)
+        self.cert = load_cert(sandbox.certs.rabobank_signing_cert)
+        self.cert_b64 = base64.b64encode(self.cert.public_bytes(serialization.Encoding.DER)).decode()
+
+    def authorize_url(self, state="rabost", scope=None):
+        return self.base + "/openapi/oauth2/authorize?" + urllib.parse.urlencode({
+            "response_type": "code", "client_id": self.sb.rabobank_client_id, "scope": scope or self.scope,
+            "redirect_uri": self.redirect_uri, "state": state}, quote_via=urllib.parse.quote)
+
+    def token_request(self, secret=None, cert="default", **form):
+        auth = (self.sb.rabobank_client_id, secret or self.sb.rabobank_client_secret)
+        return requests.post(self.base + "/openapi/oauth2/token", data=form, auth=auth, timeout=30,
+                             verify=self.sb.certs.ca, cert=self.tls if cert == "default" else cert)
+
+    def consent(self, ibans=None, scope=None):
+        callback = self.sb.approve_rabobank(self.authorize_url(scope=scope), ibans)
+        code = self.sb.query_of(callback)["code"]
+        response = self.token_request(grant_type="authorization_code", code=code)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def signed_headers(self, body=b"", key_id=None, algorithm="rsa-sha512", names=("date", "digest", "x-request-id"),
+                       tamper=None, digest=None, more=None):
+        values = {"date": http_date(),
+                  "digest": digest or "sha-512=" + base64.b64encode(hashlib.sha512(body).digest()).decode(),
+                  "x-request-id": str(uuid.uuid4()), **(more or {})}
+        text = "\n".join(f"{name}: {values[name]}" for name in names)
+        digest_algorithm = hashes.SHA512() if algorithm == "rsa-sha512" else hashes.SHA256()
+        signature = base64.b64encode(self.key.sign(text.encode(), padding.PKCS1v15(), digest_algorithm)).decode()
+        if tamper == "signature":
+            signature = base64.b64encode(b"\0" * 256).decode()
+        return {
+            **{name.title(): value for name, value in (more or {}).items()},
+            "Date": values["date"], "Digest": values["digest"], "X-Request-ID": values["x-request-id"],
+            "X-IBM-Client-Id": self.sb.rabobank_client_id,
+            "TPP-Signature-Certificate": self.cert_b64,
+            "Signature": (f'keyId="{key_id or self.cert.serial_number}",algorithm="{algorithm}",'
+                          f'headers="{" ".join(names)}",signature="{signature}"'),
+        }
+
+    def get(self, path, access_token=None, params=None, cert="default", drop=(), extra=None, **sign):
+        headers = self.signed_headers(**sign)
+        if access_token:
+            headers["Authorization"] = f"Bearer {access_token}"
+        for name in drop:
+            headers.pop(name, None)
+        headers.update(extra or {})
+        url = path if path.startswith("https://") else self.base + path
+        return requests.get(url, params=params, headers=headers, timeout=30, verify=self.sb.certs.ca,
+                            cert=self.tls if cert == "default" else cert)
+
+    def ais_get(self, path, access_token, params=None, **kwargs):
+        return self.get(self.ais + path, access_token, params=params, **kwargs)
+
+    pis = "/openapi/payments/payment-initiation/pis/v1/payments/sepa-credit-transfers"
+    pis_names = ("date", "digest", "tpp-nok-redirect-uri", "tpp-redirect-uri", "x-request-id")
+
+    def initiate(self, payment, names=None):
+        """A single SEPA credit transfer: no OAuth token, signed incl. both redirect URIs."""
+        body = json.dumps(payment).encode()
+        more = {"tpp-redirect-uri": "https://tpp.example/rabo/ok", "tpp-nok-redirect-uri": "https://tpp.example/rabo/nok"}
+        headers = self.signed_headers(body, names=names or self.pis_names, more=more)
+        headers.update({"Content-Type": "application/json", "PSU-IP-Address": "192.0.2.10"})
+        return requests.post(self.base + self.pis, data=body, headers=headers, timeout=30,
+                             verify=self.sb.certs.ca, cert=self.tls)
+
+    def payment_status(self, payment_id):
+        return self.get(f"{self.pis}/{payment_id}/status")

@@ -1,0 +1,196 @@
+"""Rabobank as a :class:`~provider.BankProvider` (account information)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import logging
+import time
+import zoneinfo
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+import requests
+
+from . import endpoints, rabobank_client, rabobank_mapping
+
+try:
+    from odoo.addons.l10n_nl_bankkoppeling.tools import http_signature, paging, provider
+except ImportError:  # plain Python, see tests/conftest.py
+    from l10n_nl_bankkoppeling.tools import http_signature, paging, provider
+
+AMSTERDAM = zoneinfo.ZoneInfo("Europe/Amsterdam")
+
+_logger = logging.getLogger(__name__)
+
+#: ais.transactions.read-90days [C R-ais].
+RECENT_DAYS = 90
+NOTICE_HISTORY_SPENT = ("Rabobank gives the full history only once after consent; "
+                        "transactions older than 90 days were not fetched again.")
+
+
+@dataclasses.dataclass(frozen=True)
+class RabobankConfig:
+    #: ``https://api.rabobank.nl/openapi`` in production (see endpoints.py).
+    api_base_url: str
+    #: ``https://oauth.rabobank.nl/openapi/oauth2`` in production.
+    auth_base_url: str
+    client_id: str
+    client_secret: str = dataclasses.field(repr=False)
+    tls_cert_path: str = ""
+    tls_key_path: str = ""
+    signing_cert_path: str = ""
+    signing_key_path: str = dataclasses.field(default="", repr=False)
+    #: ``True``, ``False`` or the path of a CA bundle.
+    verify: bool | str = True
+    timeout: float = 30.0
+
+
+class RabobankProvider(provider.BankProvider):
+    code = "rabobank"
+    name = "Rabobank"
+    consent_days = 180  # [C R-oauth]
+    # Inferred: "the whole online-available history" has no published length.
+    history_months = 24
+    # The refresh answer carries a new refresh token [I Y]; inferred that the old one dies.
+    rotates_refresh_token = True
+
+    def __init__(
+        self,
+        config: RabobankConfig,
+        *,
+        retry: rabobank_client.RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        session: requests.Session | None = None,
+        now: Callable[[], datetime.datetime] | None = None,
+    ):
+        self.config = config
+        self._now = now or (lambda: datetime.datetime.now(datetime.UTC))
+        # RSA-SHA512 and a SHA-512 Digest [I Y; C R-sign for the digest].
+        signer = http_signature.HttpSigner.from_files(
+            config.signing_key_path, config.signing_cert_path, digest="SHA-512", bank="Rabobank")
+        self.client = rabobank_client.RabobankClient(
+            api_base_url=config.api_base_url, auth_base_url=config.auth_base_url,
+            client_id=config.client_id, client_secret=config.client_secret,
+            tls_cert_path=config.tls_cert_path, tls_key_path=config.tls_key_path, signer=signer,
+            verify=config.verify, timeout=config.timeout, retry=retry, sleep=sleep, session=session,
+        )
+
+    def __repr__(self) -> str:
+        return f"RabobankProvider(api_base_url={self.config.api_base_url!r})"
+
+    @staticmethod
+    def production_hosts() -> tuple[str, ...]:
+        return endpoints.PRODUCTION_HOSTS
+
+    # ---------------------------------------------------------------- OAuth
+
+    def authorization_url(self, redirect_uri: str, state: str) -> str:
+        return self.client.authorization_url(redirect_uri, state)
+
+    def exchange_code(self, code: str, redirect_uri: str) -> provider.TokenSet:
+        payload = self.client.token_by_code(code)
+        tokens = self._token_set(payload, previous=None)
+        consent_id = rabobank_mapping.consent_id_of(payload)
+        if not consent_id:
+            return tokens
+        # The code is spent: a failing details call must not lose the tokens;
+        # the framework then counts consent_days itself.
+        try:
+            until = rabobank_mapping.consent_valid_until(self.client.consent_details(consent_id))
+        except provider.BankLinkError as error:
+            _logger.warning("Rabobank consent details after code exchange failed: %s", error)
+            return tokens
+        return dataclasses.replace(tokens, consent_valid_until=until)
+
+    def refresh(self, tokens: provider.TokenSet) -> provider.TokenSet:
+        if not tokens.refresh_token:
+            raise provider.ConsentExpiredError("No refresh token stored; the consent must be renewed")
+        return self._token_set(self.client.token_by_refresh(tokens.refresh_token), previous=tokens)
+
+    def revoke(self, tokens: provider.TokenSet) -> None:
+        """No revocation call is described; the user withdraws the consent in
+        Rabo Internet Bankieren [C R-ais]. Forgetting the tokens is all we can do."""
+        _logger.info("Rabobank has no revoke call; the consent is withdrawn at the bank")
+
+    def _token_set(self, payload: Mapping[str, Any], previous: provider.TokenSet | None) -> provider.TokenSet:
+        now = self._now()
+
+        def moment(seconds: Any) -> datetime.datetime | None:
+            try:
+                return now + datetime.timedelta(seconds=int(seconds)) if seconds not in (None, "") else None
+            except (TypeError, ValueError):
+                return None
+
+        refresh_token = payload.get("refresh_token") or (previous.refresh_token if previous else None)
+        return provider.TokenSet(
+            access_token=payload["access_token"],
+            refresh_token=refresh_token,
+            expires_at=moment(payload.get("expires_in")),
+            refresh_expires_at=moment(payload.get("refresh_token_expires_in")),
+            scope=payload.get("scope") if isinstance(payload.get("scope"), str) else None,
+            consent_valid_until=previous.consent_valid_until if previous else None,
+        )
+
+    # ------------------------------------------------------------------ AIS
+
+    def list_accounts(self, tokens: provider.TokenSet) -> list[provider.BankAccount]:
+        return rabobank_mapping.map_accounts(self.client.get("/accounts", tokens.access_token, context="accounts"))
+
+    def fetch_balance(self, tokens: provider.TokenSet, account: provider.BankAccount) -> provider.BankBalance | None:
+        payload = self.client.get(f"/accounts/{account.resource_id}/balances", tokens.access_token,
+                                  context="balance")
+        return rabobank_mapping.map_balance(payload)
+
+    def fetch_transactions(
+        self,
+        tokens: provider.TokenSet,
+        account: provider.BankAccount,
+        date_from: datetime.date,
+        date_to: datetime.date,
+    ) -> Iterator[provider.TransactionPage]:
+        """Booked transactions, following ``_links.next``.
+
+        Older than 90 days needs ``ais.transactions.read-history``, which
+        works once after consent [C R-ais]: asked for when the period starts
+        earlier; when Rabobank refuses the period (spent, or not granted),
+        the last 90 days are fetched and the first page says so.
+        """
+        if date_from > date_to:
+            raise provider.InvalidRequestError(f"Period {date_from} to {date_to} is empty")
+        recent_from = self._now().astimezone(AMSTERDAM).date() - datetime.timedelta(days=RECENT_DAYS)
+        notices: tuple[str, ...] = ()
+        adjusted = None
+        first_payload = None
+        if date_from < recent_from:
+            try:
+                first_payload = self._page(tokens, account, date_from, date_to, None, 1)
+            except provider.InvalidRequestError as error:
+                if error.bank_code != "PERIOD_INVALID":
+                    raise
+                _logger.info("Rabobank refused the history read (%s); fetching the last 90 days", error)
+                date_from, adjusted, notices = recent_from, recent_from, (NOTICE_HISTORY_SPENT,)
+
+        def fetch(href: str | None, page_number: int) -> tuple[provider.TransactionPage, str | None]:
+            nonlocal first_payload
+            if page_number == 1 and first_payload is not None:
+                payload, first_payload = first_payload, None
+            else:
+                payload = self._page(tokens, account, date_from, date_to, href, page_number)
+            transactions, next_href = rabobank_mapping.map_transactions(payload)
+            if page_number == 1:
+                return provider.TransactionPage(transactions, adjusted_date_from=adjusted,
+                                                notices=notices), next_href
+            return provider.TransactionPage(transactions), next_href
+
+        yield from paging.follow(fetch, bank="Rabobank", what="_links.next")
+
+    def _page(self, tokens: provider.TokenSet, account: provider.BankAccount, date_from: datetime.date,
+              date_to: datetime.date, href: str | None, page_number: int) -> Any:
+        context = f"transactions page {page_number}"
+        if href:
+            return self.client.get(href, tokens.access_token, context=context)
+        # Inferred: ISO dates (Berlin Group); Yolt sends UTC date-times instead.
+        params = {"bookingStatus": "booked", "dateFrom": date_from.isoformat(), "dateTo": date_to.isoformat()}
+        return self.client.get(f"/accounts/{account.resource_id}/transactions", tokens.access_token,
+                               params, context=context)
