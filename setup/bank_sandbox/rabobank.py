@@ -94,7 +94,7 @@ def _parse_moment(value, name):
             raise ValueError
         return datetime.datetime.fromisoformat(value[:-1].split(".")[0]).date()
     except ValueError:
-        raise RaboError(tpp_error(400, "FORMAT_ERROR", f"{name} must be yyyy-mm-dd or a UTC date-time", name))
+        raise RaboError(tpp_error(400, "FORMAT_ERROR", f"{name} must be yyyy-mm-dd or a UTC date-time", name)) from None
 
 
 class RabobankApp(RaboPaymentsMixin, ConsentFlowMixin, BankApp):
@@ -272,14 +272,14 @@ class RabobankApp(RaboPaymentsMixin, ConsentFlowMixin, BankApp):
         try:
             uuid.UUID(request.headers.get("X-Request-ID", ""))
         except ValueError:
-            raise RaboError(tpp_error(400, "FORMAT_ERROR", "X-Request-ID must be a UUID", "X-Request-ID"))
+            raise RaboError(tpp_error(400, "FORMAT_ERROR", "X-Request-ID must be a UUID", "X-Request-ID")) from None
         try:
             self._verify_signature(request, signed_headers)
         except CertificateError as error:
-            raise RaboError(tpp_error(error.status, "CERTIFICATE_INVALID", str(error), "TPP-Signature-Certificate"))
+            raise RaboError(tpp_error(error.status, "CERTIFICATE_INVALID", str(error), "TPP-Signature-Certificate")) from None
         except SignatureError as error:
             code = "SIGNATURE_INVALID" if error.status == 401 else "FORMAT_ERROR"
-            raise RaboError(tpp_error(error.status, code, str(error), "Signature"))
+            raise RaboError(tpp_error(error.status, code, str(error), "Signature")) from None
 
     def _verify_signature(self, request, signed_headers):
         """keyId = decimal serial of the QSealC sent in TPP-Signature-Certificate [I Y; C R-sign]."""
@@ -293,7 +293,7 @@ class RabobankApp(RaboPaymentsMixin, ConsentFlowMixin, BankApp):
         try:
             certificate = httpsig.load_one_line_certificate(cert_header)
         except SignatureError as error:
-            raise CertificateError(str(error), 400)
+            raise CertificateError(str(error), 400) from None
         if not self.certs.issued_by_ca(certificate):
             raise CertificateError("The signing certificate is not issued by a trusted CA")
         if params["keyId"] != str(certificate.serial_number):

@@ -104,7 +104,7 @@ class RaboPaymentsMixin(OrderApprovalMixin):
         try:
             value = money(str(amount["content"]))
         except PaymentError as error:
-            raise RaboPisError(400, "FORMAT_ERROR", str(error), "instructedAmount.content")
+            raise RaboPisError(400, "FORMAT_ERROR", str(error), "instructedAmount.content") from None
         debtor = _iban(data, "debtorAccount", required=False)  # may be left out [I Y]
         if debtor:
             account = self.state.current_scenario().account_by_iban("rabobank", debtor)
