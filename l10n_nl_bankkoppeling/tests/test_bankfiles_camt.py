@@ -1,0 +1,141 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""Every camt.053 sample in tests/data/bankfiles/<bank>/ through the camt
+parser against the JSON next to it (statements, balances, each line's
+counterparty, reference and bank code), and a set of them through the
+user's "Import statement" wizard: the statements and lines the file holds,
+each once, also when the same file is imported again."""
+
+import base64
+import json
+from pathlib import Path
+
+from odoo.exceptions import UserError
+from odoo.tests import tagged
+
+from .common import BankLinkCase
+
+BANKFILES = Path(__file__).resolve().parents[2] / "tests" / "data" / "bankfiles"
+SAMPLES = sorted(BANKFILES.glob("*/*.camt053.xml"))
+
+
+def expected_of(path):
+    return json.loads(path.with_name(path.name[: -len(".xml")] + ".json").read_text("utf-8"))
+
+
+@tagged("post_install", "-at_install")
+class TestBankFilesCamt(BankLinkCase):
+    def journal_for(self, iban):
+        Journal = self.env["account.journal"].sudo()
+        journal = Journal.search([("bank_acc_number", "=", iban)], limit=1)
+        return journal or Journal.create(
+            {"name": f"Bank {iban}", "code": f"C{iban[4:6]}{Journal.search_count([]) % 100}",
+             "type": "bank", "bank_acc_number": iban}
+        )
+
+    def import_sample(self, path, journal):
+        wizard = (
+            self.env["account.statement.import"]
+            .with_context(journal_id=journal.id)
+            .create({"statement_file": base64.b64encode(path.read_bytes()),
+                     "statement_filename": path.name})
+        )
+        return wizard.import_file_button()
+
+    def test_every_bank_has_camt_samples(self):
+        banks = {path.parent.name for path in SAMPLES}
+        self.assertEqual(
+            banks,
+            {"ing", "abnamro", "rabobank", "triodos", "knab", "bunq", "asn", "sns",
+             "regiobank", "vanlanschot", "bng"},
+        )
+
+    def test_every_sample_parses_as_expected(self):
+        parser = self.env["account.statement.import.camt.parser"]
+        for path in SAMPLES:
+            expected = expected_of(path)
+            with self.subTest(sample=f"{path.parent.name}/{path.name}"):
+                currency, account, statements = parser.parse(path.read_bytes())
+                self.assertEqual((currency, account), (expected["currency"], expected["account"]))
+                self.assertEqual(
+                    [self.read_statement(st) for st in statements],
+                    [self.expected_statement(st) for st in expected["statements"]],
+                )
+
+    def read_statement(self, statement):
+        return {
+            "name": statement["name"],
+            "balance_start": round(statement["balance_start"], 2),
+            "balance_end_real": round(statement["balance_end_real"], 2),
+            "lines": [
+                {
+                    "date": str(line["date"])[:10], "amount": round(line["amount"], 2),
+                    "partner_name": line.get("partner_name") or None,
+                    "counterparty_iban": line.get("account_number") or None,
+                    "counterparty_bic": line.get("nl_counterparty_bic") or None,
+                    "structured_reference": line.get("nl_structured_reference") or None,
+                    "end_to_end_id": line.get("nl_end_to_end_id") or None,
+                    "bank_transaction_code": line.get("nl_bank_transaction_code") or None,
+                    # The label the user reads: the remittance text, else
+                    # the counterparty, else the reference.
+                    "payment_ref": line["payment_ref"],
+                }
+                for line in statement["transactions"]
+            ],
+        }
+
+    def expected_statement(self, statement):
+        return {
+            "name": statement["name"],
+            "balance_start": float(statement["balance_start"]),
+            "balance_end_real": float(statement["balance_end_real"]),
+            "lines": [
+                {
+                    **{key: line[key] for key in (
+                        "date", "partner_name", "counterparty_iban", "counterparty_bic",
+                        "structured_reference", "end_to_end_id", "bank_transaction_code")},
+                    "amount": float(line["amount"]),
+                    "payment_ref": line["remittance_text"] or line["partner_name"]
+                    or line["structured_reference"],
+                }
+                for line in statement["lines"]
+            ],
+        }
+
+    def test_import_multi_statement_batch_foreign_currency_empty_day_v08(self):
+        names = (
+            "ing/ing-two-days-usd-batch.camt053.xml",  # two statements, USD, batch
+            "ing/ing-direct-debit-reversal.camt053.xml",  # storno after the debit
+            "abnamro/abnamro-collection-batch.camt053.xml",  # batch of three
+            "rabobank/rabobank-empty-day-and-ideal.camt053.xml",  # empty day first
+            "bunq/bunq-camt053-v08.camt053.xml",  # camt.053.001.08
+        )
+        for name in names:
+            path = BANKFILES / name
+            expected = expected_of(path)
+            journal = self.journal_for(expected["account"])
+            with self.subTest(sample=name):
+                before = self.env["account.bank.statement"].search_count(
+                    [("journal_id", "=", journal.id)])
+                self.import_sample(path, journal)
+                statements = self.env["account.bank.statement"].search(
+                    [("journal_id", "=", journal.id)], order="id")[before:]
+                self.assertEqual(
+                    [(st.balance_start, st.balance_end_real, len(st.line_ids))
+                     for st in statements],
+                    [(float(st["balance_start"]), float(st["balance_end_real"]),
+                      len(st["lines"])) for st in expected["statements"]],
+                )
+                self.assertEqual(
+                    sorted(statements.line_ids.mapped("nl_end_to_end_id"), key=str),
+                    sorted((line["end_to_end_id"] or False
+                            for st in expected["statements"] for line in st["lines"]), key=str),
+                )
+                lines = self.env["account.bank.statement.line"].search_count(
+                    [("journal_id", "=", journal.id)])
+                with self.assertRaisesRegex(UserError, "already imported"):
+                    self.import_sample(path, journal)
+                self.assertEqual(
+                    self.env["account.bank.statement.line"].search_count(
+                        [("journal_id", "=", journal.id)]),
+                    lines,
+                )
