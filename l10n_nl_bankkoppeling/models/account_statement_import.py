@@ -88,7 +88,10 @@ class AccountStatementImport(models.TransientModel):
         a damaged camt file must be refused whole, with its line."""
         if b"camt.05" not in safe_xml.ascii_head(data_file):
             return
-        data = self.env["account.statement.import.camt.parser"]._nl_utf8(data_file)
+        try:
+            data = self.env["account.statement.import.camt.parser"]._nl_utf8(data_file)
+        except mt940_nl.BankFileError as error:
+            raise UserError(self._nl_error_message(error)) from error
         try:
             safe_xml.parse(data)
         except safe_xml.XmlRefused as error:
@@ -107,6 +110,12 @@ class AccountStatementImport(models.TransientModel):
                 "The file cannot be read as text at line %(line)s: it is no bank "
                 "statement or it is damaged. Download it again from your bank as "
                 "camt.053 (XML) or MT940. Nothing was imported."
+            ),
+            "mixed_encoding": _(
+                "The file mixes two character encodings at line %(line)s (UTF-8 "
+                "and Windows-1252 or Latin-1): names and descriptions would be read "
+                "wrong. Nothing was imported; download the file again from your "
+                "bank and import it without opening it in another program first."
             ),
             "malformed": _(
                 "The MT940 file is malformed at line %(line)s: \"%(detail)s\". "

@@ -16,6 +16,8 @@ from .common import BankLinkCase
 
 BANKFILES = Path(__file__).resolve().parents[2] / "tests" / "data" / "bankfiles"
 SAMPLES = sorted(BANKFILES.glob("*/*.camt053.xml"))
+VALID = [path for path in SAMPLES if "-broken-" not in path.name]
+BROKEN = [path for path in SAMPLES if "-broken-" in path.name]
 
 
 def expected_of(path):
@@ -42,7 +44,7 @@ class TestBankFilesCamt(BankLinkCase):
         return wizard.import_file_button()
 
     def test_every_bank_has_camt_samples(self):
-        banks = {path.parent.name for path in SAMPLES}
+        banks = {path.parent.name for path in VALID}
         self.assertEqual(
             banks,
             {"ing", "abnamro", "rabobank", "triodos", "knab", "bunq", "asn", "sns",
@@ -51,7 +53,7 @@ class TestBankFilesCamt(BankLinkCase):
 
     def test_every_sample_parses_as_expected(self):
         parser = self.env["account.statement.import.camt.parser"]
-        for path in SAMPLES:
+        for path in VALID:
             expected = expected_of(path)
             with self.subTest(sample=f"{path.parent.name}/{path.name}"):
                 currency, account, statements = parser.parse(path.read_bytes())
@@ -139,3 +141,30 @@ class TestBankFilesCamt(BankLinkCase):
                         [("journal_id", "=", journal.id)]),
                     lines,
                 )
+
+    def test_broken_samples_refused_whole_with_their_line(self):
+        """Truncated, not adding up, another account, mixed encodings: each
+        refused with its line and reason, nothing imported."""
+        cases = [(path, expected_of(path)["refused"]) for path in BROKEN]
+        cases.append((BANKFILES / "bunq" / "bunq-broken-mixed-encoding.sta",
+                      {"journal": "NL12BUNQ2025123456",
+                       "message": "mixes two character encodings at line 9"}))
+        self.assertEqual(len(cases), 5)
+        for path, refused in cases:
+            journal = self.journal_for(refused["journal"])
+            with self.subTest(sample=path.name):
+                with self.assertRaisesRegex(UserError, refused["message"]):
+                    self.import_sample(path, journal)
+                self.assertFalse(self.env["account.bank.statement.line"].search(
+                    [("journal_id", "=", journal.id)]))
+
+    def test_bom_and_declared_encoding_import(self):
+        """A UTF-8 BOM is no defect: the file imports as without it."""
+        path = BANKFILES / "triodos" / "triodos-bom.camt053.xml"
+        journal = self.journal_for("NL63TRIO0212345678")
+        self.import_sample(path, journal)
+        lines = self.env["account.bank.statement.line"].search(
+            [("journal_id", "=", journal.id)], order="id")
+        self.assertEqual(lines.mapped("partner_name"),
+                         [False if not line["partner_name"] else line["partner_name"]
+                          for st in expected_of(path)["statements"] for line in st["lines"]])

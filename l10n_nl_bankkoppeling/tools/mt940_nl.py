@@ -53,21 +53,35 @@ def decode_bank_file(data: bytes) -> tuple[str, str]:
     """``(text, encoding)``. ABN AMRO mixes encodings between its channels
     (UTF-8 in one, Windows-1252 in the other): UTF-8 when the bytes are
     valid UTF-8, else Windows-1252, else Latin-1. Bytes that are text in
-    none of them (NUL, a binary file) raise ``unreadable``."""
+    none of them (NUL, a binary file) raise ``unreadable``. A file that has
+    both UTF-8 characters and bytes that are no UTF-8 (an export edited in
+    two programs) raises ``mixed_encoding``: read either way some names
+    would come out wrong."""
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
-    for encoding in ("utf-8", "cp1252"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
+    try:
+        return _checked(data.decode("utf-8")), "utf-8"
+    except UnicodeDecodeError as error:
+        bad = error.start
+    if _UTF8_MULTIBYTE.search(data):
+        # Inferred heuristic: Windows-1252 text that by chance holds a
+        # valid UTF-8 pair ("Ã©") is rarer in Dutch names than a mixed file.
+        raise BankFileError("mixed_encoding", data.count(b"\n", 0, bad) + 1, repr(data[bad:bad + 8]))
+    try:
+        text, encoding = data.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError:
         text, encoding = data.decode("latin-1"), "latin-1"
+    return _checked(text), encoding
+
+
+_UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+
+
+def _checked(text: str) -> str:
     for number, line in enumerate(text.splitlines(), start=1):
         if any(ord(ch) < 32 and ch not in "\t\r\n\x1a" for ch in line):
             raise BankFileError("unreadable", number, repr(line[:40]))
-    return text, encoding
+    return text
 
 
 # --------------------------------------------------------------------------

@@ -41,16 +41,35 @@ def _camt_amount(node, ns):
 @pytest.mark.parametrize("path", CAMT_SAMPLES, ids=lambda path: f"{path.parent.name}/{path.name}")
 def test_camt_sample_says_what_its_json_says(path):
     expected = json.loads(path.with_name(path.name.replace(".xml", ".json")).read_text("utf-8"))
+    refused = expected.get("refused", {})
+    if refused.get("defect") == "truncated":
+        with pytest.raises(safe_xml.XmlRefused) as caught:
+            safe_xml.parse(path.read_bytes())
+        assert (caught.value.code, caught.value.line) == ("syntax", refused["line"])
+        return
+    if refused.get("defect") == "mixed_encoding":
+        with pytest.raises(mt940_nl.BankFileError) as caught:
+            mt940_nl.decode_bank_file(path.read_bytes())
+        assert (caught.value.code, caught.value.line) == ("mixed_encoding", refused["line"])
+        return
     root = safe_xml.parse(path.read_bytes())
     ns = {"ns": root.tag[1 : root.tag.index("}")]}
     read = []
     for statement in root.iterfind("ns:BkToCstmrStmt/ns:Stmt", ns):
-        assert statement.findtext("ns:Acct/ns:Id/ns:IBAN", namespaces=ns) == expected["account"]
+        account = statement.findtext("ns:Acct/ns:Id/ns:IBAN", namespaces=ns)
+        if refused.get("defect") == "foreign_account":
+            assert account == refused["account"] != refused["journal"]
+            return
         balances = {bal.findtext("ns:Tp/ns:CdOrPrtry/ns:Cd", namespaces=ns): _camt_amount(bal, ns)
                     for bal in statement.iterfind("ns:Bal", ns)}
         opening = balances.get("OPBD", balances.get("PRCD"))
         entries = statement.findall("ns:Ntry", ns)
-        assert opening + sum(_camt_amount(entry, ns) for entry in entries) == balances["CLBD"]
+        total = opening + sum(_camt_amount(entry, ns) for entry in entries)
+        if refused.get("defect") == "unbalanced":
+            assert total != balances["CLBD"]
+            return
+        assert account == expected["account"]
+        assert total == balances["CLBD"]
         details = [
             (entry.findtext("ns:BookgDt/ns:Dt", namespaces=ns),
              Decimal(tx.findtext("ns:AmtDtls/ns:TxAmt/ns:Amt", namespaces=ns)).copy_sign(
@@ -104,11 +123,11 @@ def _expected(statement):
 @pytest.mark.parametrize("path", SAMPLES, ids=lambda path: f"{path.parent.name}/{path.name}")
 def test_sample(path):
     expected = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
-    text, _encoding = mt940_nl.decode_bank_file(path.read_bytes())
     if "refused" in expected:
         with pytest.raises(mt940_nl.BankFileError) as caught:
-            mt940_nl.parse_mt940(text)
+            mt940_nl.parse_mt940(mt940_nl.decode_bank_file(path.read_bytes())[0])
         assert {"code": caught.value.code, "line": caught.value.line} == expected["refused"]
         return
+    text, _encoding = mt940_nl.decode_bank_file(path.read_bytes())
     assert [_read(st) for st in mt940_nl.parse_mt940(text)] == [
         _expected(st) for st in expected["statements"]]
