@@ -174,6 +174,7 @@ class AccountStatementImport(models.TransientModel):
             "date": statement.closing_date,
             "balance_start": float(statement.opening_balance),
             "balance_end_real": float(statement.closing_balance),
+            "nl_information": statement.information or False,
             "transactions": [self._nl_mt940_line(tx) for tx in statement.transactions],
         }
         return statement.currency, statement.iban or statement.account, [vals]

@@ -168,3 +168,18 @@ class TestBankFilesCamt(BankLinkCase):
         self.assertEqual(lines.mapped("partner_name"),
                          [False if not line["partner_name"] else line["partner_name"]
                           for st in expected_of(path)["statements"] for line in st["lines"]])
+
+    def test_statement_information_shown_on_the_statement(self):
+        """ING's /SUM/ after :62F: is the statement's, on its form; no
+        line's description holds it."""
+        path = BANKFILES / "ing" / "ing-swift-two-days-sum.sta"
+        expected = json.loads(path.with_suffix(".json").read_text("utf-8"))["statements"]
+        journal = self.journal_for("NL67INGB0006543210")
+        self.import_sample(path, journal)
+        statements = self.env["account.bank.statement"].search(
+            [("journal_id", "=", journal.id)], order="date")
+        self.assertEqual(statements.mapped("nl_information"),
+                         [st["information"] for st in expected])
+        self.assertFalse(statements.line_ids.filtered(lambda line: "/SUM/" in line.payment_ref))
+        arch = self.env["account.bank.statement"].get_view(view_type="form")["arch"]
+        self.assertIn('name="nl_information"', arch)
