@@ -93,7 +93,7 @@ class AccountStatementImport(models.TransientModel):
         except mt940_nl.BankFileError as error:
             raise UserError(self._nl_error_message(error)) from error
         try:
-            safe_xml.parse(data)
+            root = safe_xml.parse(data)
         except safe_xml.XmlRefused as error:
             raise UserError(
                 _(
@@ -103,6 +103,35 @@ class AccountStatementImport(models.TransientModel):
                     error=error.detail,
                 )
             ) from error
+        self._nl_refuse_report_or_notification(root)
+
+    def _nl_refuse_report_or_notification(self, root):
+        """camt.052 and camt.054 are no statements: refused with the reason.
+        An intraday report (052) holds entries that may still change
+        (pending) and that the next camt.053 books again, and no closing
+        balance; a notification (054, e.g. the details of a direct-debit
+        batch) has no balances and its bookings come in the camt.053 too.
+        Importing them beside the camt.053 or the bank link would give
+        transactions twice and wrong balances."""
+        tag = root.tag if isinstance(root.tag, str) else ""
+        if "camt.052" in tag:
+            raise UserError(
+                _(
+                    "The file is a camt.052 intraday report, not a statement: its "
+                    "entries may still change and come again in the next camt.053, "
+                    "and it has no closing balance. Nothing was imported; import the "
+                    "camt.053 (or MT940) statement of these days instead."
+                )
+            )
+        if "camt.054" in tag:
+            raise UserError(
+                _(
+                    "The file is a camt.054 debit/credit notification, not a "
+                    "statement: it has no balances and its bookings come in the "
+                    "camt.053 as well. Nothing was imported; import the camt.053 "
+                    "(or MT940) statement of these days instead."
+                )
+            )
 
     def _nl_error_message(self, error):
         messages = {

@@ -183,3 +183,18 @@ class TestBankFilesCamt(BankLinkCase):
         self.assertFalse(statements.line_ids.filtered(lambda line: "/SUM/" in line.payment_ref))
         arch = self.env["account.bank.statement"].get_view(view_type="form")["arch"]
         self.assertIn('name="nl_information"', arch)
+
+    def test_intraday_report_and_notification_refused_with_the_reason(self):
+        """camt.052 and camt.054 hold transactions the camt.053 books again:
+        refused, nothing imported, the user told what to import instead."""
+        for name, iban, message in (
+            ("ing/ing-intraday.camt052.xml", "NL67INGB0006543210", "camt.052 intraday report"),
+            ("abnamro/abnamro-collection-notification.camt054.xml", "NL02ABNA0123456789",
+             "camt.054 debit/credit notification"),
+        ):
+            journal = self.journal_for(iban)
+            with self.subTest(sample=name):
+                with self.assertRaisesRegex(UserError, message):
+                    self.import_sample(BANKFILES / name, journal)
+                self.assertFalse(self.env["account.bank.statement.line"].search(
+                    [("journal_id", "=", journal.id)]))
