@@ -3,7 +3,9 @@
 parser against the JSON next to it (statements, balances, each line's
 counterparty, reference and bank code), and a set of them through the
 user's "Import statement" wizard: the statements and lines the file holds,
-each once, also when the same file is imported again."""
+each once, also when the same file is imported again. Also the broken
+samples (refused whole), camt.052/054 (refused with the reason), the
+statement information of MT940 and Triodos's subfields through the wizard."""
 
 import base64
 import json
@@ -198,3 +200,23 @@ class TestBankFilesCamt(BankLinkCase):
                     self.import_sample(BANKFILES / name, journal)
                 self.assertFalse(self.env["account.bank.statement.line"].search(
                     [("journal_id", "=", journal.id)]))
+
+    def test_triodos_subfields_through_the_wizard_once(self):
+        """Triodos's >NN :86: subfields: counterparty and betalingskenmerk on
+        the lines; the same file again adds nothing."""
+        path = BANKFILES / "triodos" / "triodos-subfields.sta"
+        expected = json.loads(path.with_suffix(".json").read_text("utf-8"))["statements"][0]
+        journal = self.journal_for("NL63TRIO0212345678")
+        self.import_sample(path, journal)
+        lines = self.env["account.bank.statement.line"].search(
+            [("journal_id", "=", journal.id)], order="sequence, id")
+        self.assertEqual(
+            [(line.amount, line.partner_name or None, line.account_number or None,
+              line.nl_structured_reference or None) for line in lines],
+            [(float(line["amount"]), line["counterparty_name"], line["counterparty_iban"],
+              line["structured_reference"]) for line in expected["lines"]],
+        )
+        with self.assertRaisesRegex(UserError, "already imported"):
+            self.import_sample(path, journal)
+        self.assertEqual(len(self.env["account.bank.statement.line"].search(
+            [("journal_id", "=", journal.id)])), len(expected["lines"]))
