@@ -19,6 +19,9 @@ class AccountBankStatement(models.Model):
         "Bank's booked balance", readonly=True, copy=False
     )
     nl_bank_balance_date = fields.Date("Bank balance date", readonly=True, copy=False)
+    #: What the bank says about the statement as a whole in a file (ING's
+    #: ``/SUM/<debits>/<credits>/<debit total>/<credit total>/`` after :62F:).
+    nl_information = fields.Char("Information from the bank", readonly=True, copy=False)
 
     _sql_constraints = [
         (

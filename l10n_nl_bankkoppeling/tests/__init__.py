@@ -17,3 +17,4 @@ from . import test_security_wizard
 from . import test_bank_link_routes_security
 from . import test_bank_link_cron_isolation
 from . import test_bank_file_xml_security
+from . import test_bankfiles_camt

@@ -54,21 +54,35 @@ def decode_bank_file(data: bytes) -> tuple[str, str]:
     """``(text, encoding)``. ABN AMRO mixes encodings between its channels
     (UTF-8 in one, Windows-1252 in the other): UTF-8 when the bytes are
     valid UTF-8, else Windows-1252, else Latin-1. Bytes that are text in
-    none of them (NUL, a binary file) raise ``unreadable``."""
+    none of them (NUL, a binary file) raise ``unreadable``. A file that has
+    both UTF-8 characters and bytes that are no UTF-8 (an export edited in
+    two programs) raises ``mixed_encoding``: read either way some names
+    would come out wrong."""
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
-    for encoding in ("utf-8", "cp1252"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
+    try:
+        return _checked(data.decode("utf-8")), "utf-8"
+    except UnicodeDecodeError as error:
+        bad = error.start
+    if _UTF8_MULTIBYTE.search(data):
+        # Inferred heuristic: Windows-1252 text that by chance holds a
+        # valid UTF-8 pair ("Ã©") is rarer in Dutch names than a mixed file.
+        raise BankFileError("mixed_encoding", data.count(b"\n", 0, bad) + 1, repr(data[bad:bad + 8]))
+    try:
+        text, encoding = data.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError:
         text, encoding = data.decode("latin-1"), "latin-1"
+    return _checked(text), encoding
+
+
+_UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+
+
+def _checked(text: str) -> str:
     for number, line in enumerate(text.splitlines(), start=1):
         if any(ord(ch) < 32 and ch not in "\t\r\n\x1a" for ch in line):
             raise BankFileError("unreadable", number, repr(line[:40]))
-    return text, encoding
+    return text
 
 
 # --------------------------------------------------------------------------
@@ -548,6 +562,45 @@ def parse_volksbank_86(text: str, customer_reference: str = "", supplementary: s
     )
 
 
+_SUBFIELDS = re.compile(r"^(?P<code>\d{3})(?=>\d\d)")
+_SUBFIELD = re.compile(r">(\d\d)")
+
+
+def parse_subfields_86(text: str) -> Details:
+    """Triodos's structured ``:86:``: a three-digit business code, then
+    ``>NN`` subfields: 00 booking text, 20-29 and 60-63 the description,
+    31 the counterparty's account (IBAN), 32-33 its name, 30 its BIC.
+    Inferred from the German ``?NN`` layout of MT940 :86: (same subfield
+    numbers, ``>`` as separator) that Triodos exports are reported to use;
+    no Triodos document we hold confirms it. Subfields are joined without
+    their line breaks (a line break may fall inside a subfield)."""
+    joined = "".join(line.strip("\r") for line in text.splitlines())
+    found = _SUBFIELDS.match(joined)
+    parts = _SUBFIELD.split(joined[found.end():])
+    fields: dict[str, list[str]] = {}
+    for number, value in zip(parts[1::2], parts[2::2], strict=True):
+        fields.setdefault(number, []).append(value)
+
+    def take(*numbers):
+        return "".join(value for number in numbers for value in fields.get(number, []))
+
+    description = take(*(f"{n}" for n in range(20, 30)), "60", "61", "62", "63")
+    return Details(
+        counterparty_name=_clean(take("32", "33")),
+        counterparty_iban=_iban(take("31")),
+        counterparty_bic=_clean(take("30")),
+        remittance_text=_clean(description) or _clean(take("00")) or "",
+        structured_reference=_structured_in(description),
+        bank_transaction_code=found["code"],
+    )
+
+
+def _structured_in(description: str) -> str | None:
+    """A betalingskenmerk (16 digits) as the whole description, else none."""
+    compact = "".join((description or "").split())
+    return compact if re.fullmatch(r"\d{16}", compact) else None
+
+
 def _details(bank: str, tx: dict) -> Details:
     """The content decides first (a bank's MT940 through another bank's
     software, an old export); the bank of the account otherwise."""
@@ -564,6 +617,8 @@ def _details(bank: str, tx: dict) -> Details:
         and first.upper() == f"{reference} {extra.strip()}".upper()
     ):
         return parse_volksbank_86(text, reference, extra)
+    if _SUBFIELDS.match(head):
+        return parse_subfields_86(text)
     if head.startswith("/TRTP/") or _CARD.match(head):
         return parse_abnamro_86(text)
     joined = join_wrapped(text)

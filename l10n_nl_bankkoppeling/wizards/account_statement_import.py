@@ -87,9 +87,12 @@ class AccountStatementImport(models.TransientModel):
         a damaged camt file must be refused whole, with its line."""
         if b"camt.05" not in safe_xml.ascii_head(data_file):
             return
-        data = self.env["account.statement.import.camt.parser"]._nl_utf8(data_file)
         try:
-            safe_xml.parse(data)
+            data = self.env["account.statement.import.camt.parser"]._nl_utf8(data_file)
+        except mt940_nl.BankFileError as error:
+            raise UserError(self._nl_error_message(error)) from error
+        try:
+            root = safe_xml.parse(data)
         except safe_xml.XmlRefused as error:
             raise UserError(
                 self.env._(
@@ -99,6 +102,35 @@ class AccountStatementImport(models.TransientModel):
                     error=error.detail,
                 )
             ) from error
+        self._nl_refuse_report_or_notification(root)
+
+    def _nl_refuse_report_or_notification(self, root):
+        """camt.052 and camt.054 are no statements: refused with the reason.
+        An intraday report (052) holds entries that may still change
+        (pending) and that the next camt.053 books again, and no closing
+        balance; a notification (054, e.g. the details of a direct-debit
+        batch) has no balances and its bookings come in the camt.053 too.
+        Importing them beside the camt.053 or the bank link would give
+        transactions twice and wrong balances."""
+        tag = root.tag if isinstance(root.tag, str) else ""
+        if "camt.052" in tag:
+            raise UserError(
+                self.env._(
+                    "The file is a camt.052 intraday report, not a statement: its "
+                    "entries may still change and come again in the next camt.053, "
+                    "and it has no closing balance. Nothing was imported; import the "
+                    "camt.053 (or MT940) statement of these days instead."
+                )
+            )
+        if "camt.054" in tag:
+            raise UserError(
+                self.env._(
+                    "The file is a camt.054 debit/credit notification, not a "
+                    "statement: it has no balances and its bookings come in the "
+                    "camt.053 as well. Nothing was imported; import the camt.053 "
+                    "(or MT940) statement of these days instead."
+                )
+            )
 
     def _nl_error_message(self, error):
         messages = {
@@ -106,6 +138,12 @@ class AccountStatementImport(models.TransientModel):
                 "The file cannot be read as text at line %(line)s: it is no bank "
                 "statement or it is damaged. Download it again from your bank as "
                 "camt.053 (XML) or MT940. Nothing was imported."
+            ),
+            "mixed_encoding": self.env._(
+                "The file mixes two character encodings at line %(line)s (UTF-8 "
+                "and Windows-1252 or Latin-1): names and descriptions would be read "
+                "wrong. Nothing was imported; download the file again from your "
+                "bank and import it without opening it in another program first."
             ),
             "malformed": self.env._(
                 "The MT940 file is malformed at line %(line)s: \"%(detail)s\". "
@@ -164,6 +202,7 @@ class AccountStatementImport(models.TransientModel):
             "date": statement.closing_date,
             "balance_start": float(statement.opening_balance),
             "balance_end_real": float(statement.closing_balance),
+            "nl_information": statement.information or False,
             "transactions": [self._nl_mt940_line(tx) for tx in statement.transactions],
         }
         return statement.currency, statement.iban or statement.account, [vals]

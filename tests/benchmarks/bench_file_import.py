@@ -1,5 +1,6 @@
-"""Benchmark of the bank-file import (MT940 through the user's wizard) and of
-the bank link fetching the same period afterwards (cross-source dedup).
+"""Benchmark of the bank-file import (MT940 and camt.053 through the user's
+wizard) and of the bank link fetching the same period afterwards
+(cross-source dedup).
 
     .venv/bin/python tests/benchmarks/bench_file_import.py \\
         --config .local/odoo-test-<db>.conf --db <db> [--lines 5000]
@@ -7,11 +8,13 @@ the bank link fetching the same period afterwards (cross-source dedup).
 Needs a database with l10n_nl_bankkoppeling installed (``./setup/test
 --only odoo --db <db>`` makes one). One transaction, rolled back.
 
-Prints, for N/10 and N transactions: the MT940 parse alone (plain Python),
-the wizard import (lines per second, SQL queries per line) and the fetch of
-the same transactions through the link, which must create nothing (every
-transaction is already there from the file). Target: queries per line not
-growing with N.
+Prints, for N/10 and N transactions: per format (MT940, camt.053) the parse
+alone (MT940 plain Python; camt.053 OCA's parser with this addon's checks)
+and the wizard import (lines per second, SQL queries per line); for MT940
+also the fetch of the same transactions through the link, which must create
+nothing (every transaction is already there from the file). Target: queries
+per line not growing with N. ``--lines 2000`` gives the 200 and 2,000 lines
+of issue #16.
 """
 
 import base64
@@ -56,6 +59,75 @@ def mt940_text(iban, transactions, opening="0,00"):
     return "\r\n".join(lines) + "\r\n"
 
 
+def camt053_text(iban, transactions, opening="0.00"):
+    """One camt.053.001.02 statement in the layout of the ING sample
+    (tests/data/bankfiles/ing/), one entry per transaction."""
+    entries = []
+    total = 0
+    for number, tx in enumerate(transactions):
+        cents = int(tx.amount * 100)
+        total += cents
+        kind, ind = ("Dbtr", "CRDT") if cents >= 0 else ("Cdtr", "DBIT")
+        amount = f"{abs(cents) // 100}.{abs(cents) % 100:02d}"
+        party = ""
+        if tx.counterparty_iban:
+            party = (f"<RltdPties><{kind}><Nm>{tx.counterparty_name}</Nm></{kind}><{kind}Acct><Id>"
+                     f"<IBAN>{tx.counterparty_iban}</IBAN></Id></{kind}Acct></RltdPties>")
+        if tx.structured_reference:
+            remittance = (f"<RmtInf><Strd><CdtrRefInf><Ref>{tx.structured_reference}</Ref>"
+                          "</CdtrRefInf></Strd></RmtInf>")
+        else:
+            remittance = f"<RmtInf><Ustrd>{tx.remittance_text}</Ustrd></RmtInf>"
+        entries.append(
+            f"<Ntry><Amt Ccy=\"EUR\">{amount}</Amt><CdtDbtInd>{ind}</CdtDbtInd><Sts>BOOK</Sts>"
+            f"<BookgDt><Dt>{tx.booking_date}</Dt></BookgDt><ValDt><Dt>{tx.booking_date}</Dt></ValDt>"
+            f"<AcctSvcrRef>BENCH{number:014d}</AcctSvcrRef><BkTxCd><Prtry><Cd>00100</Cd>"
+            f"<Issr>INGBANK</Issr></Prtry></BkTxCd><NtryDtls><TxDtls><Refs><AcctSvcrRef>"
+            f"BENCH{number:014d}</AcctSvcrRef><EndToEndId>{tx.end_to_end_id or 'NOTPROVIDED'}"
+            f"</EndToEndId></Refs><AmtDtls><TxAmt><Amt Ccy=\"EUR\">{amount}</Amt></TxAmt></AmtDtls>"
+            f"{party}{remittance}</TxDtls></NtryDtls></Ntry>"
+        )
+
+    def balance(code, cents, day):
+        ind = "CRDT" if cents >= 0 else "DBIT"
+        return (f"<Bal><Tp><CdOrPrtry><Cd>{code}</Cd></CdOrPrtry></Tp><Amt Ccy=\"EUR\">"
+                f"{abs(cents) // 100}.{abs(cents) % 100:02d}</Amt><CdtDbtInd>{ind}</CdtDbtInd>"
+                f"<Dt><Dt>{day}</Dt></Dt></Bal>")
+
+    start = int(opening.replace(".", ""))
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"><BkToCstmrStmt>'
+        "<GrpHdr><MsgId>BENCH</MsgId><CreDtTm>2026-03-01T06:00:00</CreDtTm></GrpHdr><Stmt>"
+        f"<Id>BENCH-{iban}</Id><Acct><Id><IBAN>{iban}</IBAN></Id><Ccy>EUR</Ccy></Acct>"
+        + balance("OPBD", start, transactions[0].booking_date)
+        + balance("CLBD", start + total, transactions[-1].booking_date)
+        + "\n".join(entries)
+        + "</Stmt></BkToCstmrStmt></Document>\n"
+    )
+
+
+def bench_camt(env, framework, count, journal, transactions, figures):
+    """camt.053 of the same transactions: parse, then the wizard."""
+    data = camt053_text(journal.bank_acc_number, transactions).encode()
+    parser = env["account.statement.import.camt.parser"]
+    started = time.perf_counter()
+    _currency, _account, statements = parser.parse(data)
+    parse_time = time.perf_counter() - started
+    assert sum(len(s["transactions"]) for s in statements) == count
+    print(f"{'camt.053 parse (OCA + checks)':<34} {count:>6} lines  {parse_time:7.2f} s  "
+          f"{count / parse_time:8.1f} lines/s")
+    wizard = env["account.statement.import"].with_context(journal_id=journal.id).create(
+        {"statement_file": base64.b64encode(data), "statement_filename": "bench.xml"}
+    )
+    _elapsed, queries = framework.measure(env, f"camt.053 wizard import ({count})", count,
+                                          wizard.import_file_button)
+    figures[count] = queries / count
+    imported = env["account.bank.statement.line"].search_count([("journal_id", "=", journal.id)])
+    if imported != count:
+        raise SystemExit(f"camt.053 import made {imported} lines, expected {count}")
+
+
 def main():
     args = framework.parse_args()
     import odoo
@@ -84,6 +156,7 @@ def run(env, bank, bp, mt940_nl, args):
     )
     counterparties = [(p.bank_ids.sanitized_acc_number, p.name) for p in partners]
     figures = {}
+    camt_figures = {}
     for count, number in ((args.lines // 10, 1), (args.lines, 2)):
         iban = ("NL91ABNA0417164300", "NL20INGB0001234567")[number - 1]
         journal = env["account.journal"].create(
@@ -128,8 +201,17 @@ def run(env, bank, bp, mt940_nl, args):
         if after != count:
             raise SystemExit(f"after the fetch {after} lines, expected {count} (duplicates!)")
         print(f"{'':<34} every transaction once: {after} lines")
+        camt_journal = env["account.journal"].create(
+            {"name": f"Bench camt {number}", "code": f"BC{number}", "type": "bank",
+             "bank_acc_number": ("NL44RABO0123456789", "NL02ABNA0123456789")[number - 1],
+             "company_id": company.id}
+        )
+        bench_camt(env, framework, count, camt_journal, transactions, camt_figures)
     small, large = figures[args.lines // 10], figures[args.lines]
-    print(f"wizard queries/line at N/10: {small:.2f}, at N: {large:.2f} "
+    print(f"MT940 wizard queries/line at N/10: {small:.2f}, at N: {large:.2f} "
+          f"({'OK, not growing' if large <= small * 1.1 else 'GROWING'})")
+    small, large = camt_figures[args.lines // 10], camt_figures[args.lines]
+    print(f"camt.053 wizard queries/line at N/10: {small:.2f}, at N: {large:.2f} "
           f"({'OK, not growing' if large <= small * 1.1 else 'GROWING'})")
 
 
