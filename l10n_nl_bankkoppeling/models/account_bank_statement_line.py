@@ -55,6 +55,9 @@ def _reason_templates(env):
         "invoice_partial_unconfirmed": env._(
             "Invoice number %(invoices)s in the text, partial payment not confirmed by the payer and "
             "the text"),
+        "invoice_other_context": env._(
+            "Invoice number(s) %(invoices)s in the text, but written as another kind of number "
+            "(dossier, policy, order, kenmerk)"),
         "invoice_sum_others": env._(
             "Invoice number(s) %(invoices)s in the text; the payment equals them with other open items "
             "of the partner"),

@@ -119,6 +119,8 @@ REASONS = {
     "invoice_currency": "Invoice number(s) {invoices} in the text, but in another currency",
     "invoice_payer_unconfirmed": "Invoice number(s) {invoices} in the text, but the payer is not known as the partner",
     "invoice_partial_unconfirmed": "Invoice number {invoices} in the text, partial payment not confirmed by the payer and the text",
+    "invoice_other_context": "Invoice number(s) {invoices} in the text, but written as another kind of number "
+    "(dossier, policy, order, kenmerk)",
     "invoice_sum_others": "Invoice number(s) {invoices} in the text; the payment equals them with other open items of the partner",
     "reference_partial_unconfirmed": "Payment reference {reference} of {invoices}, partial payment from a payer not known as the partner",
     "iban_single": "Counterparty IBAN {iban} is known for {partner}, whose only open item of this amount is {invoices}",
@@ -440,6 +442,24 @@ def invoice_context(text, raw, has_prefix=False):
     return has_prefix or any(word in _INVOICE_WORDS for word in words)
 
 
+def other_number_context(text, raw):
+    """Whether the number ``raw`` stands in ``text`` as another kind of
+    number: a dossier, policy, order or kenmerk word just before it
+    ("Dossier 2026/00003", "polis 2026-00123") and no invoice word."""
+    folded, needle = _fold(text), _fold(raw).strip()
+    position = folded.find(needle) if needle else -1
+    if position < 0:
+        return False
+    words = [word.lower() for word in _WORD.findall(folded[:position].replace("D.D.", "DD"))]
+    words = words[-_CONTEXT_WORDS:]
+    head = [word.lower() for word in _WORD.findall(needle)[:1] if needle[:1].isalpha()]
+    if any(word in _OTHER_NUMBER_WORDS for word in head):
+        return True
+    if any(word in _INVOICE_WORDS for word in words[-1:] + head):
+        return False
+    return any(word in _OTHER_NUMBER_WORDS for word in words[-2:])
+
+
 def _sign(amount):
     return (amount > 0) - (amount < 0)
 
@@ -727,6 +747,16 @@ class Matcher:
         payer_confirmed = bool(self._confirmed_payers(line, payer_partners) & family)
         partial_allowed = len(items) == 1 and payer_confirmed and not weak
         decision = self._settle(line, RULE_INVOICE_NUMBER, items, "invoice", {}, partial_allowed)
+        if decision.status == AUTO and weak and any(
+                other_number_context(text, ref.raw) for ref in refs
+                if ref.kind == _references.INVOICE_NUMBER and ref.invoice_key is not None):
+            # "Dossier 2026/00003": the payer's own file number that is also
+            # our invoice's sequence. Never certain, even with the payer known
+            # and the amount equal: a proposal for the accountant.
+            return dataclasses.replace(
+                decision, status=PROPOSE, reason_code="invoice_other_context", allocations=(),
+                proposal_item_ids=proposal, partner_id=decision.partner_id if payer_confirmed else None,
+                weak=True)
         if decision.status == AUTO and not payer_confirmed:
             return dataclasses.replace(
                 decision, status=PROPOSE, reason_code="invoice_payer_unconfirmed", allocations=(),

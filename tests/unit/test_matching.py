@@ -519,3 +519,32 @@ def test_customer_paying_by_iban_with_an_order_number_colliding_with_another_inv
     decision = engine.decide(line(5000, "Order 2026-00412 d.d. 03-09-2026", iban=IBAN_JANSEN))
     assert (decision.status, decision.rule) == (AUTO, RULE_IBAN)
     assert decision.allocations[0].item_id == 1
+
+
+# A counterexample of a random property search: a known payer's own file
+# number that is also the sequence of its invoice, the amount that invoice's
+# (the payer has two of that amount, so the IBAN rule cannot choose).
+@pytest.mark.parametrize("text", ["Dossier 2026/00003", "Schade-uitkering dossier 2026/00003 d.d. 19-09-2026",
+                                  "Polis 2026-00003", "Uw order 2026/00003", "kenmerk 2026/00003"])
+def test_invoice_number_in_a_dossier_context_is_never_certain(text):
+    engine = matcher(item(3, 25000, name="INV/2026/00003"), item(4, 25000, name="INV/2026/00004"))
+    decision = engine.decide(line(25000, text, iban=IBAN_JANSEN))
+    assert decision.status == PROPOSE
+    assert not decision.allocations
+    assert 3 in decision.proposal_item_ids  # still on the screen as a proposal
+
+
+def test_invoice_number_in_a_dossier_context_says_why_it_is_only_proposed():
+    engine = matcher(item(3, 25000, name="INV/2026/00003"), item(4, 25000, name="INV/2026/00004"))
+    decision = engine.decide(line(25000, "Dossier 2026/00003", iban=IBAN_JANSEN))
+    parts = dict(decision.reason_args).get("parts", ())
+    assert "invoice_other_context" in {decision.reason_code} | {code for code, _args in parts}
+    assert "another kind of number" in decision.reason
+
+
+def test_invoice_number_in_an_invoice_context_from_a_known_payer_still_reconciles():
+    engine = matcher(item(3, 25000, name="INV/2026/00003"), item(4, 25000, name="INV/2026/00004"))
+    for text in ("Factuur 2026/00003", "uw kenmerk: factuur 2026/00003", "2026/00003"):
+        decision = engine.decide(line(25000, text, iban=IBAN_JANSEN))
+        assert decision.status == AUTO, text
+        assert [a.item_id for a in decision.allocations] == [3]
