@@ -860,6 +860,21 @@ class AccountBankStatementLine(models.Model):
         help="The group plus end-to-end id or payment reference, hashed.",
     )
     nl_counterparty_bic = fields.Char("Counterparty BIC", readonly=True, copy=False)
+    nl_batch_reference = fields.Char(
+        "Batch",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="The bank's id of the batch (direct-debit collection, salaries) this "
+        "line belongs to, as the camt file gives it (PmtInfId).",
+    )
+    nl_batch_detail = fields.Boolean(
+        "Batch detail",
+        readonly=True,
+        copy=False,
+        help="One payment of a batch the bank booked as one total: the details "
+        "came from a camt.054 or camt.053 file, the total is not booked again.",
+    )
     nl_possible_duplicate = fields.Boolean(
         "Possible duplicate",
         readonly=True,

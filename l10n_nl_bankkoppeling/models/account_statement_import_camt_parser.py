@@ -39,12 +39,23 @@ class AccountStatementImportCamtParser(models.AbstractModel):
             raise ValueError("no camt: no namespace")
         ns = root.tag[1 : root.tag.index("}")]
         self.check_version(ns, root)
+        # camt.052 (intraday report) and camt.054 (debit/credit notification)
+        # carry no booked opening and closing balance: their statements take
+        # the journal's running balance, and only booked entries come in
+        # (a pending entry may still change; the camt.053 books it).
+        notification = "camt.053" not in ns
+        parser = self.with_context(nl_camt_notification=notification)
         statements = []
         currency = None
         account_number = None
         for node in root[0][1:]:
-            statement = self.parse_statement(ns, node)
-            self._nl_check_statement(ns, node, statement)
+            statement = parser.parse_statement(ns, node)
+            if notification:
+                statement.pop("balance_start", None)
+                statement.pop("balance_end_real", None)
+                statement["nl_pending_skipped"] = len(parser._nl_unbooked(ns, node))
+            else:
+                self._nl_check_statement(ns, node, statement)
             if len(statement["transactions"]):
                 if "currency" in statement:
                     currency = statement.pop("currency")
@@ -52,6 +63,16 @@ class AccountStatementImportCamtParser(models.AbstractModel):
                     account_number = statement.pop("account_number")
                 statements.append(statement)
         return currency, account_number, statements
+
+    def _nl_unbooked(self, ns, node):
+        """The entries of a statement, report or notification that are not
+        booked (``PDNG``, ``INFO``)."""
+        return [entry for entry in node.xpath("./ns:Ntry", namespaces={"ns": ns})
+                if not self._nl_is_booked(ns, entry)]
+
+    def _nl_is_booked(self, ns, entry):
+        status = "".join(entry.xpath("./ns:Sts/ns:Cd/text() | ./ns:Sts/text()", namespaces={"ns": ns}))
+        return status.strip() in ("", "BOOK")
 
     def _nl_declaration_refused(self, refused):
         """The user's error for a file that declares a DOCTYPE or entity
@@ -184,10 +205,21 @@ class AccountStatementImportCamtParser(models.AbstractModel):
 
         # The bank's own code (ING 00100, ABN AMRO N658, Rabobank 541) is
         # what its link reports too; ISO's domain codes otherwise.
+        if self.env.context.get("nl_camt_notification") and not self._nl_is_booked(ns, node):
+            return
         proprietary = first("./ns:BkTxCd/ns:Prtry/ns:Cd")
         entry_info = first("./ns:AddtlNtryInf")
+        batch = first("./ns:NtryDtls/ns:Btch/ns:PmtInfId")
+        details = len(node.xpath("./ns:NtryDtls/ns:TxDtls", namespaces={"ns": ns}))
+        entry_amount = self.parse_amount(ns, node)
         for transaction in super().parse_entry(ns, node):
             transaction["nl_import_source"] = si.SOURCE_CAMT
+            if batch:
+                # One line per payment of a batch (details), or the bank's
+                # one total of it: the import keeps one of the two.
+                transaction["nl_batch_reference"] = batch
+                transaction["nl_batch_detail"] = details > 1
+                transaction["nl_batch_amount"] = entry_amount
             code = proprietary or transaction.get("transaction_type") or ""
             transaction["nl_bank_transaction_code"] = code or False
             self._nl_card_line(transaction, entry_info)

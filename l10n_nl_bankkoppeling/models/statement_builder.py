@@ -85,13 +85,30 @@ class StatementBuilder:
             }
             for position, uid, tx in new
         ]
+        batch_details = self._mark_batch_totals(dedup, new, vals_list)
+        result["possible_duplicates"] += len(batch_details)
         self._apply_import_hooks(vals_list)
         lines = create_lines_in_batches(Line, vals_list)
         dedup.flag_existing(plan, uncertain)
+        for reference, details in batch_details.values():
+            details.write({"nl_possible_duplicate": True, "nl_duplicate_note": dedup.batch_note(reference)})
         touched = self.env["account.bank.statement"].union(*statements.values())
         self.rechain(touched)
         result["lines"] = lines
         return result
+
+    def _mark_batch_totals(self, dedup, new, vals_list):
+        """A fetched line with the day and amount of a batch whose payments
+        came one by one from a camt file is probably the bank's total of it:
+        kept, and marked with the payments as a possible duplicate."""
+        sums = dedup.batch_sums({tx.booking_date for _p, _u, tx in new})
+        found = {}
+        for (_position, _uid, tx), vals in zip(new, vals_list, strict=True):
+            batch = sums.get((tx.booking_date, dedup.round(tx.amount)))
+            if batch and not vals.get("nl_possible_duplicate"):
+                vals.update(nl_possible_duplicate=True, nl_duplicate_note=dedup.batch_note(batch[0]))
+                found[batch[0]] = batch
+        return found
 
     def _key(self, booking_date):
         if self.grouping == "period":

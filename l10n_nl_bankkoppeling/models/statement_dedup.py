@@ -80,6 +80,41 @@ class CrossSourceDedup:
         ]
         return si.plan_against_other_sources(identities, existing)
 
+    def batch_sums(self, dates):
+        """``{(date, amount): detail lines}`` of the batches (direct-debit
+        collections, salaries) whose payments are in this journal one by one
+        from a camt file, on ``dates``: a source that books such a batch as
+        one total line (the link, MT940) would give it twice. One query."""
+        dates = sorted({fields.Date.to_date(day) for day in dates if day})
+        if not dates:
+            return {}
+        rows = self.env["account.bank.statement.line"].sudo()._read_group(
+            [
+                ("journal_id", "=", self.journal.id),
+                ("nl_batch_detail", "=", True),
+                ("date", "in", dates),
+            ],
+            ["date:day", "nl_batch_reference"],
+            ["amount:sum", "id:recordset"],
+        )
+        return {
+            (fields.Date.to_date(day), self.round(total)): (reference, lines)
+            for day, reference, total, lines in rows
+        }
+
+    def round(self, amount):
+        currency = self.journal.currency_id or self.journal.company_id.currency_id
+        return currency.round(float(amount))
+
+    def batch_note(self, reference):
+        return self.env._(
+            "Possible duplicate: this line has the amount and date of batch %(batch)s, "
+            "whose payments were imported one by one from a camt file. If this line is "
+            "the bank's total of that batch, choose \"Remove duplicate\"; if it is a "
+            "separate payment, choose \"Not a duplicate\".",
+            batch=reference,
+        )
+
     def line_values(self, ident, uncertain=False):
         vals = {
             "nl_import_source": self.source,

@@ -17,6 +17,7 @@ from odoo.tests import tagged
 from .common import TEST_IBAN, BankLinkCase, tx
 
 DATA = Path(__file__).parent / "data"
+BANKFILES = Path(__file__).resolve().parents[2] / "tests" / "data" / "bankfiles"
 ING_IBAN = "NL67INGB0006543210"
 RABO_IBAN = "NL44RABO0123456789"
 
@@ -209,6 +210,32 @@ class TestBankFileImport(BankLinkCase):
             self.ing_journal._get_bank_statements_available_import_formats(),
         )
 
+    def test_mollie_balance_files(self):
+        """Mollie's MT940 of its balance: every merchant's file carries
+        Mollie's own account, payments keep their payer and Mollie's payment
+        id, the payout names the company's own account, and a file again
+        adds nothing."""
+        mollie = self.env["account.journal"].sudo().create(
+            {"name": "Mollie", "code": "MOLL", "type": "bank", "bank_acc_number": "NL30ABNA0524590958"}
+        )
+        for name in ("mollie-daily.sta", "mollie-payout.sta"):
+            self.import_file(name, mollie, data=(BANKFILES / "mollie" / name).read_bytes())
+        lines = self.lines(mollie)
+        self.assertEqual(len(lines), 6)
+        self.assertEqual(
+            [(line.amount, line.account_number or False, line.nl_end_to_end_id or False) for line in lines],
+            [(121.0, "NL20INGB0001234567", "tr_7UhSN1zuXS"), (59.95, False, "tr_Rkz2QvQk5d"),
+             (-0.58, False, False), (24.2, "BE71096123456769", "tr_WDqYK6vllg"),
+             (-30.0, "NL20INGB0001234567", "re_4qqhO89gsT"),
+             (-1694.97, "NL91ABNA0417164300", "T2026.0311.2201")],
+        )
+        self.assertEqual(lines[0].partner_name, "J. de Vries")
+        self.assertEqual(lines.statement_id.mapped("balance_end_real"), [1700.77, 0.0])
+        with self.assertRaisesRegex(UserError, "already imported"):
+            self.import_file("mollie-payout.sta", mollie,
+                             data=(BANKFILES / "mollie" / "mollie-payout.sta").read_bytes())
+        self.assertEqual(len(self.lines(mollie)), 6)
+
     # ------------------------------------------------------------ same file twice
 
     def test_same_file_again_and_other_format_of_same_period(self):
@@ -265,6 +292,25 @@ class TestBankFileImport(BankLinkCase):
         # And again: still once.
         self.assertFalse(account._bank_link_fetch())
         self.assertEqual(len(self.lines()), 7)
+
+    @freeze_time("2026-03-11 09:00:00")
+    def test_batch_payments_from_a_file_then_the_link_total(self):
+        """The link books a direct-debit batch as one total and names no
+        batch: after a camt.054 with the batch's payments, the fetched total
+        is kept but marked, with the payments, as a possible duplicate."""
+        link, account = self.make_link()
+        notification = (BANKFILES / "abnamro" / "abnamro-collection-notification.camt054.xml").read_text("utf-8")
+        self.import_file("n.camt054.xml", data=notification.replace("NL02ABNA0123456789", TEST_IBAN).encode())
+        self.bank.transactions[TEST_IBAN] = [
+            tx("LNK-1", date(2026, 3, 10), "62.50", "INCASSO BATCH"),
+            tx("LNK-2", date(2026, 3, 10), "40.00", "Andere betaling"),
+        ]
+        self.assertFalse(account._bank_link_fetch())
+        lines = self.lines()
+        marked = lines.filtered("nl_possible_duplicate")
+        self.assertEqual(sorted(marked.mapped("amount")), [12.5, 25.0, 25.0, 62.5])
+        self.assertIn("INC-2026-03-001", marked.filtered(lambda line: line.amount == 62.5).nl_duplicate_note)
+        self.assertEqual(len(lines), 6)
 
     @freeze_time("2026-03-05 09:00:00")
     def test_link_then_file_keeps_each_transaction_once(self):

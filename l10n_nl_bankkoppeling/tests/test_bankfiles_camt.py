@@ -4,11 +4,13 @@ parser against the JSON next to it (statements, balances, each line's
 counterparty, reference and bank code), and a set of them through the
 user's "Import statement" wizard: the statements and lines the file holds,
 each once, also when the same file is imported again. Also the broken
-samples (refused whole), camt.052/054 (refused with the reason), the
+samples (refused whole), camt.052/054 (booked entries, each once beside the
+camt.053; a batch's total or its payments, never both), the
 statement information of MT940 and Triodos's subfields through the wizard."""
 
 import base64
 import json
+import re
 from pathlib import Path
 
 from odoo.exceptions import UserError
@@ -186,20 +188,83 @@ class TestBankFilesCamt(BankLinkCase):
         arch = self.env["account.bank.statement"].get_view(view_type="form")["arch"]
         self.assertIn('name="nl_information"', arch)
 
-    def test_intraday_report_and_notification_refused_with_the_reason(self):
-        """camt.052 and camt.054 hold transactions the camt.053 books again:
-        refused, nothing imported, the user told what to import instead."""
-        for name, iban, message in (
-            ("ing/ing-intraday.camt052.xml", "NL67INGB0006543210", "camt.052 intraday report"),
-            ("abnamro/abnamro-collection-notification.camt054.xml", "NL02ABNA0123456789",
-             "camt.054 debit/credit notification"),
-        ):
-            journal = self.journal_for(iban)
-            with self.subTest(sample=name):
-                with self.assertRaisesRegex(UserError, message):
-                    self.import_sample(BANKFILES / name, journal)
-                self.assertFalse(self.env["account.bank.statement.line"].search(
-                    [("journal_id", "=", journal.id)]))
+    def test_intraday_report_imports_its_booked_entries_only(self):
+        """camt.052: the booked entry comes in, the pending storno does not
+        (it may still change); the user is told; the file again adds nothing;
+        a report with nothing booked yet is refused with the reason."""
+        path = BANKFILES / "ing" / "ing-intraday.camt052.xml"
+        journal = self.journal_for("NL67INGB0006543210")
+        action = self.import_sample(path, journal)
+        lines = self.env["account.bank.statement.line"].search([("journal_id", "=", journal.id)])
+        self.assertEqual([(line.amount, line.nl_end_to_end_id) for line in lines],
+                         [(-89.0, "ENECO-2026-03-4471")])
+        self.assertIn("1 pending entry(ies) of the intraday report were not imported",
+                      action["params"]["message"])
+        with self.assertRaisesRegex(UserError, "already imported"):
+            self.import_sample(path, journal)
+        pending_only = path.read_text("utf-8").replace("<Sts>BOOK</Sts>", "<Sts>PDNG</Sts>")
+        other = self.journal_for("NL86INGB0002445588")
+        with self.assertRaisesRegex(UserError, "entries are all still pending"):
+            self.import_data(pending_only.replace("NL67INGB0006543210", "NL86INGB0002445588"),
+                             other)
+        self.assertFalse(self.env["account.bank.statement.line"].search([("journal_id", "=", other.id)]))
+
+    def import_data(self, text, journal, name="file.xml"):
+        wizard = (
+            self.env["account.statement.import"]
+            .with_context(journal_id=journal.id)
+            .create({"statement_file": base64.b64encode(text.encode("utf-8")),
+                     "statement_filename": name})
+        )
+        return wizard.import_file_button()
+
+    def test_notification_then_statement_each_payment_once(self):
+        """camt.054 with the payments of a direct-debit batch, then the
+        camt.053 of that day with the same payments: each once; the other
+        order the same."""
+        notification = BANKFILES / "abnamro" / "abnamro-collection-notification.camt054.xml"
+        statement = BANKFILES / "abnamro" / "abnamro-collection-batch.camt053.xml"
+        journal = self.journal_for("NL02ABNA0123456789")
+        self.import_sample(notification, journal)
+        lines = self.env["account.bank.statement.line"].search([("journal_id", "=", journal.id)])
+        self.assertEqual(sorted(lines.mapped("amount")), [-3.6, 12.5, 25.0, 25.0])
+        self.assertEqual(set(lines.filtered("nl_batch_detail").mapped("nl_batch_reference")),
+                         {"INC-2026-03-001"})
+        with self.assertRaisesRegex(UserError, "already imported"):
+            self.import_sample(statement, journal)
+        self.assertEqual(self.env["account.bank.statement.line"].search_count(
+            [("journal_id", "=", journal.id)]), 4)
+        # The other way round, on another account.
+        other = self.journal_for("NL86INGB0002445588")
+        self.import_data(statement.read_text("utf-8").replace("NL02ABNA0123456789", "NL86INGB0002445588"),
+                         other)
+        with self.assertRaisesRegex(UserError, "already imported"):
+            self.import_data(notification.read_text("utf-8").replace("NL02ABNA0123456789",
+                                                                      "NL86INGB0002445588"), other)
+        self.assertEqual(self.env["account.bank.statement.line"].search_count(
+            [("journal_id", "=", other.id)]), 4)
+
+    def test_batch_total_and_its_payments_never_both(self):
+        """A camt.053 that books the batch as one total after a camt.054
+        with its payments: the total is skipped. The total first: the
+        payments are refused, naming the batch."""
+        notification = (BANKFILES / "abnamro" / "abnamro-collection-notification.camt054.xml").read_text("utf-8")
+        total_only = re.sub(r"</Btch><TxDtls>.*?</TxDtls></NtryDtls>", "</Btch></NtryDtls>",
+                            (BANKFILES / "abnamro" / "abnamro-collection-batch.camt053.xml").read_text("utf-8"),
+                            count=1, flags=re.S)
+        journal = self.journal_for("NL02ABNA0123456789")
+        self.import_data(notification, journal)
+        with self.assertRaisesRegex(UserError, "already imported"):
+            # Fee (same identity) taken, batch total covered by its payments.
+            self.import_data(total_only, journal)
+        self.assertEqual(sorted(self.env["account.bank.statement.line"].search(
+            [("journal_id", "=", journal.id)]).mapped("amount")), [-3.6, 12.5, 25.0, 25.0])
+        other = self.journal_for("NL86INGB0002445588")
+        self.import_data(total_only.replace("NL02ABNA0123456789", "NL86INGB0002445588"), other)
+        with self.assertRaisesRegex(UserError, "batch INC-2026-03-001 one by one"):
+            self.import_data(notification.replace("NL02ABNA0123456789", "NL86INGB0002445588"), other)
+        self.assertEqual(sorted(self.env["account.bank.statement.line"].search(
+            [("journal_id", "=", other.id)]).mapped("amount")), [-3.6, 62.5])
 
     def test_triodos_subfields_through_the_wizard_once(self):
         """Triodos's >NN :86: subfields: counterparty and betalingskenmerk on

@@ -485,6 +485,14 @@ _BANKS = {
 #: ``:61:`` customer reference (longer than 16x) and the name on the next line.
 _VOLKSBANK = {"asn", "sns", "regiobank"}
 _BIC_IN_ENVELOPE = re.compile(r"(?<![A-Z])(%s)NL2[A-Z0-9]" % "|".join(_BANKS))
+#: Accounts that are not a bank's but a payment service's balance. Mollie's
+#: MT940 exports (daily, monthly and per settlement) carry Mollie's own
+#: account at ABN AMRO as ``:25:`` for every merchant (Mollie's help centre:
+#: "This number is also listed in the MT940 files"); its ``:86:`` uses ABN
+#: AMRO's tagged codes (``/TRTP/ /IBAN/ /BIC/ /NAME/ /REMI/ /EREF/``), the
+#: ``:20:`` starts with ``940`` [inferred from a published Mollie parser,
+#: not from a Mollie format document].
+_PAYMENT_SERVICE_ACCOUNTS = {"NL30ABNA0524590958": "mollie"}
 
 
 def detect_bank(text: str, account: str) -> str:
@@ -493,6 +501,8 @@ def detect_bank(text: str, account: str) -> str:
     statement. Never the content of ``:86:``: a counterparty's IBAN or BIC
     there says nothing about whose file it is."""
     compact = "".join(account.split()).upper()
+    if compact[:18] in _PAYMENT_SERVICE_ACCOUNTS:
+        return _PAYMENT_SERVICE_ACCOUNTS[compact[:18]]
     if compact[:2] == "NL" and compact[4:8] in _BANKS:
         return _BANKS[compact[4:8]]
     if compact.startswith("TRIODOSBANK/"):
@@ -634,7 +644,7 @@ def _details(bank: str, tx: dict) -> Details:
         return parse_knab_86(text)
     if bank == "ing":
         return parse_ing_86(text, extra)
-    if bank == "abnamro":
+    if bank in ("abnamro", "mollie"):
         return parse_abnamro_86(text)
     if bank == "rabobank" or "/EREF/" in joined:
         return parse_rabobank_86(text, extra, tx.get("id") or "")

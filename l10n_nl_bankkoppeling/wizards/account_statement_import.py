@@ -105,30 +105,23 @@ class AccountStatementImport(models.TransientModel):
         self._nl_refuse_report_or_notification(root)
 
     def _nl_refuse_report_or_notification(self, root):
-        """camt.052 and camt.054 are no statements: refused with the reason.
-        An intraday report (052) holds entries that may still change
-        (pending) and that the next camt.053 books again, and no closing
-        balance; a notification (054, e.g. the details of a direct-debit
-        batch) has no balances and its bookings come in the camt.053 too.
-        Importing them beside the camt.053 or the bank link would give
-        transactions twice and wrong balances."""
+        """A camt.052 intraday report or camt.054 notification imports its
+        booked entries (the camt.053 or the link that brings them again adds
+        nothing: same identity, see statement_dedup.py); one with nothing
+        booked yet is refused with the reason."""
         tag = root.tag if isinstance(root.tag, str) else ""
-        if "camt.052" in tag:
+        if "camt.052" not in tag and "camt.054" not in tag:
+            return
+        ns = tag[1 : tag.index("}")] if tag.startswith("{") else ""
+        entries = root.xpath("//ns:Ntry", namespaces={"ns": ns})
+        parser = self.env["account.statement.import.camt.parser"]
+        if entries and not any(parser._nl_is_booked(ns, entry) for entry in entries):
             raise UserError(
                 self.env._(
-                    "The file is a camt.052 intraday report, not a statement: its "
-                    "entries may still change and come again in the next camt.053, "
-                    "and it has no closing balance. Nothing was imported; import the "
-                    "camt.053 (or MT940) statement of these days instead."
-                )
-            )
-        if "camt.054" in tag:
-            raise UserError(
-                self.env._(
-                    "The file is a camt.054 debit/credit notification, not a "
-                    "statement: it has no balances and its bookings come in the "
-                    "camt.053 as well. Nothing was imported; import the camt.053 "
-                    "(or MT940) statement of these days instead."
+                    "The file is a camt.052 intraday report whose entries are all still "
+                    "pending: they may change and are booked in the next camt.053. "
+                    "Nothing was imported; import the file again later or the camt.053 "
+                    "(or MT940) statement of these days."
                 )
             )
 
@@ -292,7 +285,9 @@ class AccountStatementImport(models.TransientModel):
             vals["unique_import_id"] = f"{iban}-{journal.id}-nlfile:{ident.token}"
         taken = dedup.taken_import_ids([vals["unique_import_id"] for vals in lines])
         plan = dedup.plan(identities)
-        counts = {"taken": 0, "other_source": 0}
+        pending = sum(st_vals.pop("nl_pending_skipped", 0) for st_vals in stmts_vals)
+        covered, batch_marks = self._nl_batch_overlap(dedup, lines)
+        counts = {"taken": 0, "other_source": 0, "batch": 0, "pending": pending}
         uncertain = []
         position = 0
         statement_ids = []
@@ -305,11 +300,18 @@ class AccountStatementImport(models.TransientModel):
                 if vals["unique_import_id"] in taken or position in plan.duplicate:
                     counts["taken" if vals["unique_import_id"] in taken else "other_source"] += 1
                     skipped.append(vals)
+                elif position in covered:
+                    counts["batch"] += 1
+                    skipped.append(vals)
                 else:
                     is_uncertain = position in plan.uncertain
                     if is_uncertain:
                         uncertain.append(position)
                     vals.update(dedup.line_values(ident, is_uncertain))
+                    if position in batch_marks and not is_uncertain:
+                        uncertain.append(position)
+                        vals.update(nl_possible_duplicate=True,
+                                    nl_duplicate_note=dedup.batch_note(vals["nl_batch_reference"]))
                     to_create.append(vals)
                 position += 1
             if not to_create:
@@ -325,9 +327,80 @@ class AccountStatementImport(models.TransientModel):
         if not statement_ids:
             return False
         dedup.flag_existing(plan, uncertain)
+        marked = self.env["account.bank.statement.line"].sudo().union(*batch_marks.values())
+        for line in marked:
+            line.write({"nl_possible_duplicate": True,
+                        "nl_duplicate_note": dedup.batch_note(line.nl_batch_reference or "")})
         result["statement_ids"].extend(statement_ids)
         result["notifications"].extend(self._nl_notifications(counts, len(uncertain)))
         return True
+
+    def _nl_batch_overlap(self, dedup, lines):
+        """A batch (direct-debit collection, salaries) is booked by the bank
+        as one total, and its payments are listed one by one in a camt.054 or
+        in the camt.053's entry details. Keep one of the two:
+
+        - the total of a batch whose payments are already here: skipped;
+        - payments of a batch whose total is already here: refused (the
+          total may be reconciled; the user decides);
+        - payments whose batch total matches, on the same day, a line of the
+          link or an MT940 (which name no batch): imported, and both marked
+          as possible duplicates.
+
+        Returns (positions to skip, {position: existing lines to mark}).
+        Pops the parser's ``nl_batch_amount``. Two queries."""
+        amounts = [vals.pop("nl_batch_amount", None) for vals in lines]
+        references = {vals["nl_batch_reference"] for vals in lines if vals.get("nl_batch_reference")}
+        if not references:
+            return set(), {}
+        Line = self.env["account.bank.statement.line"].sudo()
+        known = Line.search_fetch(
+            [("journal_id", "=", dedup.journal.id), ("nl_batch_reference", "in", sorted(references))],
+            ["nl_batch_reference", "nl_batch_detail", "date", "amount"],
+        )
+        with_details = {line.nl_batch_reference for line in known if line.nl_batch_detail}
+        totals = {line.nl_batch_reference: line for line in known if not line.nl_batch_detail}
+        covered = set()
+        for position, vals in enumerate(lines):
+            reference = vals.get("nl_batch_reference")
+            if not reference:
+                continue
+            if not vals.get("nl_batch_detail") and reference in with_details:
+                covered.add(position)
+            elif vals.get("nl_batch_detail") and reference in totals:
+                total = totals[reference]
+                raise UserError(
+                    self.env._(
+                        "This file lists the payments of batch %(batch)s one by one, but the "
+                        "journal already has that batch as one line of %(amount)s on "
+                        "%(date)s. Importing its payments would count the batch twice. "
+                        "Nothing was imported.",
+                        batch=reference,
+                        amount=total.amount,
+                        date=total.date,
+                    )
+                )
+        details = {
+            (vals["nl_batch_reference"], vals["date"], amounts[position]): position
+            for position, vals in enumerate(lines)
+            if vals.get("nl_batch_detail") and vals["nl_batch_reference"] not in with_details
+        }
+        if not details:
+            return covered, {}
+        # The link and MT940 name no batch: the same day and total is the sign.
+        days = sorted({fields.Date.to_date(day) for _ref, day, _amount in details})
+        unnamed = Line.search_fetch(
+            [("journal_id", "=", dedup.journal.id), ("date", "in", days),
+             ("nl_batch_reference", "=", False), ("amount", "in", sorted({float(a) for _r, _d, a in details}))],
+            ["date", "amount"],
+        )
+        marks = {}
+        for line in unnamed:
+            for position, vals in enumerate(lines):
+                if (vals.get("nl_batch_detail") and fields.Date.to_date(vals["date"]) == line.date
+                        and dedup.round(amounts[position] or 0) == dedup.round(line.amount)):
+                    marks[position] = marks.get(position, Line) | line
+        return covered, marks
 
     def _nl_balances_without(self, st_vals, skipped, created):
         """The statement keeps only the created lines. Skipped lines of days
@@ -366,6 +439,22 @@ class AccountStatementImport(models.TransientModel):
                     "%(count)s transaction(s) were already in Odoo through the bank "
                     "link or another file and were skipped.",
                     count=counts["other_source"],
+                )
+            )
+        if counts.get("batch"):
+            messages.append(
+                self.env._(
+                    "%(count)s batch total(s) were skipped: the batch's payments are "
+                    "already in Odoo one by one.",
+                    count=counts["batch"],
+                )
+            )
+        if counts.get("pending"):
+            messages.append(
+                self.env._(
+                    "%(count)s pending entry(ies) of the intraday report were not "
+                    "imported: they may still change and come with the next statement.",
+                    count=counts["pending"],
                 )
             )
         if uncertain:
