@@ -45,9 +45,9 @@ class AccountStatementImportCamtParser(models.AbstractModel):
         # (a pending entry may still change; the camt.053 books it).
         notification = "camt.053" not in ns
         parser = self.with_context(nl_camt_notification=notification)
-        statements = []
-        currency = None
-        account_number = None
+        # Per account, in the file's order: one file may hold the statements
+        # of several accounts (an "all accounts" export), each its journal's.
+        accounts = {}
         for node in root[0][1:]:
             statement = parser.parse_statement(ns, node)
             if notification:
@@ -57,12 +57,12 @@ class AccountStatementImportCamtParser(models.AbstractModel):
             else:
                 self._nl_check_statement(ns, node, statement)
             if len(statement["transactions"]):
-                if "currency" in statement:
-                    currency = statement.pop("currency")
-                if "account_number" in statement:
-                    account_number = statement.pop("account_number")
-                statements.append(statement)
-        return currency, account_number, statements
+                key = (statement.pop("account_number", None), statement.pop("currency", None))
+                accounts.setdefault(key, []).append(statement)
+        parsed = [(currency, account, statements) for (account, currency), statements in accounts.items()]
+        if len(parsed) == 1:
+            return parsed[0]
+        return parsed or (None, None, [])
 
     def _nl_unbooked(self, ns, node):
         """The entries of a statement, report or notification that are not

@@ -236,6 +236,27 @@ class TestBankFileImport(BankLinkCase):
                              data=(BANKFILES / "mollie" / "mollie-payout.sta").read_bytes())
         self.assertEqual(len(self.lines(mollie)), 6)
 
+    def test_file_of_several_accounts_fills_each_journal(self):
+        """An "all accounts" export (MT940 and camt.053) imported from one
+        journal puts each account's statement in its own journal and says
+        so; an account without a journal refuses the whole file."""
+        mt940 = (DATA / "ing.mt940.sta").read_bytes() + b"\r\n" + (DATA / "abnamro.mt940.sta").read_bytes()
+        action = self.import_file("all.sta", self.journal, data=mt940)
+        self.assertEqual(len(self.lines()), 7)
+        self.assertEqual(len(self.lines(self.ing_journal)), 5)
+        self.assertIn(f"imported into journal {self.ing_journal.display_name}", action["params"]["message"])
+        ing = (DATA / "ing.camt053.xml").read_bytes()
+        abn = (DATA / "abnamro.camt053.xml").read_bytes()  # ABN AMRO's Windows-1252 names
+        ing_statement = ing[ing.index(b"<Stmt>"): ing.index(b"</Stmt>") + len(b"</Stmt>")]
+        both = abn.replace(b"</Stmt>", b"</Stmt>" + ing_statement, 1)
+        with self.assertRaisesRegex(UserError, "already imported"):
+            self.import_file("all.xml", self.rabo_journal, data=both)
+        self.assertEqual((len(self.lines()), len(self.lines(self.ing_journal))), (7, 5))
+        unknown = both.replace(ING_IBAN.encode(), b"NL86INGB0002445588")
+        with self.assertRaisesRegex(UserError, "account NL86INGB0002445588 has no bank journal"):
+            self.import_file("all.xml", self.rabo_journal, data=unknown)
+        self.assertFalse(self.lines(self.rabo_journal))
+
     # ------------------------------------------------------------ same file twice
 
     def test_same_file_again_and_other_format_of_same_period(self):
@@ -447,11 +468,12 @@ class TestBankFileImport(BankLinkCase):
                             self.ing_journal, b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
 
     def test_multi_statement_file_whole_or_nothing(self):
-        """Two statements, the second of another account: nothing stays."""
+        """Two statements, the second of an account without journal: nothing stays."""
         ing = (DATA / "ing.mt940.sta").read_text()
-        rabo = (DATA / "rabobank.mt940.sta").read_text().replace(":940:\n", "")
+        rabo = (DATA / "rabobank.mt940.sta").read_text().replace(":940:\n", "").replace(
+            "NL44RABO0123456789", "NL38RABO0309876541")
         both = ing.replace("-}", "") + rabo + "-}\r\n"
-        self.assert_refused("both.sta", "holds a statement of account NL44RABO0123456789",
+        self.assert_refused("both.sta", "account NL38RABO0309876541 has no bank journal",
                             self.ing_journal, both.encode())
         self.assertFalse(self.lines(self.ing_journal))
 

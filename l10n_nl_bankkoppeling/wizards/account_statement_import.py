@@ -37,6 +37,33 @@ class AccountStatementImport(models.TransientModel):
         with self.env.cr.savepoint():
             return super()._import_file()
 
+    def import_single_file(self, file_data, result):
+        """OCA's, knowing how many accounts the file holds: a file of several
+        accounts (ING's, ABN AMRO's and Rabobank's "all accounts" export)
+        puts each statement in the journal of its own account."""
+        parsing_data = self.with_context(active_id=self.ids[0])._parse_file(file_data)
+        if not isinstance(parsing_data, list):
+            parsing_data = [parsing_data]
+        accounts = {
+            sanitize_account_number(data[1]) for data in parsing_data
+            if isinstance(data, tuple) and len(data) == 3 and data[1]
+        }
+        importer = self.with_context(nl_file_accounts=len(accounts))
+        home = self.env.context.get("journal_id")
+        for single_statement_data in parsing_data:
+            before = len(result["statement_ids"])
+            importer.import_single_statement(single_statement_data, result)
+            statements = self.env["account.bank.statement"].browse(result["statement_ids"][before:])
+            for journal in statements.journal_id.filtered(lambda j: j.id != home):
+                result["notifications"].append(
+                    self.env._(
+                        "The statement(s) of account %(account)s in this file were "
+                        "imported into journal %(journal)s.",
+                        account=journal.bank_account_id.acc_number,
+                        journal=journal.display_name,
+                    )
+                )
+
     def import_single_statement(self, single_statement_data, result):
         # OCA marks the journal as fed by files; a linked journal stays
         # linked when a file fills a gap.
@@ -232,6 +259,20 @@ class AccountStatementImport(models.TransientModel):
             journal = self.env["account.journal"].browse(journal_id)
             own = journal.bank_account_id.sanitized_acc_number
             if own and sanitize_account_number(account_number) != own:
+                other = self._nl_journal_of_account(account_number, journal.company_id)
+                if other and self.env.context.get("nl_file_accounts", 1) > 1:
+                    return self.with_context(journal_id=other.id)._match_journal(account_number, currency)
+                if self.env.context.get("nl_file_accounts", 1) > 1:
+                    raise UserError(
+                        self.env._(
+                            "This file holds statements of several accounts, and account "
+                            "%(file_account)s has no bank journal in %(company)s. Create a "
+                            "bank journal for it (or import a file of the other accounts "
+                            "only). Nothing was imported.",
+                            file_account=account_number,
+                            company=journal.company_id.name,
+                        )
+                    )
                 raise UserError(
                     self.env._(
                         "This file holds a statement of account %(file_account)s, "
@@ -257,6 +298,13 @@ class AccountStatementImport(models.TransientModel):
                     )
                 )
         return super()._match_journal(account_number, currency)
+
+    def _nl_journal_of_account(self, account_number, company):
+        return self.env["account.journal"].search(
+            [("type", "=", "bank"), ("company_id", "=", company.id),
+             ("bank_account_id.sanitized_acc_number", "=", sanitize_account_number(account_number))],
+            limit=1,
+        )
 
     # ------------------------------------------------------------------
     # Creating: one line per transaction across sources, in batch
