@@ -1,32 +1,23 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-"""The first demo ABN AMRO journal linked through the local bank sandbox
-(real HTTPS, mutual TLS, API key, the bank's consent pages), for tests that
-need a working link to start from. The link wizard itself (two consents)
-is tested end to end in test_abnamro_end_to_end.py; these tests give the
-one consent (Odoo's start route, the bank's page, Odoo's callback) and set
-the journal as the wizard's last step does."""
+"""ABN AMRO in the framework's conformance suite: the hooks of
+``l10n_nl_bankkoppeling/tests/conformance.py`` for the first demo ABN AMRO
+journal in the local bank sandbox (real HTTPS, mutual TLS, API key, the
+bank's consent page: one account, TAN), with card payments that come
+without transactionId."""
 
-import dataclasses
 import datetime
-import json
 from decimal import Decimal
-from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from odoo.tests import HttpCase, new_test_user, tagged
-from odoo.tests.common import HOST, _super_send
-from odoo.tools import html2plaintext
+from odoo.tests import HttpCase, tagged
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
-from odoo.addons.account_bank_link_abnamro.tools import abnamro_client, abnamro_provider
-from odoo.addons.l10n_nl_bankkoppeling.tests.common import run_fetch, with_payment_group
-from odoo.addons.l10n_nl_bankkoppeling.tests.route_helpers import confirm
+from odoo.addons.l10n_nl_bankkoppeling.tests import conformance
 
-from .test_abnamro_end_to_end import DEMO_SCENARIO, FIRST_IBAN, OPENING, import_repo_helpers
+from ..tools import abnamro_client, abnamro_provider
 
-OPENING_BALANCE = OPENING[FIRST_IBAN]
-#: Small pages: a fetch of a few days then spans several pages, so that a
-#: fault can hit a page in the middle of it.
-PAGE_SIZE = 4
+FIRST_IBAN = "NL91ABNA0417164300"
+SECOND_IBAN = "NL09ABNA0532013000"
+OPENING = {FIRST_IBAN: Decimal("8000.00"), SECOND_IBAN: Decimal("2500.00")}
 #: Card payments (mutationCode 426) come without transactionId. Two alike
 #: in every field on one day: only their number tells them apart.
 CARD_ROWS = [
@@ -36,153 +27,58 @@ CARD_ROWS = [
 ]
 
 
-@tagged("post_install", "-at_install")
-class AbnAmroSandboxCase(AccountTestInvoicingCommon, HttpCase):
-    country_code = "NL"
-    password = "korenaar-abn-faults-1"
-    #: Seconds per request of the client; the time-out test shortens it.
-    client_timeout = 10.0
+class AbnAmroSandbox(conformance.SandboxBankCase):
+    bank = "abnamro"
+    provider_class = abnamro_provider.AbnAmroProvider
+    retry_policy_class = abnamro_client.RetryPolicy
+    iban = FIRST_IBAN
+    journal_code = "ABN"
+    opening_balance = OPENING[FIRST_IBAN]
+    page_size_setting = "page_size"
+    transactions_path = "/v1/accounts/*/transactions"
+    token_path = "/as/token.oauth2"
+    next_page_marker = "nextPageKey"
+    api_prefix = "/v1/"
+    access_token_seconds = 7200
+    consent_withdrawn_code = "ERR_3002_099"
+    #: The account the next consent at ABN AMRO's page is given for.
+    consenting_iban = FIRST_IBAN
 
     @classmethod
-    def get_default_groups(cls):
-        return with_payment_group(cls.env, super().get_default_groups())
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        sandbox, demo_data = import_repo_helpers()
-        cls.scenario = json.loads(DEMO_SCENARIO.read_text())
-        cls.scenario["abnamro"]["page_size"] = PAGE_SIZE
-        first = next(a for a in cls.scenario["abnamro"]["accounts"] if a["iban"] == FIRST_IBAN)
+    def adjust_scenario(cls, scenario):
+        first = next(a for a in scenario["abnamro"]["accounts"] if a["iban"] == FIRST_IBAN)
         first["transactions"] = first.get("transactions", []) + CARD_ROWS
-        cls.sandbox = cls.enterClassContext(sandbox.running_sandbox(scenario=cls.scenario))
-        cls.company = cls.company_data["company"]
-        cls.company.company_registry = "81234567"
-        cls.journals = demo_data.ensure_journals(cls.env, cls.company, remember_ids=False)
-        links = demo_data.ensure_bank_links(
-            cls.env,
-            cls.company,
-            {
-                "ing": cls.sandbox.ing_url,
-                "abnamro": cls.sandbox.abnamro_url,
-                "certs": str(cls.sandbox.certs.directory),
-            },
-            remember_ids=False,
-        )
-        cls.link = links["abnamro"]
-        cls.link.legal_representative_confirmed = True
-        cls.user = new_test_user(
-            cls.env,
-            login="korenaar_abn_faults",
-            password=cls.password,
-            groups="account.group_account_manager,account.group_account_user",
-            company_id=cls.company.id,
-            company_ids=[cls.company.id],
-        )
-        cls.user.groups_id |= with_payment_group(cls.env, cls.env["res.groups"])
+        return super().adjust_scenario(scenario)
 
-    @classmethod
-    def _request_handler(cls, session, request, /, **kwargs):
-        # Odoo's test harness raises every time-out below 10 s to 10 s; the
-        # time-out tests need the client's own, short one (loopback only).
-        if urlsplit(request.url).hostname in (HOST, "localhost"):
-            return _super_send(session, request, **kwargs)
-        return super()._request_handler(session, request, **kwargs)
+    def approve(self, bank_page):
+        self.assertTrue(bank_page.startswith(self.sandbox.abnamro_url + "/as/authorization.oauth2?"), bank_page)
+        return self.sandbox.approve_abnamro(bank_page, iban=self.consenting_iban)
 
-    def setUp(self):
-        super().setUp()
-        self.sandbox.reset()
-        self.bank_today = datetime.date.fromisoformat(self.sandbox.info()["today"])
-        # Waiting between retries is not under test: record the waits
-        # instead of sleeping them. The retries themselves are real.
-        self.sleeps = []
-        self.retry_policy = abnamro_client.RetryPolicy()
-        original_init = abnamro_provider.AbnAmroProvider.__init__
-        test = self
+    def consent_for(self, start_url, iban):
+        """The consent at ABN AMRO's page for the account ``iban``."""
+        self.consenting_iban = iban
+        try:
+            return self.consent_at_the_bank(start_url)
+        finally:
+            self.consenting_iban = FIRST_IBAN
 
-        def init_without_waiting(provider, config, **kwargs):
-            kwargs["sleep"] = test.sleeps.append
-            kwargs["retry"] = test.retry_policy
-            config = dataclasses.replace(config, timeout=test.client_timeout)
-            original_init(provider, config, **kwargs)
+    def stored_refresh_token(self, account):
+        # One consent, and its tokens, per account.
+        return account.link_id._abnamro_consents().get(account.iban, {}).get("refresh_token")
 
-        self.patch(abnamro_provider.AbnAmroProvider, "__init__", init_without_waiting)
+    def assert_no_tokens_kept(self, link):
+        self.assertEqual(link._abnamro_consents(), {})
+        return super().assert_no_tokens_kept(link)
 
-    # ------------------------------------------------------------ linking
+    def book_extra(self):
+        # Alike the card payment of yesterday, but booked today.
+        self.sandbox.add_transactions("abnamro", FIRST_IBAN, [dict(CARD_ROWS[0], days_ago=0)])
+        return 1
 
-    def give_consent(self, link):
-        """The browser: Odoo's start route, ABN AMRO's page (one account,
-        TAN), Odoo's callback."""
-        self.authenticate(self.user.login, self.password)
-        start_url = link.with_user(self.user).action_start_consent()["url"]
-        response = confirm(self, start_url)
-        self.assertEqual(response.status_code, 303, response.text[:1000])
-        back = self.sandbox.approve_abnamro(response.headers["Location"], iban=FIRST_IBAN)
-        query = dict(parse_qsl(urlsplit(back).query))
-        self.assertIn("code", query, back)
-        response = self.url_open("/bank_link/callback?" + urlencode(query), allow_redirects=False)
-        self.assertEqual(response.status_code, 303, response.text[:1000])
-        self.env.invalidate_all()
-        self.assertEqual(link.state, "linked", link.last_error)
+    def assert_recovered(self, account):
+        self.assert_card_rows_once(account)
 
-    def link_and_fetch(self):
-        """The first demo ABN AMRO journal linked from 90 days back and
-        fetched once: (journal as the accountant, its account at the bank)."""
-        self.give_consent(self.link)
-        account = self.link.account_ids.filtered(lambda a: a.iban == FIRST_IBAN)
-        self.assertTrue(account, self.link.account_ids.mapped("iban"))
-        account.write(
-            {
-                "journal_id": self.journals["ABN"].id,
-                "start_date": self.bank_today - datetime.timedelta(days=90),
-            }
-        )
-        journal = self.journals["ABN"].with_user(self.user)
-        self.assert_fetch_succeeds(journal)
-        self.assert_complete(account)
-        return journal, account
-
-    # ------------------------------------------------------------ fetching
-
-    def fetch(self, journal):
-        """Fetch now as the user does, then the queued fetch as the background
-        worker runs it; the result as a notification's params."""
-        return run_fetch(self.env, journal)
-
-    def assert_fetch_succeeds(self, journal):
-        params = self.fetch(journal)
-        self.assertEqual(params["type"], "success", params["message"])
-
-    def statement_lines(self, account):
-        return self.env["account.bank.statement.line"].search(
-            [("nl_bank_link_account_id", "=", account.id), ("nl_is_balance_correction", "=", False)]
-        )
-
-    def sandbox_account(self):
-        return next(a for a in self.sandbox.accounts("abnamro") if a["iban"] == FIRST_IBAN)
-
-    def assert_complete(self, account, bank_ids=()):
-        """Every booked transaction at the bank is in Odoo exactly once: the
-        count, the sum (the bank's balance minus the opening balance) and
-        the bank's ids of ``bank_ids`` each on one line."""
-        expected = self.sandbox_account()
-        lines = self.statement_lines(account)
-        import_ids = lines.mapped("unique_import_id")
-        self.assertEqual(len(import_ids), len(set(import_ids)), "a transaction is imported twice")
-        self.assertEqual(len(lines), expected["booked"])
-        total = sum((Decimal(str(amount)) for amount in lines.mapped("amount")), Decimal(0))
-        self.assertEqual(total, Decimal(str(expected["balance"])) - OPENING_BALANCE)
-        for bank_id in bank_ids:
-            found = lines.filtered(lambda ln, b=bank_id: ln.unique_import_id.endswith(b))
-            self.assertEqual(len(found), 1, bank_id)
-        self.assertFalse(
-            self.env["account.bank.statement.line"].search_count(
-                [("nl_bank_link_account_id", "=", account.id), ("nl_is_balance_correction", "=", True)]
-            ),
-            "a balance correction hides a lost or doubled transaction",
-        )
-        self.assertEqual(Decimal(str(account.bank_balance)), Decimal(str(expected["balance"])))
-        return lines
+    # -- card rows --------------------------------------------------------------
 
     def bank_rows(self, link, date_from, date_to):
         """The bank's own rows of the window, read from its API with the
@@ -204,15 +100,27 @@ class AbnAmroSandboxCase(AccountTestInvoicingCommon, HttpCase):
                 return rows
             params["nextPageKey"] = body["nextPageKey"]
 
-    def last_message(self, record):
-        messages = self.env["mail.message"].search(
-            [("model", "=", record._name), ("res_id", "=", record.id)], order="id desc", limit=5
-        )
-        # Tracked field changes are messages without a body.
-        return next((html2plaintext(m.body) for m in messages if m.body), "")
+    def card_lines(self, account):
+        # Without a bank id the framework's identity is a fingerprint.
+        return self.statement_lines(account).filtered(lambda ln: "fp:" in ln.unique_import_id)
 
-    def assert_told(self, journal, link, text):
-        """``text`` is the latest message in the journal's and the link's chatter."""
-        for record in (journal, link):
-            message = " ".join(self.last_message(record).split())
-            self.assertIn(" ".join(text.split()), message, record._name)
+    def assert_card_rows_once(self, account):
+        """As many card lines in Odoo as card rows (no transactionId) at
+        the bank, each day's alike rows included."""
+        rows = self.bank_rows(account.link_id, account.start_date, self.bank_today)
+        card_rows = [r for r in rows if not r["transactionId"]]
+        self.assertTrue(card_rows)
+        self.assertTrue(all(r["mutationCode"] == "426" for r in card_rows))
+        lines = self.card_lines(account)
+        self.assertEqual(len(lines), len(card_rows))
+        for day in {r["bookDate"] for r in card_rows}:
+            bank = sorted(str(r["amount"]) for r in card_rows if r["bookDate"] == day)
+            odoo = sorted("%.2f" % line.amount for line in lines if line.date == datetime.date.fromisoformat(day))
+            self.assertEqual(odoo, [("%.2f" % float(a)) for a in bank], day)
+        return lines
+
+
+@tagged("post_install", "-at_install")
+class AbnAmroSandboxCase(AbnAmroSandbox, AccountTestInvoicingCommon, HttpCase):
+    """The first demo ABN AMRO journal linked through the sandbox, for other
+    addons' tests that need a working ABN AMRO link to start from."""

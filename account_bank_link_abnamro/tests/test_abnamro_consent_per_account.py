@@ -4,14 +4,10 @@ account stops and is renewed alone; a journal linked later joins the
 company's link with its own consent. Against the local bank sandbox."""
 
 import datetime
-from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from odoo.tests import tagged
 
-from odoo.addons.l10n_nl_bankkoppeling.tests.route_helpers import confirm
-
-from .common import AbnAmroSandboxCase
-from .test_abnamro_end_to_end import FIRST_IBAN, SECOND_IBAN
+from .common import FIRST_IBAN, SECOND_IBAN, AbnAmroSandboxCase
 
 RENEW_ACTIVITY = "l10n_nl_bankkoppeling.mail_activity_type_bank_link_renew"
 SECOND_SPACED = "NL09 ABNA 0532 0130 00"
@@ -19,19 +15,6 @@ SECOND_SPACED = "NL09 ABNA 0532 0130 00"
 
 @tagged("post_install", "-at_install")
 class TestAbnAmroConsentPerAccount(AbnAmroSandboxCase):
-    def consent_at_the_bank(self, start_url, iban):
-        """The browser: Odoo's start route, ABN AMRO's page (the account
-        ``iban``, TAN), Odoo's callback."""
-        self.authenticate(self.user.login, self.password)
-        response = confirm(self, start_url)
-        self.assertEqual(response.status_code, 303, response.text[:1000])
-        back = self.sandbox.approve_abnamro(response.headers["Location"], iban=iban)
-        query = dict(parse_qsl(urlsplit(back).query))
-        self.assertIn("code", query, back)
-        response = self.url_open("/bank_link/callback?" + urlencode(query), allow_redirects=False)
-        self.assertEqual(response.status_code, 303, response.text[:1000])
-        self.env.invalidate_all()
-
     def start_wizard(self, journal, renew=False):
         """The journal's button, then the wizard up to the consent step."""
         journal = journal.with_user(self.user)
@@ -47,7 +30,7 @@ class TestAbnAmroConsentPerAccount(AbnAmroSandboxCase):
     def link_both_and_fetch(self):
         """Both demo ABN AMRO journals linked, one consent each, fetched."""
         self.give_consent(self.link)
-        self.consent_at_the_bank(self.link.with_user(self.user).action_start_consent()["url"], SECOND_IBAN)
+        self.consent_for(self.link.with_user(self.user).action_start_consent()["url"], SECOND_IBAN)
         start = self.bank_today - datetime.timedelta(days=30)
         journals = {}
         for code, iban in (("ABN", FIRST_IBAN), ("ABN2", SECOND_IBAN)):
@@ -106,7 +89,7 @@ class TestAbnAmroConsentPerAccount(AbnAmroSandboxCase):
         self.assertEqual(wizard.link_id, self.link)
         self.assertEqual(wizard.abnamro_consents_missing, 1)
         self.assertIn("1 account below still needs its consent", wizard.consent_text)
-        self.consent_at_the_bank(wizard.action_go_to_bank()["url"], SECOND_IBAN)
+        self.consent_for(wizard.action_go_to_bank()["url"], SECOND_IBAN)
         self.assertEqual(wizard.step, "accounts")
         wizard.action_next()
         self.env.invalidate_all()
@@ -165,7 +148,7 @@ class TestAbnAmroConsentPerAccount(AbnAmroSandboxCase):
         progress = str(wizard.abnamro_consent_progress)
         self.assertIn("NL91 ABNA 0417 1643 00</strong>: consent given", progress)
         self.assertIn(f"{SECOND_SPACED}</strong>: no consent yet", progress)
-        self.consent_at_the_bank(wizard.action_go_to_bank()["url"], SECOND_IBAN)
+        self.consent_for(wizard.action_go_to_bank()["url"], SECOND_IBAN)
         self.assertEqual(wizard.step, "accounts")
         second_line = wizard.line_ids.filtered(lambda ln: ln.iban == SECOND_IBAN)
         self.assertTrue(second_line.selected)
@@ -191,7 +174,7 @@ class TestAbnAmroConsentPerAccount(AbnAmroSandboxCase):
         """Each icon is closed: the row's text is not inside it (which
         showed it in the icon font's serif fallback, with a stray icon)."""
         wizard = self.start_wizard(self.journals["ABN"])
-        self.consent_at_the_bank(wizard.action_go_to_bank()["url"], FIRST_IBAN)
+        self.consent_for(wizard.action_go_to_bank()["url"], FIRST_IBAN)
         progress = str(wizard.abnamro_consent_progress)
         self.assertEqual(progress.count("<i "), 2)
         self.assertEqual(progress.count("</i><strong>"), 2)

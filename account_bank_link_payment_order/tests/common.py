@@ -10,8 +10,8 @@ from odoo import Command, fields
 from odoo.tests import new_test_user
 from odoo.tools import file_path
 
-from odoo.addons.account_bank_link_ing.tests.test_ing_end_to_end import import_repo_helpers
 from odoo.addons.account_bank_link_payment_order.tools import pain
+from odoo.addons.l10n_nl_bankkoppeling.tests.conformance import import_repo_helpers
 
 SEND_GROUP = "account_bank_link_payment_order.group_bank_payment_send"
 XSD = {

@@ -16,11 +16,11 @@ from odoo.tests import HttpCase, tagged
 from odoo.tools import html2plaintext
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
-from odoo.addons.account_bank_link_ing.tests.test_ing_end_to_end import (
+from odoo.addons.l10n_nl_bankkoppeling.tests.common import run_fetch
+from odoo.addons.l10n_nl_bankkoppeling.tests.conformance import (
     DEMO_SCENARIO,
     import_repo_helpers,
 )
-from odoo.addons.l10n_nl_bankkoppeling.tests.common import run_fetch
 from odoo.addons.l10n_nl_bankkoppeling.tests.route_helpers import confirm
 
 from .common import PaymentOrderMixin

@@ -20,8 +20,7 @@ from pathlib import Path
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
-from odoo.addons.account_bank_link_abnamro.tests.common import AbnAmroSandboxCase
-from odoo.addons.account_bank_link_abnamro.tests.test_abnamro_end_to_end import FIRST_IBAN
+from odoo.addons.account_bank_link_abnamro.tests.common import FIRST_IBAN, AbnAmroSandboxCase
 
 DATA = Path(__file__).parent / "data"
 #: ABN AMRO writes its files in Windows-1252 (also the camt, which declares

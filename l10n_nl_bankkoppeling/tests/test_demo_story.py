@@ -10,28 +10,16 @@ routes for the consent, PostgreSQL; the bank addons for ING and ABN AMRO
 (installed with this one in every test database)."""
 
 import datetime
-import sys
-from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from odoo.tests import HttpCase, new_test_user, tagged
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 
+from .conformance import import_repo_helpers
 from .route_helpers import confirm
 
-REPO = Path(__file__).resolve().parents[2]
 PASSWORD = "korenaar-verhaal-7"
-
-
-def import_repo_helpers():
-    for folder in (REPO / "tests", REPO / "setup" / "lib"):
-        if str(folder) not in sys.path:
-            sys.path.insert(0, str(folder))
-    import demo_data
-    import sandbox
-
-    return sandbox, demo_data
 
 
 @tagged("post_install", "-at_install")
