@@ -52,7 +52,8 @@ class AccountBankLinkAccount(models.Model):
                 if isinstance(error, bank_provider.ConsentRevokedError)
                 else "expired"
             )
-            message = self.link_id._abnamro_end_consents(self, state, str(error))
+            message = self.link_id._abnamro_end_consents(
+                self, state, self.link_id._bank_link_error_detail(error))
             if message:
                 return message
         return super()._bank_link_handle_error(error)

@@ -219,14 +219,11 @@ def adjusted_date_from(headers: Mapping[str, str]) -> datetime.date | None:
 
 def map_page(payload: Any, headers: Mapping[str, str]) -> provider.TransactionPage:
     adjusted = adjusted_date_from(headers)
-    notices: tuple[str, ...] = ()
-    if adjusted:
-        period = headers.get(VALIDITY_PERIOD_HEADER)
-        notices = (
-            f"ING served transactions from {adjusted.isoformat()} only"
-            + (f" (history limit {period})" if period else "")
-            + ".",
-        )
+    notices: tuple[provider.Notice, ...] = ()
+    period = headers.get(VALIDITY_PERIOD_HEADER)
+    if adjusted and period:
+        # The date itself the framework reports from adjusted_date_from.
+        notices = (provider.Notice(provider.NOTICE_HISTORY_LIMIT, {"bank": "ING", "period": period}),)
     return provider.TransactionPage(
         transactions=map_transactions(payload),
         adjusted_date_from=adjusted,

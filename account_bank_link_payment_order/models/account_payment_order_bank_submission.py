@@ -266,7 +266,10 @@ class AccountPaymentOrderBankSubmission(models.Model):
             "reason_text": (error.message or "")[:500],
             "status_at": fields.Datetime.now(),
         })
-        self.order_id._bank_post(f"{message} ({error})")
+        # The bank's English stays in reason_text and the log; the chatter
+        # gets the framework's words and the bank's codes.
+        detail = self.link_account_id.link_id._bank_link_error_detail(error)
+        self.order_id._bank_post(f"{message} ({detail})" if detail else message)
         _logger.info("Payment order %s: submission %s %s: %s", self.order_id.name, self.id,
                      state, error)
 

@@ -25,8 +25,8 @@ _logger = logging.getLogger(__name__)
 
 #: ais.transactions.read-90days [C R-ais].
 RECENT_DAYS = 90
-NOTICE_HISTORY_SPENT = ("Rabobank gives the full history only once after consent; "
-                        "transactions older than 90 days were not fetched again.")
+#: Rabobank gives the full history only once after consent [C R-ais].
+NOTICE_HISTORY_SPENT = provider.Notice(provider.NOTICE_HISTORY_SPENT, {"bank": "Rabobank", "days": RECENT_DAYS})
 
 
 @dataclasses.dataclass(frozen=True)

@@ -567,7 +567,10 @@ class AccountBankLink(models.Model):
         else:
             message = self.env._("The bank refused the request.")
             state = "error"
-        detail = str(error)
+        # The provider's message is English and for the server log; the user
+        # reads the framework's words and the bank's own codes.
+        _logger.info("Bank link %s (%s): %s", self.id, self.provider, error)
+        detail = self._bank_link_error_detail(error)
         full = f"{message} ({detail})" if detail else message
         vals = {"last_error": full, "last_error_at": fields.Datetime.now()}
         if state != "error" or self.state in ACTIVE_STATES:
@@ -577,6 +580,38 @@ class AccountBankLink(models.Model):
             self._bank_link_wipe_secrets()
         self._bank_link_post(full)
         return full
+
+    def _bank_link_error_detail(self, error):
+        """What the bank said, in the reader's language: its HTTP status,
+        its error code and its reference for support."""
+        parts = []
+        if getattr(error, "http_status", None):
+            parts.append(self.env._("HTTP %(status)s", status=error.http_status))
+        if getattr(error, "bank_code", None):
+            parts.append(self.env._("bank code %(code)s", code=error.bank_code))
+        if getattr(error, "reference", None):
+            parts.append(self.env._("reference %(reference)s", reference=error.reference))
+        return ", ".join(parts)
+
+    def _bank_link_notice_text(self, notice):
+        """A provider's :class:`~provider.Notice` in the reader's language."""
+        params = dict(getattr(notice, "params", None) or {})
+        code = getattr(notice, "code", None)
+        if code == bank_provider.NOTICE_HISTORY_LIMIT:
+            return self.env._(
+                "%(bank)s keeps its history for a limited period (%(period)s): older "
+                "transactions cannot be fetched; import them from a bank file.",
+                bank=params.get("bank") or self.provider, period=params.get("period") or "-",
+            )
+        if code == bank_provider.NOTICE_HISTORY_SPENT:
+            return self.env._(
+                "%(bank)s gives the full history only once after consent; transactions "
+                "older than %(days)s days were not fetched again. Import older ones from "
+                "a bank file.",
+                bank=params.get("bank") or self.provider, days=params.get("days") or "-",
+            )
+        _logger.info("Bank link %s: notice %s not worded by the framework", self.id, notice)
+        return self.env._("The bank sent a remark about this fetch (see the server log).")
 
     def _bank_link_post(self, body):
         """Log in the link's and the linked journals' chatter."""

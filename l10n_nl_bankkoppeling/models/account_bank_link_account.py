@@ -384,7 +384,9 @@ class AccountBankLinkAccount(models.Model):
             )
         except bank_provider.BankLinkError as error:
             message = self._bank_link_handle_error(error)
-            log.write({"state": "failed", "message": message})
+            log.sudo().write({"state": "failed", "message": message, "technical_detail": str(error)})
+            if outcome is not None:
+                outcome["technical_detail"] = str(error)
             return message
         with self.env.cr.savepoint():
             result = self._bank_link_import(provider, pages, balance, window)
@@ -470,7 +472,7 @@ class AccountBankLinkAccount(models.Model):
                         asked=self.link_id._bank_link_format_date(window[0]),
                     )
                 )
-            notices.extend(self.env._(notice) for notice in page.notices)
+            notices.extend(self.link_id._bank_link_notice_text(notice) for notice in page.notices)
         if result.get("possible_duplicates"):
             notices.append(
                 self.env._(
@@ -773,6 +775,9 @@ class AccountBankLinkFetch(models.Model):
     )
     lines_imported = fields.Integer()
     message = fields.Text()
+    # The provider's own words (English, never a token), for whoever
+    # diagnoses the link with the bank; the user reads ``message``.
+    technical_detail = fields.Text(groups="l10n_nl_bankkoppeling.group_bank_link_admin")
     first_import = fields.Boolean()
     requested_by_id = fields.Many2one("res.users", string="Requested by")
     months_total = fields.Integer(help="Months of history this fetch asks.")
@@ -928,6 +933,8 @@ class AccountBankLinkFetch(models.Model):
                 "finished_at": fields.Datetime.now(),
             }
         )
+        if outcome.get("technical_detail"):
+            self.sudo().technical_detail = outcome["technical_detail"]
         self._bank_link_notify_requester()
         if commit:
             self.env.cr.commit()  # pylint: disable=invalid-commit

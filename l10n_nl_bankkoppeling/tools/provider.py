@@ -114,6 +114,29 @@ class BankTransaction:
 
 
 @dataclasses.dataclass(frozen=True)
+class Notice:
+    """Something the user should know about a fetch, as a code with
+    parameters: the framework words it in the reader's language (a bank
+    addon's English never reaches a Dutch screen). ``str()`` is the English
+    for the server log."""
+
+    code: str
+    params: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return f"{self.code} {dict(self.params)}"
+
+
+#: Notice codes the framework words (models/account_bank_link.py).
+#: The bank served its history from ``date_from`` only; ``period`` is its
+#: stated limit (e.g. "P13M"), when given.
+NOTICE_HISTORY_LIMIT = "history_limit"
+#: The full history is given once after consent and was spent: the last
+#: ``days`` days were fetched.
+NOTICE_HISTORY_SPENT = "history_spent"
+
+
+@dataclasses.dataclass(frozen=True)
 class TransactionPage:
     """One page of booked transactions as the bank returned it."""
 
@@ -121,8 +144,8 @@ class TransactionPage:
     #: Set when the bank served less history than asked (ING's
     #: ``X-ING-AIS-ADJUSTED-DATEFROM``): the framework reports it.
     adjusted_date_from: datetime.date | None = None
-    #: Other things worth telling the user, in English.
-    notices: tuple[str, ...] = ()
+    #: Other things worth telling the user, as codes the framework words.
+    notices: tuple[Notice, ...] = ()
 
 
 # --------------------------------------------------------------------------

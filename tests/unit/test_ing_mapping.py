@@ -183,7 +183,9 @@ def test_adjusted_date_from_is_reported_on_the_page():
                "X-ING-AIS-TRANSACTION-VALIDITY-PERIOD": "18 months"}
     page = ing_mapping.map_page({"transactions": {"booked": []}}, headers)
     assert page.adjusted_date_from == datetime.date(2024, 5, 21)
-    assert "2024-05-21" in page.notices[0]
+    # The date travels as adjusted_date_from; the notice is a code the
+    # framework words in the reader's language, with ING's stated limit.
+    assert page.notices == (provider.Notice(provider.NOTICE_HISTORY_LIMIT, {"bank": "ING", "period": "18 months"}),)
 
 
 def test_page_without_adjustment_has_no_notice():
