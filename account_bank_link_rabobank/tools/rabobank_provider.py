@@ -54,6 +54,17 @@ class RabobankProvider(provider.BankProvider):
     history_months = 24
     # The refresh answer carries a new refresh token [I Y]; inferred that the old one dies.
     rotates_refresh_token = True
+    iban_bank_codes = ("RABO",)
+    # The registration (account.bank.registration): Rabobank's hosts and what it needs.
+    production_hosts = endpoints.PRODUCTION_HOSTS
+    production_api_url = endpoints.PRODUCTION_API_URL
+    production_auth_url = endpoints.PRODUCTION_AUTH_URL
+    sandbox_api_url = endpoints.SANDBOX_API_URL
+    sandbox_auth_url = endpoints.SANDBOX_AUTH_URL
+    local_sandbox_api_path = endpoints.LOCAL_SANDBOX_API_PATH
+    local_sandbox_auth_path = endpoints.LOCAL_SANDBOX_AUTH_PATH
+    required_settings = ("api_base_url", "auth_base_url", "client_id", "client_secret", "tls_certificate",
+                         "tls_key", "signing_certificate", "signing_key")
 
     def __init__(
         self,
@@ -78,10 +89,6 @@ class RabobankProvider(provider.BankProvider):
 
     def __repr__(self) -> str:
         return f"RabobankProvider(api_base_url={self.config.api_base_url!r})"
-
-    @staticmethod
-    def production_hosts() -> tuple[str, ...]:
-        return endpoints.PRODUCTION_HOSTS
 
     # ---------------------------------------------------------------- OAuth
 
