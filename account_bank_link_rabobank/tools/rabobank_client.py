@@ -207,21 +207,25 @@ class RabobankClient:
 
     # ------------------------------------------------------------ transport
 
-    def _headers(self, method: str, url: str, body: bytes, access_token: str | None) -> dict[str, str]:
+    def _headers(self, method: str, url: str, body: bytes, access_token: str | None,
+                 extra: Mapping[str, str] | None = None, signed: tuple[str, ...] = SIGNED_HEADERS) -> dict[str, str]:
         headers = {"Accept": "application/json", "X-IBM-Client-Id": self.client_id,
                    "X-Request-ID": str(uuid.uuid4()),
-                   "TPP-Signature-Certificate": self.signer.certificate_base64_der}
+                   "TPP-Signature-Certificate": self.signer.certificate_base64_der, **(extra or {})}
         if access_token:
             headers["Authorization"] = f"Bearer {access_token}"
-        return self.signer.signed_headers(self.signer.serial_decimal, method, url, body,
-                                          SIGNED_HEADERS, headers)
+        return self.signer.signed_headers(self.signer.serial_decimal, method, url, body, signed, headers)
 
     def _send(self, method: str, url: str, *, context: str, form: Mapping[str, str] | None = None,
-              access_token: str | None = None, retry: bool = True) -> requests.Response:
+              access_token: str | None = None, retry: bool = True, json_body: Any = None,
+              extra_headers: Mapping[str, str] | None = None,
+              signed: tuple[str, ...] = SIGNED_HEADERS) -> requests.Response:
         """One request (signed unless it goes to the token endpoint); with
         ``retry`` 429, 5xx and time-outs are tried again (a new signature each time)."""
         is_token = form is not None
         body = urlencode(form).encode() if is_token else b""
+        if json_body is not None:
+            body = json.dumps(json_body, separators=(",", ":")).encode()
         max_attempts = self.retry.max_attempts if retry else 1
         attempt = 0
         while True:
@@ -231,7 +235,7 @@ class RabobankClient:
                            "Content-Type": "application/x-www-form-urlencoded"}
                 auth = (self.client_id, self._client_secret)  # HTTP Basic [I Y]
             else:
-                headers, auth = self._headers(method, url, body, access_token), None
+                headers, auth = self._headers(method, url, body, access_token, extra_headers, signed), None
             try:
                 response = self.session.request(method, url, data=body or None, headers=headers, auth=auth,
                                                 timeout=self.timeout, cert=self._cert, verify=self._verify,

@@ -12,7 +12,7 @@ from typing import Any
 
 import requests
 
-from . import endpoints, rabobank_client, rabobank_mapping
+from . import endpoints, rabobank_client, rabobank_mapping, rabobank_payments
 
 try:
     from odoo.addons.l10n_nl_bankkoppeling.tools import http_signature, paging, provider
@@ -46,7 +46,7 @@ class RabobankConfig:
     timeout: float = 30.0
 
 
-class RabobankProvider(provider.BankProvider):
+class RabobankProvider(rabobank_payments.RabobankPayments, provider.BankProvider):
     code = "rabobank"
     name = "Rabobank"
     consent_days = 180  # [C R-oauth]
