@@ -9,6 +9,7 @@ import json
 from decimal import Decimal
 from urllib.parse import urlsplit
 
+from odoo.exceptions import UserError
 from odoo.tests import HttpCase, tagged
 from odoo.tools import html2plaintext
 
@@ -108,11 +109,10 @@ class TestPaymentRabobank(PaymentOrderMixin, AccountTestInvoicingCommon, HttpCas
     def test_an_order_of_more_payments_is_not_sent_as_a_batch(self):
         self.link_rabobank()
         order, _bills = self.make_order("out", "RABO", [1210.00, 99.95])
-        action = order.with_user(self.sender).action_bank_send()
-        response = confirm(self, action["url"])
-        self.assertEqual(response.status_code, 303, response.text[:1000])
-        self.env.invalidate_all()
-        self.assertEqual(order.bank_submission_id.state, "failed")
-        self.assertIn("one payment at a time", self.chatter(order))
-        self.assertIn("Rabo Internet Bankieren", self.chatter(order))
+        # Said on the order before anything is tried: the file, not the link.
+        self.assertEqual(order.bank_send_mode, "file")
+        self.assertIn("at most 1 payment(s) per order; this order has 2", order.bank_send_explanation)
+        with self.assertRaisesRegex(UserError, "at most 1 payment"):
+            order.with_user(self.sender).action_bank_send()
+        self.assertFalse(order.bank_submission_ids)
         self.assertEqual(self.sandbox.payments("rabobank"), [])

@@ -55,6 +55,7 @@ class RabobankProvider(rabobank_payments.RabobankPayments, provider.BankProvider
     # The refresh answer carries a new refresh token [I Y]; inferred that the old one dies.
     rotates_refresh_token = True
     iban_bank_codes = ("RABO",)
+    max_payments_per_order = 1  # single SEPA credit transfers only [I Y]
     # The registration (account.bank.registration): Rabobank's hosts and what it needs.
     production_hosts = endpoints.PRODUCTION_HOSTS
     production_api_url = endpoints.PRODUCTION_API_URL

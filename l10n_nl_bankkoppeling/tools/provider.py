@@ -234,6 +234,10 @@ class BankProvider(abc.ABC):
     #: True when the bank rotates refresh tokens (the old one dies at use):
     #: the framework then commits the new token before anything else.
     rotates_refresh_token: bool = False
+    #: Most payments one order may hold to go through the bank's interface
+    #: (Rabobank: 1, single payments only); None: no limit of its own. A
+    #: larger order is the file for the bank's portal.
+    max_payments_per_order: int | None = None
     #: The bank's codes in a Dutch IBAN (its 5th to 8th character, e.g.
     #: ``"RABO"``): the link wizard picks this bank for such a journal.
     iban_bank_codes: tuple[str, ...] = ()
