@@ -13,13 +13,13 @@ treats the old one as spent (inferred): a refresh is never retried by itself.
 
 from __future__ import annotations
 
+import base64
 import json
-import logging
 import time
 import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 import requests
 
@@ -35,7 +35,6 @@ try:
 except ImportError:  # plain Python, see tests/conftest.py
     from l10n_nl_bankkoppeling.tools import bank_http, http_signature, paging, provider
 
-_logger = logging.getLogger(__name__)
 
 BANK = "Rabobank"
 RetryPolicy = bank_http.RetryPolicy
@@ -101,13 +100,11 @@ class RabobankClient:
         self.client_id = client_id
         self._client_secret = client_secret
         self.signer = signer
-        self.timeout = timeout
         self.retry = retry or RetryPolicy()
-        self._sleep = sleep
         self.session = session or requests.Session()
-        # Per request, not on the session: REQUESTS_CA_BUNDLE would override it.
-        self._cert = (tls_cert_path, tls_key_path)
-        self._verify = verify
+        # The framework's transport: mTLS per request, time-outs, retries.
+        self._transport = bank_http.Transport(BANK, self.session, (tls_cert_path, tls_key_path), verify,
+                                              timeout, self.retry, sleep)
 
     def __repr__(self) -> str:
         return f"RabobankClient(api_base_url={self.api_base_url!r}, client_id={self.client_id!r})"
@@ -220,52 +217,20 @@ class RabobankClient:
               access_token: str | None = None, retry: bool = True, json_body: Any = None,
               extra_headers: Mapping[str, str] | None = None,
               signed: tuple[str, ...] = SIGNED_HEADERS) -> requests.Response:
-        """One request (signed unless it goes to the token endpoint); with
-        ``retry`` 429, 5xx and time-outs are tried again (a new signature each time)."""
-        is_token = form is not None
-        body = urlencode(form).encode() if is_token else b""
-        if json_body is not None:
-            body = json.dumps(json_body, separators=(",", ":")).encode()
-        max_attempts = self.retry.max_attempts if retry else 1
-        attempt = 0
-        while True:
-            attempt += 1
-            if is_token:
-                headers = {"Accept": "application/json",
-                           "Content-Type": "application/x-www-form-urlencoded"}
-                auth = (self.client_id, self._client_secret)  # HTTP Basic [I Y]
-            else:
-                headers, auth = self._headers(method, url, body, access_token, extra_headers, signed), None
-            try:
-                response = self.session.request(method, url, data=body or None, headers=headers, auth=auth,
-                                                timeout=self.timeout, cert=self._cert, verify=self._verify,
-                                                allow_redirects=False)
-            except requests.exceptions.SSLError as error:
-                raise provider.ConfigurationError(
-                    f"TLS with Rabobank failed ({context}); check the certificates: {error}") from None
-            except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError):
-                raise provider.ProtocolError(f"Rabobank's answer was cut short ({context})") from None
-            except (requests.exceptions.Timeout, requests.exceptions.ConnectionError) as error:
-                if attempt >= max_attempts:
-                    raise provider.BankUnavailableError(
-                        f"Rabobank did not answer ({context}) after {attempt} attempt(s): "
-                        f"{type(error).__name__}") from None
-                self._wait(attempt, None, context, type(error).__name__)
-                continue
-            except (requests.exceptions.RequestException, OSError) as error:
-                raise provider.ConfigurationError(
-                    f"Cannot call Rabobank ({context}): {type(error).__name__}: {error}") from None
-            _logger.debug("Rabobank %s %s -> %s", method, urlsplit(url).path, response.status_code)
-            if response.status_code == 429 or response.status_code >= 500:
-                retry_after = bank_http.parse_retry_after(response.headers.get("Retry-After"))
-                too_long = retry_after is not None and retry_after > self.retry.max_delay
-                if attempt >= max_attempts or too_long:
-                    return response
-                self._wait(attempt, retry_after, context, str(response.status_code))
-                continue
-            return response
+        """One request, signed unless it goes to the token endpoint (HTTP Basic
+        there [I Y]); with ``retry`` 429, 5xx and time-outs are tried again
+        (a new signature each time)."""
+        if form is not None:
+            body = urlencode(form).encode()
+            basic = base64.b64encode(f"{self.client_id}:{self._client_secret}".encode()).decode()
 
-    def _wait(self, attempt: int, retry_after: float | None, context: str, why: str) -> None:
-        delay = self.retry.delay(attempt, retry_after)
-        _logger.info("Rabobank %s: %s, attempt %d, retrying in %.1f s", context, why, attempt, delay)
-        self._sleep(delay)
+            def headers() -> dict[str, str]:
+                return {"Accept": "application/json", "Authorization": f"Basic {basic}",
+                        "Content-Type": "application/x-www-form-urlencoded"}
+        else:
+            body = json.dumps(json_body, separators=(",", ":")).encode() if json_body is not None else b""
+
+            def headers() -> dict[str, str]:
+                return self._headers(method, url, body, access_token, extra_headers, signed)
+
+        return self._transport.send(method, url, headers, context=context, retry=retry, data=body or None).response
