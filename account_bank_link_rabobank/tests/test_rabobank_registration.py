@@ -124,3 +124,13 @@ class TestRabobankRegistration(TransactionCase):
         eligible, _reason = self.link._bank_link_account_eligibility(
             provider.BankAccount(resource_id="r2", iban="NL65RABO3982597919"))
         self.assertTrue(eligible)
+
+    def test_the_sandbox_ca_is_never_trusted_in_production(self):
+        ca_cert, _cert = pem_factory.certificate_pem(pem_factory.make_key(), "Sandbox CA")
+        self.registration.ca_certificate = b64(ca_cert)
+        self.assertIs(self.link._rabobank_config().verify, True)
+        self.registration.environment = "sandbox"
+        verify = self.link._rabobank_config().verify
+        self.assertTrue(verify.endswith("-ca.pem"), verify)
+        with open(verify, "rb") as handle:
+            self.assertEqual(handle.read(), ca_cert)
