@@ -27,6 +27,7 @@
         "data/mail_template.xml",
         "data/mail_activity_type.xml",
         "views/account_bank_link_views.xml",
+        "views/account_bank_registration_views.xml",
         "views/account_journal_views.xml",
         "views/res_config_settings_views.xml",
         "views/templates.xml",

@@ -46,6 +46,7 @@ class AbnAmroConfig:
 class AbnAmroProvider(abnamro_payments.AbnAmroPayments, provider.BankProvider):
     code = "abnamro"
     name = "ABN AMRO"
+    iban_bank_codes = ("ABNA",)
     # ABN AMRO's accounting-package link delivers once a day; one scheduled
     # fetch a day also leaves room for manual ones under the PSD2 limit.
     max_unattended_fetches_per_day = 1

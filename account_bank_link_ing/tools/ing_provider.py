@@ -72,6 +72,7 @@ def authorization_hosts(base_url: str, production: bool) -> tuple[str, ...]:
 class IngProvider(ing_payments.IngPayments, provider.BankProvider):
     code = "ing"
     name = "ING"
+    iban_bank_codes = ("INGB",)
     # ING sends the same refresh token again, or none: never rotated.
     rotates_refresh_token = False
 

@@ -1,6 +1,4 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from stdnum import iban as stdnum_iban
-
 from odoo import api, models
 
 
@@ -9,12 +7,10 @@ class AccountBankLinkWizard(models.TransientModel):
 
     @api.model_create_multi
     def create(self, vals_list):
-        """Started from a journal with an INGB IBAN: the bank is known."""
+        """Started from a journal with an INGB IBAN: the bank is known
+        (the framework reads INGB from the provider class)."""
         for vals in vals_list:
-            if vals.get("journal_id") and not vals.get("provider"):
-                journal = self.env["account.journal"].browse(vals["journal_id"])
-                if stdnum_iban.compact(journal.bank_acc_number or "")[4:8] == "INGB":
-                    vals["provider"] = "ing"
+            self._bank_link_detect_provider(vals)
             if vals.get("provider") == "ing" and not vals.get("link_id"):
                 vals.update(self._ing_draft_contact(vals))
         return super().create(vals_list)

@@ -69,7 +69,7 @@ class AccountPaymentOrder(models.Model):
             order.bank_order_type = METHOD_ORDER_TYPES.get(
                 (order.payment_type, order.payment_method_id.code), False)
 
-    @api.depends("journal_id", "bank_order_type")
+    @api.depends("journal_id", "bank_order_type", "payment_line_ids")
     @api.depends_context("lang")
     def _compute_bank_send(self):
         # Payment users need not read bank links: what the link offers is
@@ -100,6 +100,12 @@ class AccountPaymentOrder(models.Model):
             return "file", self.env._(
                 "%(bank)s offers no interface for %(what)s through the bank link: download "
                 "the file and upload it in the bank's portal.", bank=bank, what=what)
+        limit = account.link_id._bank_link_provider_fact("max_payments_per_order")
+        if limit and len(self.payment_line_ids) > limit:
+            return "file", self.env._(
+                "%(bank)s's interface takes at most %(limit)s payment(s) per order; this order "
+                "has %(count)s: download the file and upload it in the bank's portal.",
+                bank=bank, limit=limit, count=len(self.payment_line_ids))
         if account.provider == "abnamro":
             return "api", self.env._(
                 "Sent through the bank link: you give consent at ABN AMRO for the account, "

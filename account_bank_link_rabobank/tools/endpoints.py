@@ -15,6 +15,9 @@ PRODUCTION_AUTH_URL = "https://oauth.rabobank.nl/openapi/oauth2"  # [C R-oauth]
 #: Rabobank's own sandbox: API and OAuth under one base [C R-spec; I public clients].
 SANDBOX_API_URL = "https://api-sandbox.rabobank.nl/openapi/sandbox"
 SANDBOX_AUTH_URL = "https://api-sandbox.rabobank.nl/openapi/sandbox/oauth2"
+#: Under the local bank sandbox's base URL (setup/bank_sandbox/rabobank.py).
+LOCAL_SANDBOX_API_PATH = "/openapi"
+LOCAL_SANDBOX_AUTH_PATH = "/openapi/oauth2"
 
 #: Relative to the API base URL.
 AIS_PATH = "/payments/account-information/ais"  # 4.0.x: no /v3 [C R-spec]

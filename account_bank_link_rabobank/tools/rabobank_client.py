@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import base64
 import json
-import logging
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -36,7 +35,6 @@ try:
 except ImportError:  # plain Python, see tests/conftest.py
     from l10n_nl_bankkoppeling.tools import bank_http, http_signature, paging, provider
 
-_logger = logging.getLogger(__name__)
 
 BANK = "Rabobank"
 RetryPolicy = bank_http.RetryPolicy
@@ -102,10 +100,11 @@ class RabobankClient:
         self.client_id = client_id
         self._client_secret = client_secret
         self.signer = signer
+        self.retry = retry or RetryPolicy()
         self.session = session or requests.Session()
-        self._transport = bank_http.Transport(
-            bank=BANK, session=self.session, cert=(tls_cert_path, tls_key_path), verify=verify,
-            timeout=timeout, retry=retry or RetryPolicy(), sleep=sleep)
+        # The framework's transport: mTLS per request, time-outs, retries.
+        self._transport = bank_http.Transport(BANK, self.session, (tls_cert_path, tls_key_path), verify,
+                                              timeout, self.retry, sleep)
 
     def __repr__(self) -> str:
         return f"RabobankClient(api_base_url={self.api_base_url!r}, client_id={self.client_id!r})"
@@ -205,28 +204,33 @@ class RabobankClient:
 
     # ------------------------------------------------------------ transport
 
-    def _headers(self, method: str, url: str, body: bytes, access_token: str | None) -> dict[str, str]:
+    def _headers(self, method: str, url: str, body: bytes, access_token: str | None,
+                 extra: Mapping[str, str] | None = None, signed: tuple[str, ...] = SIGNED_HEADERS) -> dict[str, str]:
         headers = {"Accept": "application/json", "X-IBM-Client-Id": self.client_id,
                    "X-Request-ID": str(uuid.uuid4()),
-                   "TPP-Signature-Certificate": self.signer.certificate_base64_der}
+                   "TPP-Signature-Certificate": self.signer.certificate_base64_der, **(extra or {})}
         if access_token:
             headers["Authorization"] = f"Bearer {access_token}"
-        return self.signer.signed_headers(self.signer.serial_decimal, method, url, body,
-                                          SIGNED_HEADERS, headers)
+        return self.signer.signed_headers(self.signer.serial_decimal, method, url, body, signed, headers)
 
     def _send(self, method: str, url: str, *, context: str, form: Mapping[str, str] | None = None,
-              access_token: str | None = None, retry: bool = True) -> requests.Response:
-        """One request (signed unless it goes to the token endpoint); with
-        ``retry`` 429, 5xx and time-outs are tried again (a new signature each time)."""
+              access_token: str | None = None, retry: bool = True, json_body: Any = None,
+              extra_headers: Mapping[str, str] | None = None,
+              signed: tuple[str, ...] = SIGNED_HEADERS) -> requests.Response:
+        """One request, signed unless it goes to the token endpoint (HTTP Basic
+        there [I Y]); with ``retry`` 429, 5xx and time-outs are tried again
+        (a new signature each time)."""
         if form is not None:
             body = urlencode(form).encode()
-            # HTTP Basic client authentication at the token endpoint [I Y].
-            basic = base64.b64encode(f"{self.client_id}:{self._client_secret}".encode()).decode("ascii")
-            token_headers = {"Accept": "application/json", "Content-Type": "application/x-www-form-urlencoded",
-                             "Authorization": f"Basic {basic}"}
-            sent = self._transport.send(method, url, lambda: token_headers, context=context, retry=retry,
-                                        data=body)
+            basic = base64.b64encode(f"{self.client_id}:{self._client_secret}".encode()).decode()
+
+            def headers() -> dict[str, str]:
+                return {"Accept": "application/json", "Authorization": f"Basic {basic}",
+                        "Content-Type": "application/x-www-form-urlencoded"}
         else:
-            sent = self._transport.send(method, url, lambda: self._headers(method, url, b"", access_token),
-                                        context=context, retry=retry)
-        return sent.response
+            body = json.dumps(json_body, separators=(",", ":")).encode() if json_body is not None else b""
+
+            def headers() -> dict[str, str]:
+                return self._headers(method, url, body, access_token, extra_headers, signed)
+
+        return self._transport.send(method, url, headers, context=context, retry=retry, data=body or None).response

@@ -12,7 +12,7 @@ from typing import Any
 
 import requests
 
-from . import endpoints, rabobank_client, rabobank_mapping
+from . import endpoints, rabobank_client, rabobank_mapping, rabobank_payments
 
 try:
     from odoo.addons.l10n_nl_bankkoppeling.tools import http_signature, paging, provider
@@ -46,7 +46,7 @@ class RabobankConfig:
     timeout: float = 30.0
 
 
-class RabobankProvider(provider.BankProvider):
+class RabobankProvider(rabobank_payments.RabobankPayments, provider.BankProvider):
     code = "rabobank"
     name = "Rabobank"
     consent_days = 180  # [C R-oauth]
@@ -54,6 +54,18 @@ class RabobankProvider(provider.BankProvider):
     history_months = 24
     # The refresh answer carries a new refresh token [I Y]; inferred that the old one dies.
     rotates_refresh_token = True
+    iban_bank_codes = ("RABO",)
+    max_payments_per_order = 1  # single SEPA credit transfers only [I Y]
+    # The registration (account.bank.registration): Rabobank's hosts and what it needs.
+    production_hosts = endpoints.PRODUCTION_HOSTS
+    production_api_url = endpoints.PRODUCTION_API_URL
+    production_auth_url = endpoints.PRODUCTION_AUTH_URL
+    sandbox_api_url = endpoints.SANDBOX_API_URL
+    sandbox_auth_url = endpoints.SANDBOX_AUTH_URL
+    local_sandbox_api_path = endpoints.LOCAL_SANDBOX_API_PATH
+    local_sandbox_auth_path = endpoints.LOCAL_SANDBOX_AUTH_PATH
+    required_settings = ("api_base_url", "auth_base_url", "client_id", "client_secret", "tls_certificate",
+                         "tls_key", "signing_certificate", "signing_key")
 
     def __init__(
         self,
@@ -78,10 +90,6 @@ class RabobankProvider(provider.BankProvider):
 
     def __repr__(self) -> str:
         return f"RabobankProvider(api_base_url={self.config.api_base_url!r})"
-
-    @staticmethod
-    def production_hosts() -> tuple[str, ...]:
-        return endpoints.PRODUCTION_HOSTS
 
     # ---------------------------------------------------------------- OAuth
 

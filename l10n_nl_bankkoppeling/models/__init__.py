@@ -10,4 +10,5 @@ from . import account_reconcile_model
 from . import account_bank_statement_line
 from . import account_bank_statement_line_removed
 from . import account_bank_link_credentials
+from . import account_bank_registration
 from . import account_statement_import_camt_parser

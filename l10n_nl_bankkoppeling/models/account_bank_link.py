@@ -621,11 +621,6 @@ class AccountBankLink(models.Model):
             for journal in journals:
                 journal.sudo().message_post(body=body)
 
-    def _bank_link_format_date(self, date):
-        lang = self.env["res.lang"]._lang_get(self.env.lang or "nl_NL")
-        date_format = lang.date_format if lang else "%d-%m-%Y"
-        return date.strftime(date_format) if date else ""
-
     def _bank_link_format_datetime(self, moment):
         local = fields.Datetime.context_timestamp(
             self.with_context(tz=self.env.user.tz or bank_provider.BANK_TIMEZONE),

@@ -10,33 +10,15 @@ from ..tools import endpoints, pem_files
 ADMIN_GROUP = "l10n_nl_bankkoppeling.group_bank_link_admin"
 
 
-class AccountBankLink(models.Model):
-    """What every bank addon needs for its credentials: uploaded PEM files
-    checked before they fail at the bank, written to a private file when the
-    TLS layer needs one, and settings that must be complete."""
+class BankSettingsMixin(models.AbstractModel):
+    """What every holder of bank credentials needs (the bank registration,
+    and until their move the ING and ABN AMRO settings on the link): uploaded
+    PEM files checked before they fail at the bank, written to a private file
+    when the TLS layer needs one, endpoints that are https and the bank's
+    own, and settings that must be complete."""
 
-    _inherit = "account.bank.link"
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        # Odoo checks field groups on write but not on create: without this a
-        # bank-link user could create a link with a planted CA, key or
-        # endpoint. The check sees the caller's values only; the settings a
-        # new link inherits from its company's configured link are added
-        # after it, by the bank addons' ``_bank_link_inherited_vals``.
-        if not self.env.su:
-            for vals in vals_list:
-                self.check_field_access_rights("create", list(vals))
-        for vals in vals_list:
-            vals.update(self._bank_link_inherited_vals(vals))
-        return super().create(vals_list)
-
-    @api.model
-    def _bank_link_inherited_vals(self, vals):
-        """Hook: settings a new link of ``vals['provider']`` takes over from
-        the company's configured link of that bank (see
-        ``_bank_link_inherited_settings``)."""
-        return {}
+    _name = "account.bank.settings.mixin"
+    _description = "Bank credentials: checks shared by every bank"
 
     def _bank_link_check_endpoints(self, environment, field_names, production_hosts):
         """Refuse an endpoint that is not ``https``, or, in production, not
@@ -78,30 +60,6 @@ class AccountBankLink(models.Model):
                 url=problem.url,
             )
         return self.env._("%(field)s is not a valid web address: %(url)s", field=label, url=problem.url)
-
-    @api.model
-    def _bank_link_move_credentials_from_attachments(self, field_names):
-        """Upgrade step: credential files that older versions kept as field
-        attachments (readable through ``ir.attachment`` by every link
-        reader) move into the link's own admin-only column, and the
-        attachments are deleted. Only files uploaded by a link administrator
-        (or the system) are taken: anything else was planted."""
-        Attachment = self.env["ir.attachment"].sudo().with_context(active_test=False)
-        attachments = Attachment.search(
-            [("res_model", "=", self._name), ("res_field", "in", list(field_names))]
-        )
-        admins = self.env.ref(ADMIN_GROUP).users
-        links = self.sudo().browse(set(attachments.mapped("res_id"))).exists()
-        for attachment in attachments:
-            link = links.browse(attachment.res_id) & links
-            # The system user is inactive, so the group's users omit it.
-            trusted = attachment.create_uid in admins or attachment.create_uid._is_superuser()
-            if link and trusted and attachment.datas and not link[attachment.res_field]:
-                # The ORM reads the column now that the field has no attachment.
-                link.with_context(bank_link_migration=True).write(
-                    {attachment.res_field: attachment.datas}
-                )
-        attachments.unlink()
 
     def _bank_link_pem_bytes(self, field_name):
         """The uploaded file's bytes (Binary fields hold base64)."""
@@ -179,9 +137,14 @@ class AccountBankLink(models.Model):
         self.ensure_one()
         data = self._bank_link_pem_bytes(field_name)
         directory = os.path.join(
-            config["data_dir"], "bank_link", self.env.cr.dbname, str(self.id)
+            config["data_dir"], "bank_link", self.env.cr.dbname, self._bank_link_pem_folder()
         )
         return pem_files.materialise(directory, data, suffix)
+
+    def _bank_link_pem_folder(self):
+        """The record's own folder under the database's: the link's id (as
+        before), the registration's prefixed so the two never meet."""
+        return str(self.id)
 
     def _bank_link_missing_settings(self, required):
         link = self.sudo()
@@ -213,6 +176,65 @@ class AccountBankLink(models.Model):
                     )
                 )
 
+
+    def _bank_link_format_date(self, date):
+        lang = self.env["res.lang"]._lang_get(self.env.lang or "nl_NL")
+        date_format = lang.date_format if lang else "%d-%m-%Y"
+        return date.strftime(date_format) if date else ""
+
+
+class AccountBankLink(models.Model):
+    """The link's own part: settings a new consent takes over (ING and ABN
+    AMRO) and the bank registration it uses (every other bank)."""
+
+    _name = "account.bank.link"
+    _inherit = ["account.bank.link", "account.bank.settings.mixin"]
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        # Odoo checks field groups on write but not on create: without this a
+        # bank-link user could create a link with a planted CA, key or
+        # endpoint. The check sees the caller's values only; the settings a
+        # new link inherits from its company's configured link are added
+        # after it, by the bank addons' ``_bank_link_inherited_vals``.
+        if not self.env.su:
+            for vals in vals_list:
+                self.check_field_access_rights("create", list(vals))
+        for vals in vals_list:
+            vals.update(self._bank_link_inherited_vals(vals))
+        return super().create(vals_list)
+
+    @api.model
+    def _bank_link_inherited_vals(self, vals):
+        """Hook: settings a new link of ``vals['provider']`` takes over from
+        the company's configured link of that bank (see
+        ``_bank_link_inherited_settings``)."""
+        return {}
+
+    @api.model
+    def _bank_link_move_credentials_from_attachments(self, field_names):
+        """Upgrade step: credential files that older versions kept as field
+        attachments (readable through ``ir.attachment`` by every link
+        reader) move into the link's own admin-only column, and the
+        attachments are deleted. Only files uploaded by a link administrator
+        (or the system) are taken: anything else was planted."""
+        Attachment = self.env["ir.attachment"].sudo().with_context(active_test=False)
+        attachments = Attachment.search(
+            [("res_model", "=", self._name), ("res_field", "in", list(field_names))]
+        )
+        admins = self.env.ref(ADMIN_GROUP).users
+        links = self.sudo().browse(set(attachments.mapped("res_id"))).exists()
+        for attachment in attachments:
+            link = links.browse(attachment.res_id) & links
+            # The system user is inactive, so the group's users omit it.
+            trusted = attachment.create_uid in admins or attachment.create_uid._is_superuser()
+            if link and trusted and attachment.datas and not link[attachment.res_field]:
+                # The ORM reads the column now that the field has no attachment.
+                link.with_context(bank_link_migration=True).write(
+                    {attachment.res_field: attachment.datas}
+                )
+        attachments.unlink()
+
     @api.model
     def _bank_link_inherited_settings(self, provider, vals, names, configured_field):
         """Settings of the company's latest configured link of ``provider``
@@ -240,3 +262,24 @@ class AccountBankLink(models.Model):
             order="id",
             limit=1,
         )
+
+    def _bank_link_registration(self):
+        """The bank registration (sudo) of this link's company and bank: the
+        client id, certificates and endpoints it works with. A clear error
+        naming the bank when an administrator has not configured one."""
+        self.ensure_one()
+        registration = self.env["account.bank.registration"].sudo().search(
+            [("company_id", "=", self.company_id.id), ("provider", "=", self.provider)], limit=1
+        )
+        if not registration:
+            labels = dict(self._fields["provider"]._description_selection(self.env))
+            raise UserError(
+                self.env._(
+                    "%(bank)s is not configured for %(company)s: an administrator must add "
+                    "its bank registration (client id, certificates) under Accounting > "
+                    "Configuration > Bank registrations.",
+                    bank=labels.get(self.provider, self.provider),
+                    company=self.company_id.name,
+                )
+            )
+        return registration

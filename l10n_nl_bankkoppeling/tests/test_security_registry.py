@@ -64,6 +64,8 @@ class TestSecurityRegistry(TransactionCase):
         self.assertIn(("account.bank.link", "ing_tls_key"), seen)
         self.assertIn(("account.bank.link", "abnamro_api_key"), seen)
         self.assertIn(("account.bank.link.secret", "refresh_token"), seen)
+        self.assertIn(("account.bank.registration", "signing_key"), seen)
+        self.assertIn(("account.bank.registration", "auth_base_url"), seen)
         self.assertTrue(_is_secret("ing_signing_key"))
         self.assertFalse(_is_secret("ing_tls_certificate_expiry"))
 
@@ -86,7 +88,7 @@ class TestSecurityRegistry(TransactionCase):
         for model, name, field in self.our_fields():
             if not ENDPOINT_NAME.search(name) or (model, name) in USER_URLS:
                 continue
-            if model != "account.bank.link":
+            if model not in ("account.bank.link", "account.bank.registration"):
                 continue
             groups = set(filter(None, (field.groups or "").split(",")))
             if not groups or not groups <= ADMIN_GROUPS:
@@ -97,7 +99,8 @@ class TestSecurityRegistry(TransactionCase):
         admin_groups = self.env.ref("l10n_nl_bankkoppeling.group_bank_link_admin") | \
             self.env.ref("base.group_system")
         for model_name in self.env.registry:
-            if not model_name.startswith("account.bank.link") or "secret" not in model_name:
+            secret_model = model_name.startswith("account.bank.link") and "secret" in model_name
+            if not secret_model and model_name != "account.bank.registration":
                 continue
             access = self.env["ir.model.access"].sudo().search(
                 [("model_id.model", "=", model_name)])

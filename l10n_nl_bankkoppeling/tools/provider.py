@@ -257,6 +257,28 @@ class BankProvider(abc.ABC):
     #: True when the bank rotates refresh tokens (the old one dies at use):
     #: the framework then commits the new token before anything else.
     rotates_refresh_token: bool = False
+    #: Most payments one order may hold to go through the bank's interface
+    #: (Rabobank: 1, single payments only); None: no limit of its own. A
+    #: larger order is the file for the bank's portal.
+    max_payments_per_order: int | None = None
+    #: The bank's codes in a Dutch IBAN (its 5th to 8th character, e.g.
+    #: ``"RABO"``): the link wizard picks this bank for such a journal.
+    iban_bank_codes: tuple[str, ...] = ()
+
+    # The TPP registration at this bank (``account.bank.registration``).
+    #: Its settings the bank cannot work without (the registration's field names).
+    required_settings: tuple[str, ...] = ()
+    #: The only hosts a production registration may send tokens and secrets to.
+    production_hosts: tuple[str, ...] = ()
+    #: Default endpoints per environment; the sandbox ones are replaced by
+    #: the local bank sandbox's URL (system parameter
+    #: ``account_bank_link_<code>.sandbox_url``) plus the paths below.
+    production_api_url: str = ""
+    production_auth_url: str = ""
+    sandbox_api_url: str = ""
+    sandbox_auth_url: str = ""
+    local_sandbox_api_path: str = ""
+    local_sandbox_auth_path: str = ""
 
     @abc.abstractmethod
     def authorization_url(self, redirect_uri: str, state: str) -> str:

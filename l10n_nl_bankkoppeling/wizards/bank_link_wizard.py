@@ -11,6 +11,8 @@ from odoo.exceptions import UserError
 from odoo.tools import date_utils
 from odoo.tools.safe_eval import safe_eval
 
+from ..tools import ibans
+
 STEPS = [
     ("data", "Data"),
     ("contact", "Link"),
@@ -74,6 +76,31 @@ class AccountBankLinkWizard(models.TransientModel):
                     self.env._("You cannot link bank accounts of %(company)s.",
                       company=wizard.company_id.sudo().name)
                 )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            self._bank_link_detect_provider(vals)
+        return super().create(vals_list)
+
+    @api.model
+    def _bank_link_detect_provider(self, vals):
+        """Started from a journal with a Dutch IBAN: the bank is known. It
+        is the one whose provider class names the IBAN's bank code in
+        ``iban_bank_codes`` (INGB, ABNA, RABO...). Bank addons whose own
+        ``create`` needs the bank before this one runs call it first."""
+        if not vals.get("journal_id") or vals.get("provider"):
+            return
+        journal = self.env["account.journal"].browse(vals["journal_id"])
+        bank_code = (ibans.compact(journal.bank_acc_number) or "")[4:8]
+        if not bank_code:
+            return
+        links = self.env["account.bank.link"]
+        for provider, _label in self._selection_provider():
+            bank = links.new({"provider": provider})._bank_link_provider_class()
+            if bank and bank_code in bank.iban_bank_codes:
+                vals["provider"] = provider
+                return
 
     @api.model
     def _selection_provider(self):

@@ -579,7 +579,8 @@ def command_demo(args) -> int:
         "\n"
         f"  Odoo with the bank link is running:  http://localhost:{args.port}\n"
         "  Log in as:  admin / admin   (company: De Gouden Korenaar B.V.)\n"
-        + (f"  Bank sandbox: ING {sandbox_urls.get('ing', '')}  ABN AMRO {sandbox_urls.get('abnamro', '')}\n"
+        + (f"  Bank sandbox: ING {sandbox_urls.get('ing', '')}  ABN AMRO {sandbox_urls.get('abnamro', '')}"
+           f"  Rabobank {sandbox_urls.get('rabobank', '')}\n"
            if sandbox_urls else "")
         + f"  Log file:  {LOCAL / 'odoo-demo.log'}\n"
         + ("  Stop with:  ./setup/demo --stop\n" if args.detach
@@ -596,13 +597,13 @@ def command_demo(args) -> int:
         stop_processes()
 
 
-def start_sandbox(venv: Path, ing_port: int = 8443, abnamro_port: int = 8444):
-    """Start the local bank sandbox (ING and ABN AMRO, each on its own HTTPS
-    port) in the background; certificates are made once and cached."""
+def start_sandbox(venv: Path, ing_port: int = 8443, abnamro_port: int = 8444, rabobank_port: int = 8445):
+    """Start the local bank sandbox (ING, ABN AMRO and Rabobank, each on its
+    own HTTPS port) in the background; certificates are made once and cached."""
     certs = CACHE / "sandbox-certs"
     python = str(venv / "bin" / "python")
     env = dict(os.environ, PYTHONPATH=str(SETUP))
-    for port in (ing_port, abnamro_port):
+    for port in (ing_port, abnamro_port, rabobank_port):
         if port_in_use(port):
             raise SetupError(f"Port {port} (bank sandbox) is already in use: ./setup/demo --stop, "
                              f"or: fuser -k {port}/tcp")
@@ -612,7 +613,7 @@ def start_sandbox(venv: Path, ing_port: int = 8443, abnamro_port: int = 8444):
     log = open(LOCAL / "bank-sandbox.log", "ab")
     proc = subprocess.Popen(
         [python, "-m", "bank_sandbox", "--certs", str(certs), "--ready-file", str(ready),
-         "--port", str(ing_port), "--abnamro-port", str(abnamro_port),
+         "--port", str(ing_port), "--abnamro-port", str(abnamro_port), "--rabobank-port", str(rabobank_port),
          "--state-dir", str(CACHE / "sandbox-state"),
          *(["--scenario", str(scenario)] if scenario.exists() else [])],
         env=env, stdout=log, stderr=log, start_new_session=True)
@@ -621,6 +622,7 @@ def start_sandbox(venv: Path, ing_port: int = 8443, abnamro_port: int = 8444):
             ports = json.loads(ready.read_text())
             return proc, {"ing": f"https://127.0.0.1:{ports['ing']}",
                           "abnamro": f"https://127.0.0.1:{ports['abnamro']}",
+                          "rabobank": f"https://127.0.0.1:{ports['rabobank']}",
                           "certs": str(certs)}
         if proc.poll() is not None:
             raise SetupError(f"The bank sandbox stopped at start; see {LOCAL / 'bank-sandbox.log'}")

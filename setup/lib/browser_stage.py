@@ -42,7 +42,7 @@ def _start_sandbox(python: str, setup: Path, certs: Path, work: Path, log: Path)
     with open(log, "ab") as out:
         proc = subprocess.Popen(
             [python, "-m", "bank_sandbox", "--certs", str(certs), "--ready-file", str(ready),
-             "--port", "0", "--abnamro-port", "0", "--tan", "123456",
+             "--port", "0", "--abnamro-port", "0", "--rabobank-port", "0", "--tan", "123456",
              *(["--scenario", str(scenario)] if scenario.exists() else [])],
             cwd=str(setup), env=dict(os.environ, PYTHONPATH=str(setup)),
             stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
@@ -55,6 +55,7 @@ def _start_sandbox(python: str, setup: Path, certs: Path, work: Path, log: Path)
     ports = json.loads(ready.read_text())
     return proc, {"ing": f"https://127.0.0.1:{ports['ing']}",
                   "abnamro": f"https://127.0.0.1:{ports['abnamro']}",
+                  "rabobank": f"https://127.0.0.1:{ports['rabobank']}",
                   "certs": str(certs)}
 
 

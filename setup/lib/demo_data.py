@@ -34,6 +34,7 @@ JOURNALS = [
     ("ING", "ING Zakelijk", "INGB", "0006543210", "ing"),
     ("ABN", "ABN AMRO Zakelijk", "ABNA", "0417164300", "abnamro"),
     ("ABN2", "ABN AMRO Zakelijk 2", "ABNA", "0532013000", "abnamro"),
+    ("RABO", "Rabobank Zakelijk", "RABO", "3982597919", "rabobank"),
 ]
 
 CUSTOMERS = [
@@ -159,7 +160,58 @@ def bank_link_settings(sandbox: dict) -> dict:
 SANDBOX_URL_PARAMETERS = {
     "ing": "account_bank_link_ing.sandbox_url",
     "abnamro": "account_bank_link_abnamro.sandbox_url",
+    "rabobank": "account_bank_link_rabobank.sandbox_url",
 }
+
+
+def bank_registration_settings(sandbox: dict) -> dict:
+    """The demo company's registrations (account.bank.registration) per
+    bank at the sandbox: its certificates, client id and secret (the
+    sandbox's defaults, scenario.py). Banks whose settings still live on
+    the link (ING, ABN AMRO) are in bank_link_settings."""
+    certs = Path(sandbox["certs"])
+    settings = {}
+    if sandbox.get("rabobank"):
+        settings["rabobank"] = {
+            "environment": "sandbox",
+            "client_id": sandbox.get("rabobank_client_id", "sandbox-rabo-client"),
+            "client_secret": sandbox.get("rabobank_client_secret", "sandbox-rabo-secret"),
+            "tls_certificate": _pem(certs, "rabobank_tls.pem"),
+            "tls_certificate_name": "rabobank_tls.pem",
+            "tls_key": _pem(certs, "rabobank_tls.key"),
+            "tls_key_name": "rabobank_tls.key",
+            "signing_certificate": _pem(certs, "rabobank_signing.pem"),
+            "signing_certificate_name": "rabobank_signing.pem",
+            "signing_key": _pem(certs, "rabobank_signing.key"),
+            "signing_key_name": "rabobank_signing.key",
+            "ca_certificate": _pem(certs, "ca.pem"),
+            "ca_certificate_name": "ca.pem",
+        }
+    return settings
+
+
+def ensure_bank_registrations(env, company, sandbox: dict):
+    """The company's registration per bank, pointing at the local sandbox
+    (its URL as the system parameter the registration's defaults read).
+    Re-running takes the sandbox's current certificates and URLs; an
+    administrator's production registration is left alone."""
+    if "account.bank.registration" not in env:
+        return {}
+    Registration = env["account.bank.registration"].with_context(active_test=False)
+    providers = dict(env["account.bank.link"]._fields["provider"]._description_selection(env))
+    registrations = {}
+    for provider, values in bank_registration_settings(sandbox).items():
+        if provider not in providers:
+            continue  # the bank's addon is not installed
+        env["ir.config_parameter"].sudo().set_param(SANDBOX_URL_PARAMETERS[provider], sandbox[provider])
+        registration = Registration.search([("company_id", "=", company.id), ("provider", "=", provider)])
+        if not registration:
+            registration = Registration.create({"company_id": company.id, "provider": provider, **values})
+        elif registration.environment == "sandbox":
+            registration.write(values)
+            registration._compute_endpoints()  # from the sandbox's (new) URL
+        registrations[provider] = registration
+    return registrations
 
 
 def ensure_bank_links(env, company, sandbox: dict, remember_ids=True):
@@ -228,6 +280,7 @@ def load(env, sandbox: dict) -> None:
     journals = ensure_journals(env, company)
     if sandbox:
         ensure_bank_links(env, company, sandbox)
+        ensure_bank_registrations(env, company, sandbox)
     retire_first_demo_invoices(env)
     partners, invoices, bills = ensure_story(env, company, journals)
     if sandbox:
@@ -412,7 +465,7 @@ def ensure_opening_balances(env, company, journals, day, remember_ids=True):
     import agrees with the bank."""
     base = json.loads(BASE_SCENARIO.read_text())
     opening = {}
-    for bank in ("ing", "abnamro"):
+    for bank in ("ing", "abnamro", "rabobank"):
         for account in base.get(bank, {}).get("accounts", []):
             if account.get("iban"):
                 opening[account["iban"]] = account.get("opening_balance", "0")

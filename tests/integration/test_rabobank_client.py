@@ -3,6 +3,7 @@ RSA-SHA512 HTTP signatures, OAuth with Basic auth, _links.next paging, the
 one-time history read and the faults the sandbox can inject."""
 
 import datetime
+from decimal import Decimal
 
 import pytest
 
@@ -276,3 +277,37 @@ def test_no_token_code_or_secret_reaches_the_log(bank_sandbox, rabo, caplog):
     text = caplog.text + str(raised.value) + repr(raised.value) + repr(rabo) + repr(rabo.client) + repr(rabo.config)
     assert caplog.records
     assert not [s for s in secrets if s and s in text]
+
+
+def one_payment_batch(sb, amounts=("418.60",)):
+    debtor = sb.accounts("rabobank")[0]["iban"]
+    instructions = tuple(
+        provider.PaymentInstruction(end_to_end_id=f"E2E-{n}", amount=Decimal(amount), currency="EUR",
+                                    counterparty_name="Verpakkingen Oost B.V.",
+                                    counterparty_iban="NL94RABO0174526389", remittance_text="F2026-4103")
+        for n, amount in enumerate(amounts))
+    return provider.PaymentBatch(
+        order_type=provider.ORDER_CREDIT_TRANSFER, idempotency_key="k-1", message_id="MSG-1",
+        account_iban=debtor, account_name="De Gouden Korenaar B.V.", currency="EUR",
+        total=sum((i.amount for i in instructions), Decimal(0)), requested_date=None,
+        instructions=instructions, redirect_uri="https://odoo.example.nl/bank_link/payment/back?state=s")
+
+
+def test_a_single_payment_is_initiated_approved_and_its_status_read(bank_sandbox, rabo):
+    submission = rabo.submit_payment_batch(one_payment_batch(bank_sandbox))
+    assert submission.status.iso_status == "ACTC"
+    assert submission.approval_url.startswith(bank_sandbox.rabobank_url + "/betalen/")
+    at_bank = bank_sandbox.payment(submission.bank_payment_id)
+    assert Decimal(str(at_bank["total"])) == Decimal("418.60")
+    back = bank_sandbox.approve_payment(submission.approval_url)
+    assert back.startswith("https://odoo.example.nl/bank_link/payment/back")
+    assert rabo.payment_batch_status(submission.reference_data).iso_status == "ACCP"
+
+
+def test_more_payments_are_never_sent_as_a_batch(bank_sandbox, rabo):
+    support = rabo.payment_support(provider.ORDER_CREDIT_TRANSFER)
+    assert (support.how, support.max_transactions) == (provider.SUPPORT_API, 1)
+    assert rabo.payment_support(provider.ORDER_DIRECT_DEBIT).how == provider.SUPPORT_FILE
+    with pytest.raises(provider.InvalidRequestError, match="one payment at a time"):
+        rabo.submit_payment_batch(one_payment_batch(bank_sandbox, ("10.00", "20.00")))
+    assert bank_sandbox.payments("rabobank") == []

@@ -65,12 +65,24 @@ def test_credential_files_are_admin_only_columns(addon):
     assert problems == []
 
 
+REGISTRATION = REPO / "l10n_nl_bankkoppeling" / "models" / "account_bank_registration.py"
+
+
+def uses_the_registration(addon):
+    """A bank addon whose settings live in the framework's bank registration
+    (no settings fields on its link): the registration is checked instead."""
+    path = addon / "models" / "account_bank_link.py"
+    return "_bank_link_registration()" in path.read_text() and not any(
+        name.endswith(ENDPOINT_SUFFIXES) for name, _call in field_calls(path))
+
+
 @pytest.mark.parametrize("addon", BANK_ADDONS, ids=lambda path: path.name)
 def test_endpoints_are_admin_only_tracked_and_checked(addon):
-    source = (addon / "models" / "account_bank_link.py").read_text()
+    path = REGISTRATION if uses_the_registration(addon) else addon / "models" / "account_bank_link.py"
+    source = path.read_text()
     problems = []
     endpoints = []
-    for name, call in field_calls(addon / "models" / "account_bank_link.py"):
+    for name, call in field_calls(path):
         if not name.endswith(ENDPOINT_SUFFIXES):
             continue
         endpoints.append(name)
@@ -81,7 +93,13 @@ def test_endpoints_are_admin_only_tracked_and_checked(addon):
             problems.append(f"{name} must be tracked")
     assert endpoints, "a bank addon names where it talks to"
     assert "_bank_link_check_endpoints(" in source, "no constraint checks the endpoints"
-    assert "PRODUCTION_HOSTS" in source, "production is not limited to the bank's hosts"
+    if path == REGISTRATION:
+        # The hosts come from the provider class.
+        assert "production_hosts" in source, "production is not limited to the bank's hosts"
+        provider_source = "".join(p.read_text() for p in (addon / "tools").glob("*_provider.py"))
+        assert "production_hosts = " in provider_source, "the provider names no production hosts"
+    else:
+        assert "PRODUCTION_HOSTS" in source, "production is not limited to the bank's hosts"
     assert problems == []
 
 

@@ -1,0 +1,228 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""The TPP registration of a company at one bank: the single place where the
+bank's client id, secret, API key, certificates, keys and endpoints live.
+Every consent (``account.bank.link``) of that company and bank uses it; no
+copy is kept on the consents. Administrators only (see readme/SECURITY.md)."""
+
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+from ..tools import pem_files
+from ..tools import provider as bank_provider
+
+ADMIN_GROUP = "l10n_nl_bankkoppeling.group_bank_link_admin"
+#: (certificate field, key field) pairs that must belong together.
+KEY_PAIRS = (("tls_certificate", "tls_key"), ("signing_certificate", "signing_key"))
+CERTIFICATES = ("tls_certificate", "signing_certificate", "ca_certificate")
+KEYS = ("tls_key", "signing_key")
+ENDPOINTS = ("api_base_url", "auth_base_url")
+
+
+class AccountBankRegistration(models.Model):
+    _name = "account.bank.registration"
+    _inherit = ["account.bank.settings.mixin", "mail.thread"]
+    _description = "Bank registration (TPP registration of a company at a bank)"
+    _order = "company_id, provider"
+    _check_company_auto = True
+
+    name = fields.Char(compute="_compute_name", store=True)
+    company_id = fields.Many2one(
+        "res.company", required=True, default=lambda self: self.env.company, index=True
+    )
+    provider = fields.Selection(selection="_selection_provider", string="Bank", required=True)
+    active = fields.Boolean(default=True)
+    environment = fields.Selection(
+        [("sandbox", "Sandbox (test)"), ("production", "Production")],
+        default="sandbox",
+        required=True,
+        tracking=True,
+        groups=ADMIN_GROUP,
+    )
+    # Where the links send their tokens and signed requests: administrators
+    # only, https only, the bank's own hosts in production.
+    api_base_url = fields.Char(
+        "API URL",
+        compute="_compute_endpoints",
+        store=True,
+        readonly=False,
+        tracking=True,
+        groups=ADMIN_GROUP,
+        help="Filled in for the environment; production must be one of the bank's own hosts.",
+    )
+    auth_base_url = fields.Char(
+        "Authorisation URL",
+        compute="_compute_endpoints",
+        store=True,
+        readonly=False,
+        tracking=True,
+        groups=ADMIN_GROUP,
+        help="Banks with a separate authorisation server (Rabobank): where the user "
+        "gives consent and the tokens come from.",
+    )
+    client_id = fields.Char("Client id", groups=ADMIN_GROUP, help="From the bank's developer portal.")
+    client_secret = fields.Char("Client secret", groups=ADMIN_GROUP, copy=False)
+    api_key = fields.Char("API key", groups=ADMIN_GROUP, copy=False)
+    tls_certificate = fields.Binary(
+        "TLS certificate (QWAC)", attachment=False, groups=ADMIN_GROUP, copy=False
+    )
+    tls_certificate_name = fields.Char("TLS certificate file name", groups=ADMIN_GROUP, copy=False)
+    tls_key = fields.Binary("TLS private key", attachment=False, groups=ADMIN_GROUP, copy=False)
+    tls_key_name = fields.Char("TLS key file name", groups=ADMIN_GROUP, copy=False)
+    signing_certificate = fields.Binary(
+        "Signing certificate (QSealC)", attachment=False, groups=ADMIN_GROUP, copy=False
+    )
+    signing_certificate_name = fields.Char(
+        "Signing certificate file name", groups=ADMIN_GROUP, copy=False
+    )
+    signing_key = fields.Binary(
+        "Signing private key", attachment=False, groups=ADMIN_GROUP, copy=False
+    )
+    signing_key_name = fields.Char("Signing key file name", groups=ADMIN_GROUP, copy=False)
+    ca_certificate = fields.Binary(
+        "Sandbox CA certificate",
+        attachment=False,
+        groups=ADMIN_GROUP,
+        copy=False,
+        help="Sandbox only: the certificate authority of the sandbox's HTTPS server. "
+        "Production uses the system's trusted authorities.",
+    )
+    ca_certificate_name = fields.Char("CA certificate file name", groups=ADMIN_GROUP, copy=False)
+    tls_certificate_expiry = fields.Date(
+        "TLS certificate valid until", compute="_compute_certificate_facts", store=True
+    )
+    signing_certificate_expiry = fields.Date(
+        "Signing certificate valid until", compute="_compute_certificate_facts", store=True
+    )
+    tls_certificate_subject = fields.Char(
+        "TLS certificate subject", compute="_compute_certificate_facts", store=True
+    )
+    signing_certificate_subject = fields.Char(
+        "Signing certificate subject", compute="_compute_certificate_facts", store=True
+    )
+
+    _sql_constraints = [
+        (
+            "company_provider_unique",
+            "unique(company_id, provider)",
+            "A company has one registration per bank.",
+        )
+    ]
+
+    @api.model
+    def _selection_provider(self):
+        # The link's selection: every bank addon's selection_add counts.
+        return self.env["account.bank.link"]._fields["provider"]._description_selection(self.env)
+
+    @api.depends("provider", "company_id")
+    def _compute_name(self):
+        labels = dict(self._selection_provider())
+        for registration in self:
+            registration.name = " - ".join(
+                filter(None, [labels.get(registration.provider), registration.company_id.name])
+            )
+
+    def _provider_class(self):
+        """The bank's provider class (its fixed facts), or the framework's
+        base class when no bank module serves the provider."""
+        self.ensure_one()
+        link = self.env["account.bank.link"].new({"provider": self.provider})
+        return link._bank_link_provider_class() or bank_provider.BankProvider
+
+    # ------------------------------------------------------------------
+    # Endpoints
+    # ------------------------------------------------------------------
+
+    def _local_sandbox_url(self):
+        """The local bank sandbox's base URL, when ./setup/demo or a test set one."""
+        parameter = f"account_bank_link_{self.provider}.sandbox_url"
+        return (self.env["ir.config_parameter"].sudo().get_param(parameter) or "").rstrip("/")
+
+    @api.depends("environment", "provider")
+    def _compute_endpoints(self):
+        for registration in self:
+            bank = registration._provider_class()
+            if registration.environment == "production":
+                api_url, auth_url = bank.production_api_url, bank.production_auth_url
+            elif registration.provider and registration._local_sandbox_url():
+                local = registration._local_sandbox_url()
+                api_url = local + bank.local_sandbox_api_path
+                auth_url = local + bank.local_sandbox_auth_path if bank.local_sandbox_auth_path else ""
+            else:
+                api_url, auth_url = bank.sandbox_api_url, bank.sandbox_auth_url
+            registration.api_base_url = api_url or False
+            registration.auth_base_url = auth_url or False
+
+    @api.constrains("environment", "api_base_url", "auth_base_url", "provider")
+    def _check_endpoints(self):
+        for registration in self.sudo():
+            registration._bank_link_check_endpoints(
+                registration.environment, ENDPOINTS, registration._provider_class().production_hosts
+            )
+
+    # ------------------------------------------------------------------
+    # Certificates and keys
+    # ------------------------------------------------------------------
+
+    @api.depends("tls_certificate", "signing_certificate")
+    def _compute_certificate_facts(self):
+        for registration in self:
+            for kind in ("tls", "signing"):
+                info = registration._certificate_info(f"{kind}_certificate")
+                registration[f"{kind}_certificate_expiry"] = info and info.not_valid_after.date()
+                registration[f"{kind}_certificate_subject"] = info and info.subject
+
+    def _certificate_info(self, field_name):
+        data = self._bank_link_pem_bytes(field_name)
+        if not data:
+            return False
+        try:
+            return pem_files.certificate_info(data)
+        except pem_files.PemProblem:
+            return False
+
+    @api.constrains(*CERTIFICATES, *KEYS)
+    def _check_pem_files(self):
+        for registration in self:
+            registration._bank_link_check_pem_files(CERTIFICATES, KEYS, KEY_PAIRS)
+
+    @api.onchange(*CERTIFICATES, *KEYS)
+    def _onchange_pem_files(self):
+        """Say at once, on upload, what the save would refuse."""
+        try:
+            self._bank_link_check_pem_files(CERTIFICATES, KEYS, KEY_PAIRS)
+        except ValidationError as error:
+            return {
+                "warning": {
+                    "title": self.env._("Certificate or key refused"),
+                    "message": error.args[0],
+                }
+            }
+
+    def _bank_link_pem_folder(self):
+        return f"registration-{self.id}"
+
+    # ------------------------------------------------------------------
+    # Use by the bank addons
+    # ------------------------------------------------------------------
+
+    def _bank_registration_ready(self):
+        """This registration (sudo), after the checks a call to the bank
+        needs: the bank's required settings filled in, the certificates not
+        expired, and the endpoints checked again (a row written around the
+        ORM must not send tokens to a host the constraint would refuse)."""
+        self.ensure_one()
+        registration = self.sudo()
+        registration._bank_link_missing_settings(registration._provider_class().required_settings)
+        registration._bank_link_check_expiry(
+            ("tls_certificate_expiry", "signing_certificate_expiry")
+        )
+        registration._check_endpoints()
+        return registration
+
+    def _bank_registration_verify(self):
+        """``verify`` of the TLS layer: the sandbox's CA file, else the
+        system's trusted authorities."""
+        self.ensure_one()
+        if self.environment == "sandbox" and self.sudo().ca_certificate:
+            return self._bank_link_pem_path("ca_certificate", "-ca.pem")
+        return True
