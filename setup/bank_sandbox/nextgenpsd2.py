@@ -294,6 +294,24 @@ class NextGenPsd2BankApp(BankApp):
             self._raise(400, "FORMAT_ERROR", "PSU-IP-Address is required")
         if profile["sca"] != "oauth_consent_id" and not request.headers.get("TPP-Redirect-URI", "").startswith("https://"):
             self._raise(400, "FORMAT_ERROR", "TPP-Redirect-URI is required")
+        access, valid_until, frequency = self._consent_body(request)
+        consent_id = secrets.token_hex(12)
+        authorisation_id = secrets.token_hex(8)
+        end = datetime.datetime.combine(valid_until, datetime.time(23, 59, 59), AMSTERDAM).timestamp()
+        with self.state.lock:
+            self.state.consents[consent_id] = {
+                "id": consent_id, "bank": self.bank, "status": "received", "created": self.state.now(),
+                "client_id": client_id, "accounts": [], "valid_until": end, "valid_until_day": valid_until.isoformat(),
+                "frequency": frequency, "authorisation_id": authorisation_id, "usage": {}, "history_used": [],
+                "redirect_uri": request.headers.get("TPP-Redirect-URI"), "access": access,
+            }
+            self.state.save()
+        return json_response(self._consent_created(consent_id, authorisation_id, client_id), 201,
+                             {"ASPSP-SCA-Approach": "REDIRECT", "X-Request-ID": request.headers["X-Request-ID"]})
+
+    def _consent_body(self, request):
+        """(access, validUntil capped at the bank's maximum, frequencyPerDay) of a consent request."""
+        profile, settings = self.profile, self._settings()
         try:
             body = json.loads(request.get_data(as_text=True) or "null")
         except ValueError:
@@ -321,19 +339,7 @@ class NextGenPsd2BankApp(BankApp):
         frequency = body["frequencyPerDay"]
         if not isinstance(frequency, int) or frequency < 1 or body["recurringIndicator"] is not True:
             self._raise(400, "FORMAT_ERROR", "A recurring consent with frequencyPerDay >= 1 is required")
-        consent_id = secrets.token_hex(12)
-        authorisation_id = secrets.token_hex(8)
-        end = datetime.datetime.combine(valid_until, datetime.time(23, 59, 59), AMSTERDAM).timestamp()
-        with self.state.lock:
-            self.state.consents[consent_id] = {
-                "id": consent_id, "bank": self.bank, "status": "received", "created": self.state.now(),
-                "client_id": client_id, "accounts": [], "valid_until": end, "valid_until_day": valid_until.isoformat(),
-                "frequency": frequency, "authorisation_id": authorisation_id, "usage": {}, "history_used": [],
-                "redirect_uri": request.headers.get("TPP-Redirect-URI"), "access": access,
-            }
-            self.state.save()
-        return json_response(self._consent_created(consent_id, authorisation_id, client_id), 201,
-                             {"ASPSP-SCA-Approach": "REDIRECT", "X-Request-ID": request.headers["X-Request-ID"]})
+        return access, valid_until, frequency
 
     def _consent_created(self, consent_id, authorisation_id, client_id):
         profile, host = self.profile, ""
@@ -838,13 +844,10 @@ class NextGenPsd2BankApp(BankApp):
             if profile.get("volksbank"):
                 issuer = "ISO" if reference.upper().startswith("RF") else "CUR"
                 body["remittanceInformationStructured"] = {"reference": reference, "referenceIssuer": issuer}
-            elif self.bank == "knab":
-                body["remittanceInformationStructured"] = reference  # a plain string [I Y-knab]
             else:
-                # Berlin Group 1.3.12's object; Triodos' use of it is inferred.
-                issuer = "ISO" if reference.upper().startswith("RF") else "CUR"
-                body["remittanceInformationStructured"] = {"reference": reference, "referenceType": "SCOR",
-                                                           "referenceIssuer": issuer}
+                # Berlin Group 1.3.12: a plain string (Max140Text), as Knab sends it [I Y-knab];
+                # inferred for Triodos.
+                body["remittanceInformationStructured"] = reference
         lines = self._description(record)
         if lines:
             body["remittanceInformationUnstructured"] = " ".join(lines)

@@ -14,7 +14,6 @@ import urllib.parse
 import uuid
 
 import requests
-
 from refclient import digest_of, http_date, load_cert, load_key, one_line_pem, sign
 
 PREFIX = {
