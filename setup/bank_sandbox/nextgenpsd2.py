@@ -222,7 +222,8 @@ class NextGenPsd2BankApp(BankApp):
     def _client_ok(self, client_id, secret):
         if self.bank == "triodos":
             client = self.state.grant_requests.get("triodos-client:" + (client_id or ""))
-            return bool(client and secrets.compare_digest(secret or "", client["client_secret"]))
+            return bool(client and client["status"] == "active"  # a new registration revokes it [C T-reg]
+                        and secrets.compare_digest(secret or "", client["client_secret"]))
         settings = self._settings()
         return client_id == settings["client_id"] and secrets.compare_digest(secret or "", settings["client_secret"])
 
