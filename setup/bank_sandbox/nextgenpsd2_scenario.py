@@ -6,8 +6,24 @@ confidence: ../shared/specs/berlingroup/NOTES-*.md ([C] confirmed by the bank,
 sandbox's own choice and say "inferred".
 """
 
+from . import dutch
+
 #: Bank code (IBAN positions 5-8) of each brand's own accounts.
 NEXTGENPSD2_BANK_CODES = {"knab": "KNAB", "triodos": "TRIO", "asn": "ASNB", "sns": "SNSB", "regiobank": "RBRB"}
+
+
+def _known_references(seed):
+    """A payment with an RF reference and one with a betalingskenmerk on every generated
+    account, so each brand's demo has both (the generator may give an account no RF)."""
+    rng = dutch.seeded(seed, "known-references")
+    return [
+        {"days_ago": 3, "amount": "1815.00", "counterparty_name": "Gemeente Amersfoort",
+         "counterparty_iban": "NL86INGB0002445588", "reference": dutch.rf_reference(f"2026{rng.randrange(10**6):06d}"),
+         "end_to_end_id": f"GEM-{rng.randrange(10**8):08d}"},
+        {"days_ago": 5, "amount": "742.50", "counterparty_name": "Hoveniersbedrijf Groenrijk",
+         "counterparty_iban": dutch.random_nl_iban(rng), "reference": dutch.random_betalingskenmerk(rng),
+         "description": "", "end_to_end_id": f"E2E{rng.randrange(10**9):09d}"},
+    ]
 
 
 def _account(seed, holder, product, balance, days=42, per_day=2, kind="current", generate=True):
@@ -15,6 +31,7 @@ def _account(seed, holder, product, balance, days=42, per_day=2, kind="current",
         "iban": None, "bank_account_seed": seed, "holder": holder, "product": product, "currency": "EUR",
         "kind": kind, "opening_balance": balance,
         "generate": {"days": days, "per_day": per_day} if generate else False,
+        "transactions": _known_references(seed) if generate else [],
     }
 
 
@@ -66,7 +83,7 @@ NEXTGENPSD2_DEFAULTS = {
             # 140 days: older than the 90 days served after the first request.
             _account("triodos-1", "Bakkerij De Korenbloem B.V.", "Triodos Zakelijke Rekening", "7300.00",
                      days=140),
-            _account("triodos-2", "Korenbloem Vastgoed B.V.", "Triodos Zakelijke Rekening", "1100.00",
+            _account("triodos-2", "Korenbloem Vastgoed B.V.", "Triodos Zakelijke Rekening", "6100.00",
                      days=30, per_day=1),
         ],
     },

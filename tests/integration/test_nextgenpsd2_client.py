@@ -80,6 +80,7 @@ def test_link_fetch_renew_and_unlink(bank_sandbox, bank):
     assert float(sum(row.amount for row in rows)) == pytest.approx(info["balance"] - opening)  # signs are right
     kenmerken = [row for row in rows if row.structured_reference_issuer == "CUR"]
     assert kenmerken and all(len(row.structured_reference) == 16 for row in kenmerken)
+    assert any(row.structured_reference_issuer == "ISO" and row.structured_reference.startswith("RF") for row in rows)
     assert any(row.end_to_end_id for row in rows)
     assert all(row.counterparty_name for row in rows if row.amount < 0)
     # Renew the access token, fetch again, then unlink: the consent is gone at the bank.
