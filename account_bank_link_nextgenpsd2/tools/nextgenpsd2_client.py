@@ -144,6 +144,7 @@ class NextGenPsd2Client:
             if isinstance(onboarding, dict) else None
         if not token or not href:
             raise provider.ProtocolError(f"{self.bank}'s onboarding answer has no registration token or link")
+        # Form fields and Bearer as Yolt sends them; inferred [I Y-tri].
         form = {"redirect_uris": list(redirect_uris), "initial_access_token": token}
         response = self._transport.send(
             "POST", resolve_href(self.auth_base_url, href),
@@ -174,8 +175,9 @@ class NextGenPsd2Client:
         }).encode()
         extra = {"Content-Type": "application/json", "PSU-IP-Address": psu_ip_address}
         if profile.consent_auth == profiles.AUTH_CLIENT_ID:
-            extra["Authorization"] = self.client_id
+            extra["Authorization"] = self.client_id  # [C V-swagger]
         else:
+            # Triodos [C T-ais]; Knab inferred [I Y-knab]. de Volksbank takes redirect_uri at authorize.
             extra["TPP-Redirect-URI"] = redirect_uri
         if profile.consent_auth == profiles.AUTH_APP_TOKEN:
             extra["Authorization"] = f"Bearer {self.application_token()}"
@@ -231,7 +233,7 @@ class NextGenPsd2Client:
         if code_verifier:
             form["code_verifier"] = code_verifier
         if self.profile.refresh_secret_in_body:
-            form["client_id"] = self.client_id
+            form["client_id"] = self.client_id  # Knab: client_id in the form too; inferred [I Y-knab]
         return self._token(form, "code exchange", provider.InvalidRequestError,
                            f"{self.bank} refused the authorization code; start the consent again")
 

@@ -343,7 +343,7 @@ class NextGenPsd2BankApp(BankApp):
         return access, valid_until, frequency
 
     def _consent_created(self, consent_id, authorisation_id, client_id):
-        profile, host = self.profile, ""
+        profile = self.profile
         consents = f"{profile['api']}/{profile['consent_version']}/consents/{consent_id}"
         body = {"consentId": consent_id, "consentStatus": "received"}
         if profile.get("volksbank"):
@@ -353,7 +353,7 @@ class NextGenPsd2BankApp(BankApp):
         if self.bank == "knab":
             # Knab answers "valid" at once; the OAuth step binds it [I Y-knab].
             body["consentStatus"] = "valid"
-            links["scaOAuth"] = {"href": host + profile["auth"] + "/.well-known/openid-configuration"}
+            links["scaOAuth"] = {"href": profile["auth"] + "/.well-known/openid-configuration"}
         else:
             query = urllib.parse.urlencode({"response_type": "code", "client_id": client_id,
                                             "scope": f"openid offline_access AIS:{consent_id}",

@@ -156,3 +156,4 @@ def test_error_bodies_of_both_shapes():
         "CONSENT_EXPIRED", "t")
     assert error_info(_Answer({"category": "ERROR", "code": "SERVICE_BLOCKED", "text": "b"})) == ("SERVICE_BLOCKED", "b")
     assert error_info(_Answer({"error": "invalid_grant", "error_description": "d"})) == ("invalid_grant", "d")
+
