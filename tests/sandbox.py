@@ -123,6 +123,18 @@ class SandboxCerts:
         return str(self.directory / "rabobank_signing.key")
 
     @property
+    def nextgenpsd2_tls(self):
+        return self._pair("nextgenpsd2_tls")
+
+    @property
+    def nextgenpsd2_signing_cert(self):
+        return str(self.directory / "nextgenpsd2_signing.pem")
+
+    @property
+    def nextgenpsd2_signing_key(self):
+        return str(self.directory / "nextgenpsd2_signing.key")
+
+    @property
     def other_client(self):
         return self._pair("other_client")
 
@@ -148,6 +160,9 @@ class SandboxHandle:
         # Rabobank: authorisation server and API host on one port, production's
         # paths under /openapi (/openapi/oauth2/..., /openapi/payments/...).
         self.rabobank_url = f"https://{host}:{ports['rabobank']}" if "rabobank" in ports else None
+        # Knab, Triodos and de Volksbank's brands on one port, each under its prefix
+        # (/knab, /triodos, /psd2/{asnbank,snsbank,regiobank}; setup/bank_sandbox/nextgenpsd2.py).
+        self.nextgenpsd2_url = f"https://{host}:{ports['nextgenpsd2']}" if "nextgenpsd2" in ports else None
         self.admin = requests.Session()
         info = self.info()
         self.tan = info["tan"]
@@ -280,6 +295,14 @@ class SandboxHandle:
                   if (a["iban"] in ibans if ibans else a["eligible"])]
         return self._walk(url, wanted)
 
+    def approve_nextgenpsd2(self, bank, url, ibans=None):
+        """Consent at Knab, Triodos (one account) or an ASN/SNS/RegioBank page; default: every
+        eligible account (Triodos: the first)."""
+        accounts = [a for a in self.accounts(bank) if (a["iban"] in ibans if ibans else a["eligible"])]
+        if bank == "triodos" and not ibans:
+            accounts = accounts[:1]
+        return self._walk(url, [a["resourceId"] for a in accounts])
+
     def cancel_consent(self, bank, url):
         return self._walk(url, [], cancel=True)
 
@@ -362,6 +385,7 @@ def running_sandbox(scenario=None, cert_dir=None, tan="123456", state_dir=None, 
     work = Path(tempfile.mkdtemp(prefix="bank_sandbox_"))
     ready = work / "ready.json"
     command = [sys.executable, "-m", "bank_sandbox", "--port", "0", "--abnamro-port", "0", "--rabobank-port", "0",
+               "--nextgenpsd2-port", "0",
                "--certs", str(cert_dir), "--ready-file", str(ready), "--tan", tan]
     if scenario:
         scenario_path = work / "scenario.json"

@@ -15,6 +15,7 @@ from pathlib import Path
 from . import certs as certs_module
 from .abnamro import AbnAmroApp
 from .ing import IngApp
+from .nextgenpsd2 import NextGenPsd2Router
 from .rabobank import RabobankApp
 from .scenario import load_file
 from .server import serve, ssl_context
@@ -30,6 +31,8 @@ def parse_args(argv):
                         help="ABN AMRO port (default: ING port + 1; 0 = any free port)")
     parser.add_argument("--rabobank-port", type=int, default=None,
                         help="Rabobank port (default: ING port + 2; 0 = any free port)")
+    parser.add_argument("--nextgenpsd2-port", type=int, default=None,
+                        help="Knab, Triodos, ASN/SNS/RegioBank port (default: ING port + 3; 0 = any free port)")
     parser.add_argument("--certs", required=True, help="certificate directory (created if missing)")
     parser.add_argument("--scenario", help="scenario file (JSON or YAML); default: built-in scenario")
     parser.add_argument("--state-dir", help="keep tokens, consents and log here across restarts")
@@ -57,15 +60,20 @@ def main(argv=None):
     ing_server, ing_thread = serve(IngApp(state, checker, settings), args.host, args.port, context)
     abn_server, abn_thread = serve(AbnAmroApp(state, checker, settings), args.host, abnamro_port, context)
     rabo_server, rabo_thread = serve(RabobankApp(state, checker, settings), args.host, rabobank_port, context)
+    ngp_port = args.nextgenpsd2_port if args.nextgenpsd2_port is not None else (args.port + 3 if args.port else 0)
+    ngp_server, ngp_thread = serve(NextGenPsd2Router(state, checker, settings), args.host, ngp_port, context)
     ports["ing"] = ing_server.server_address[1]
     ports["abnamro"] = abn_server.server_address[1]
     ports["rabobank"] = rabo_server.server_address[1]
+    ports["nextgenpsd2"] = ngp_server.server_address[1]
     ing_thread.start()
     abn_thread.start()
     rabo_thread.start()
+    ngp_thread.start()
     print(f"ING      https://{args.host}:{ports['ing']}", flush=True)
     print(f"ABN AMRO https://{args.host}:{ports['abnamro']}", flush=True)
     print(f"Rabobank https://{args.host}:{ports['rabobank']}", flush=True)
+    print(f"Knab, Triodos, ASN, SNS, RegioBank https://{args.host}:{ports['nextgenpsd2']}", flush=True)
     if args.ready_file:
         ready = Path(args.ready_file)
         temporary = ready.with_suffix(".tmp")
@@ -79,6 +87,7 @@ def main(argv=None):
     ing_server.shutdown()
     abn_server.shutdown()
     rabo_server.shutdown()
+    ngp_server.shutdown()
     return 0
 
 

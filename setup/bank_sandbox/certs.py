@@ -9,6 +9,7 @@ Files (PEM):
   ing_tls.pem / ing_tls.key            QWAC-like TLS client cert for ING
   ing_signing.pem / ing_signing.key    QSealC-like signing cert for ING
   abnamro_tls.pem / abnamro_tls.key    TLS client cert for ABN AMRO
+  nextgenpsd2_tls / nextgenpsd2_signing  QWAC and QSealC for Knab, Triodos, de Volksbank
   other_ca.pem / other_ca.key          a CA the sandbox does NOT trust
   other_client.pem / other_client.key  client cert signed by other_ca
 """
@@ -174,6 +175,8 @@ def _generate_all(directory):
     _make_leaf(directory, "abnamro_tls", ca, "Sandbox TPP QWAC (ABN AMRO)")
     _make_leaf(directory, "rabobank_tls", ca, "Sandbox TPP QWAC (Rabobank)")
     _make_leaf(directory, "rabobank_signing", ca, "Sandbox TPP QSealC (Rabobank)", signing=True)
+    _make_leaf(directory, "nextgenpsd2_tls", ca, "Sandbox TPP QWAC (NextGenPSD2)")
+    _make_leaf(directory, "nextgenpsd2_signing", ca, "Sandbox TPP QSealC (NextGenPSD2)", signing=True)
     other_ca = _make_ca(directory, "other_ca", "Untrusted Other CA")
     _make_leaf(directory, "other_client", other_ca, "Client of an untrusted CA")
     _make_leaf(directory, "other_signing", other_ca, "Signing cert of an untrusted CA", signing=True)

@@ -26,6 +26,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from . import dutch
+from .nextgenpsd2_scenario import NEXTGENPSD2_BANK_CODES, NEXTGENPSD2_DEFAULTS
 
 try:
     import zoneinfo
@@ -205,6 +206,10 @@ DEFAULT_SCENARIO = {
 
 BANK_CODES = {"ing": "INGB", "abnamro": "ABNA", "rabobank": "RABO"}
 BANKS = ("ing", "abnamro", "rabobank")
+# NextGenPSD2 banks (nextgenpsd2.py): Knab, Triodos and de Volksbank's brands.
+DEFAULT_SCENARIO.update(copy.deepcopy(NEXTGENPSD2_DEFAULTS))
+BANK_CODES.update(NEXTGENPSD2_BANK_CODES)
+BANKS += tuple(NEXTGENPSD2_DEFAULTS)
 
 
 def load_file(path):

@@ -36,6 +36,10 @@ SPEC_FILES = {
     "abnamro-ais": SPECS / "abnamro" / "account-information-v1.yaml",
     "ing-pis": SPECS / "ing" / "Payment-Initiation-API.json",
     "abnamro-pis": SPECS / "abnamro" / "sepa-payment-v1.yaml",
+    # Knab, Triodos and de Volksbank (setup/bank_sandbox/nextgenpsd2.py).
+    "berlingroup": SPECS / "berlingroup" / "psd2-api-1.3.12-2022-07-01.json",
+    "volksbank-ais": SPECS / "volksbank" / "volksbank-group-account-information-services-v1-1.json",
+    "volksbank-consent": SPECS / "volksbank" / "volksbank-group-bank-consent-services-v1.json",
 }
 # Deviations the sandbox makes on purpose, each with its reason.
 OVERRIDES = {
