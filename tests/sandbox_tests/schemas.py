@@ -36,6 +36,9 @@ SPEC_FILES = {
     "abnamro-ais": SPECS / "abnamro" / "account-information-v1.yaml",
     "ing-pis": SPECS / "ing" / "Payment-Initiation-API.json",
     "abnamro-pis": SPECS / "abnamro" / "sepa-payment-v1.yaml",
+    # bunq's own OpenAPI file; its schemas describe the objects inside the
+    # {"Response": [...]} envelope (see test_bunq.py).
+    "bunq": SPECS / "bunq" / "bunq-api-openapi.json",
 }
 # Deviations the sandbox makes on purpose, each with its reason.
 OVERRIDES = {
