@@ -436,6 +436,9 @@ class BunqClient:
         response = sent.response
         if verify_answer and context is not None and not verify(
                 context.server_public_key_pem, response.content, response.headers.get("X-Bunq-Server-Signature")):
+            if response.status_code == 429 or response.status_code >= 500:
+                # A gateway's own answer (unsigned): only its status is used, to wait and retry.
+                raise self._error(response, what, trusted=False)
             # Not bunq's answer (or altered on the way): nothing of it is used.
             raise provider.ProtocolError(f"bunq's answer ({what}) does not carry a valid server signature",
                                          http_status=response.status_code,
@@ -445,9 +448,9 @@ class BunqClient:
         return parse_json(response.content, what=what)
 
     def _error(self, response: requests.Response, what: str, *,
-               refused: type[provider.BankLinkError] | None = None) -> provider.BankLinkError:
+               refused: type[provider.BankLinkError] | None = None, trusted: bool = True) -> provider.BankLinkError:
         status = response.status_code
-        text = error_text(response)
+        text = error_text(response) if trusted else None
         detail = f": {text}" if text else ""
         kwargs = {"http_status": status, "reference": response.headers.get("X-Bunq-Client-Response-Id")}
         if status == SIGNATURE_STATUS:

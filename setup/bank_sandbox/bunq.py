@@ -133,7 +133,8 @@ class BunqApp(ConsentFlowMixin, BankApp):
         signature = self.server_key.sign(body, padding.PKCS1v15(), hashes.SHA256())
         if fault and fault.get("error") == "bad_server_signature":
             signature = bytes(b ^ 0x5A for b in signature)
-        if response.mimetype == "application/json":
+        # ``"unsigned": true`` on a fault: a gateway's answer, without bunq's signature.
+        if response.mimetype == "application/json" and not (fault and fault.get("unsigned")):
             response.headers["X-Bunq-Server-Signature"] = base64.b64encode(signature).decode()
         response.headers["X-Bunq-Client-Response-Id"] = str(uuid.uuid4())
         if request.headers.get("X-Bunq-Client-Request-Id"):

@@ -233,3 +233,17 @@ def test_revoke_ends_the_session(bank_sandbox):
     bunq.revoke(tokens)
     with pytest.raises(provider.TokenExpiredError):
         bunq.list_accounts(tokens)
+
+
+def test_an_unsigned_gateway_error_is_still_retried_as_unavailable(bank_sandbox):
+    sleeps = Sleeps()
+    bunq = make_provider(bank_sandbox, sleeps, max_attempts=2)
+    tokens = consent(bank_sandbox, bunq)
+    bank_sandbox.set_faults({"bank": "bunq", "path": ACCOUNTS, "error": "502", "count": 2, "unsigned": True})
+    with pytest.raises(provider.BankUnavailableError) as raised:
+        bunq.list_accounts(tokens)
+    assert sleeps == [1.0] and "Sandbox fault" not in str(raised.value)  # an unsigned text is not repeated
+    # An unsigned 401 is not taken for bunq's word.
+    bank_sandbox.set_faults({"bank": "bunq", "path": ACCOUNTS, "error": "401", "unsigned": True})
+    with pytest.raises(provider.ProtocolError, match="signature"):
+        bunq.list_accounts(tokens)

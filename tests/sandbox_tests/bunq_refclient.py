@@ -105,11 +105,12 @@ class BunqRefClient:
         assert response.status_code == 200, response.text
         return response
 
-    def register_psp(self):
+    def register_psp(self, cert_path=None, key_path=None):
         """PSD2 registration: QSealC, chain, signature over public key + "\\n" + installation token."""
         self.install()
-        key = load_key(self.sb.certs.bunq_psp_key)
-        with open(self.sb.certs.bunq_psp_cert) as handle:
+        cert_path = cert_path or self.sb.certs.bunq_psp_cert
+        key = load_key(key_path or self.sb.certs.bunq_psp_key)
+        with open(cert_path) as handle:
             certificate = handle.read()
         with open(self.sb.certs.ca) as handle:
             chain = handle.read()
@@ -117,7 +118,7 @@ class BunqRefClient:
         body = {"client_payment_service_provider_certificate": certificate,
                 "client_payment_service_provider_certificate_chain": chain,
                 "client_public_key_signature": signature(key, signed)}
-        assert load_cert(self.sb.certs.bunq_psp_cert)
+        assert load_cert(cert_path)
         return self.call("POST", "/v1/payment-service-provider-credential", body, token=self.installation_token)
 
     # ------------------------------------------------------------ OAuth

@@ -171,16 +171,21 @@ def test_psd2_registration_gives_an_api_key_whose_first_session_lasts_an_hour(bu
 
 
 def test_psd2_registration_with_a_certificate_of_another_ca_is_refused(bunq):
-    bunq.sb.certs.bunq_psp_cert  # noqa: B018 - the trusted one exists
-    original_cert, original_key = type(bunq.sb.certs).bunq_psp_cert, type(bunq.sb.certs).bunq_psp_key
-    try:
-        type(bunq.sb.certs).bunq_psp_cert = property(lambda self: str(self.directory / "other_signing.pem"))
-        type(bunq.sb.certs).bunq_psp_key = property(lambda self: str(self.directory / "other_signing.key"))
-        response = bunq.register_psp()
-    finally:
-        type(bunq.sb.certs).bunq_psp_cert, type(bunq.sb.certs).bunq_psp_key = original_cert, original_key
+    response = bunq.register_psp(bunq.sb.certs.other_signing_cert, bunq.sb.certs.other_signing_key)
     assert response.status_code == 400
     validate_error("/payment-service-provider-credential", "post", response)
+
+
+def test_psd2_registration_with_a_certificate_naming_no_psd2_role_is_refused(bunq):
+    response = bunq.register_psp(bunq.sb.certs.rabobank_signing_cert, bunq.sb.certs.rabobank_signing_key)
+    assert response.status_code == 400
+    assert "PSD2 role" in response.json()["Error"][0]["error_description"]
+
+
+def test_psd2_registration_signed_with_another_key_is_refused(bunq):
+    response = bunq.register_psp(bunq.sb.certs.bunq_psp_cert, bunq.sb.certs.rabobank_signing_key)
+    assert response.status_code == 400
+    assert "signature" in response.json()["Error"][0]["error_description"]
 
 
 # ------------------------------------------------------------------ OAuth
@@ -353,7 +358,6 @@ def test_a_revoked_grant_ends_its_sessions_and_its_api_key(bunq):
 
 
 def test_a_post_with_session_but_without_signature_is_466(bunq):
-    bunq.register_psp()
     api_key = items(bunq.register_psp())["CredentialPasswordIp"]["token_value"]
     bunq.device(api_key)
     bunq.session(api_key)
