@@ -43,7 +43,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from . import pages
-from .consentflow import ConsentFlowMixin, redirect_back
+from .consentflow import ConsentFlowMixin
 from .scenario import AMSTERDAM
 from .server import BankApp
 from .state import fingerprint
@@ -698,4 +698,4 @@ class BunqApp(ConsentFlowMixin, BankApp):
                                            for i, a in enumerate(self._accounts())]})
 
 
-__all__ = ["BunqApp", "redirect_back"]
+__all__ = ["BunqApp"]

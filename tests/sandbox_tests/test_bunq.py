@@ -7,6 +7,8 @@ envelope: a listing's schema is an array of the inner objects
 create's schema (``InstallationCreate``) is the envelope's items merged.
 """
 
+import json
+
 import pytest
 import requests
 import schemas
@@ -363,3 +365,13 @@ def test_a_post_with_session_but_without_signature_is_466(bunq):
     bunq.session(api_key)
     response = bunq.call("POST", f"/v1/user/{bunq.user_id}/oauth-client", {"status": "ACTIVE"}, sign=False)
     assert response.status_code == 466
+
+
+def test_admin_shows_sessions_accounts_and_the_server_key_on_the_bunq_port(bunq):
+    company_session(bunq)
+    admin = requests.get(bunq.base + "/_sandbox/bunq", verify=bunq.sb.certs.ca, timeout=30).json()
+    assert [s["user_type"] for s in admin["sessions"]] == ["company"] and admin["installations"] == 1
+    assert [a["product"] for a in admin["accounts"]] == ["bunq Zakelijk", "bunq Zakelijk Btw-potje",
+                                                         "bunq Spaarrekening"]
+    assert "BEGIN PUBLIC KEY" in admin["server_public_key"]
+    assert "token" not in json.dumps(admin["sessions"])
