@@ -14,6 +14,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 ADDONS = ("l10n_nl_bankkoppeling", "account_bank_link_ing", "account_bank_link_abnamro",
           "account_bank_link_rabobank", "account_bank_link_nextgenpsd2",
+          "account_bank_link_bunq",
           "account_bank_link_payment_order")
 
 

@@ -20,6 +20,10 @@ setup/ on sys.path)::
         sb.certs.rabobank_tls, sb.certs.rabobank_signing_cert, sb.certs.rabobank_signing_key
         sb.abnamro_client_id, sb.abnamro_api_key, sb.tan
         sb.rabobank_client_id, sb.rabobank_client_secret
+        sb.bunq_url                          # "https://127.0.0.1:<port>" (bunq: /v1/..., /auth, /v1/token)
+        sb.certs.bunq_psp_cert, sb.certs.bunq_psp_key   # QSealC for bunq's PSD2 registration
+        sb.info()["bunq"]                    # client_id, client_secret, api_key, company_user_id
+        sb.approve_bunq(authorize_url, ibans=None)        -> redirect URL with ?code=&state=
         sb.info()                            # accounts per bank: iban, resourceId, eligible, balance...
         sb.set_faults({"path": "/v3/accounts/*/transactions", "error": "429", "retry_after": 2})
         sb.clear_faults()
@@ -135,6 +139,15 @@ class SandboxCerts:
         return str(self.directory / "nextgenpsd2_signing.key")
 
     @property
+    def bunq_psp_cert(self):
+        """The QSealC of the PSD2 registration at bunq (CN names AISP PISP)."""
+        return str(self.directory / "bunq_psp.pem")
+
+    @property
+    def bunq_psp_key(self):
+        return str(self.directory / "bunq_psp.key")
+
+    @property
     def other_client(self):
         return self._pair("other_client")
 
@@ -163,6 +176,8 @@ class SandboxHandle:
         # Knab, Triodos and de Volksbank's brands on one port, each under its prefix
         # (/knab, /triodos, /psd2/{asnbank,snsbank,regiobank}; setup/bank_sandbox/nextgenpsd2.py).
         self.nextgenpsd2_url = f"https://{host}:{ports['nextgenpsd2']}" if "nextgenpsd2" in ports else None
+        # bunq: API under /v1, OAuth page /auth and token /v1/token on one port (no mTLS).
+        self.bunq_url = f"https://{host}:{ports['bunq']}" if "bunq" in ports else None
         self.admin = requests.Session()
         info = self.info()
         self.tan = info["tan"]
@@ -303,6 +318,13 @@ class SandboxHandle:
             accounts = accounts[:1]
         return self._walk(url, [a["resourceId"] for a in accounts])
 
+    def approve_bunq(self, url, ibans=None):
+        """Consent to ``ibans`` (default: every eligible bunq account) at ``url``."""
+        accounts = self.accounts("bunq")
+        wanted = [a["resourceId"] for a in accounts
+                  if (a["iban"] in ibans if ibans else a["eligible"])]
+        return self._walk(url, wanted)
+
     def cancel_consent(self, bank, url):
         return self._walk(url, [], cancel=True)
 
@@ -386,6 +408,7 @@ def running_sandbox(scenario=None, cert_dir=None, tan="123456", state_dir=None, 
     ready = work / "ready.json"
     command = [sys.executable, "-m", "bank_sandbox", "--port", "0", "--abnamro-port", "0", "--rabobank-port", "0",
                "--nextgenpsd2-port", "0",
+               "--bunq-port", "0",
                "--certs", str(cert_dir), "--ready-file", str(ready), "--tan", tan]
     if scenario:
         scenario_path = work / "scenario.json"

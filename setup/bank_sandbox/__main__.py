@@ -14,6 +14,7 @@ from pathlib import Path
 
 from . import certs as certs_module
 from .abnamro import AbnAmroApp
+from .bunq import BunqApp
 from .ing import IngApp
 from .nextgenpsd2 import NextGenPsd2Router
 from .rabobank import RabobankApp
@@ -33,6 +34,8 @@ def parse_args(argv):
                         help="Rabobank port (default: ING port + 2; 0 = any free port)")
     parser.add_argument("--nextgenpsd2-port", type=int, default=None,
                         help="Knab, Triodos, ASN/SNS/RegioBank port (default: ING port + 3; 0 = any free port)")
+    parser.add_argument("--bunq-port", type=int, default=None,
+                        help="bunq port (default: ING port + 4; 0 = any free port)")
     parser.add_argument("--certs", required=True, help="certificate directory (created if missing)")
     parser.add_argument("--scenario", help="scenario file (JSON or YAML); default: built-in scenario")
     parser.add_argument("--state-dir", help="keep tokens, consents and log here across restarts")
@@ -57,6 +60,10 @@ def main(argv=None):
     context = ssl_context(cert_dir)
     abnamro_port = args.abnamro_port if args.abnamro_port is not None else (args.port + 1 if args.port else 0)
     rabobank_port = args.rabobank_port if args.rabobank_port is not None else (args.port + 2 if args.port else 0)
+    bunq_port = args.bunq_port if args.bunq_port is not None else (args.port + 4 if args.port else 0)
+    bunq_settings = {**settings, "bunq_server_key": str(cert_dir / "bunq_server.key"), "ca": str(cert_dir / "ca.pem")}
+    bunq_server, bunq_thread = serve(BunqApp(state, checker, bunq_settings), args.host, bunq_port, context)
+    ports["bunq"] = bunq_server.server_address[1]
     ing_server, ing_thread = serve(IngApp(state, checker, settings), args.host, args.port, context)
     abn_server, abn_thread = serve(AbnAmroApp(state, checker, settings), args.host, abnamro_port, context)
     rabo_server, rabo_thread = serve(RabobankApp(state, checker, settings), args.host, rabobank_port, context)
@@ -74,6 +81,8 @@ def main(argv=None):
     print(f"ABN AMRO https://{args.host}:{ports['abnamro']}", flush=True)
     print(f"Rabobank https://{args.host}:{ports['rabobank']}", flush=True)
     print(f"Knab, Triodos, ASN, SNS, RegioBank https://{args.host}:{ports['nextgenpsd2']}", flush=True)
+    bunq_thread.start()
+    print(f"bunq     https://{args.host}:{ports['bunq']}", flush=True)
     if args.ready_file:
         ready = Path(args.ready_file)
         temporary = ready.with_suffix(".tmp")
@@ -88,6 +97,7 @@ def main(argv=None):
     abn_server.shutdown()
     rabo_server.shutdown()
     ngp_server.shutdown()
+    bunq_server.shutdown()
     return 0
 
 

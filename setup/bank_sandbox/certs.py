@@ -177,6 +177,11 @@ def _generate_all(directory):
     _make_leaf(directory, "rabobank_signing", ca, "Sandbox TPP QSealC (Rabobank)", signing=True)
     _make_leaf(directory, "nextgenpsd2_tls", ca, "Sandbox TPP QWAC (NextGenPSD2)")
     _make_leaf(directory, "nextgenpsd2_signing", ca, "Sandbox TPP QSealC (NextGenPSD2)", signing=True)
+    # bunq: the PSD2 registration's QSealC (the roles in the CN, as bunq's sandbox
+    # accepts [C B-doc]) and the key bunq's API signs its answers with.
+    _make_leaf(directory, "bunq_psp", ca, "Sandbox TPP QSealC (bunq) AISP PISP", signing=True)
+    _make_leaf(directory, "bunq_server", ca, "Sandbox bunq API response signing", signing=True,
+               organisation="Bank Sandbox")
     other_ca = _make_ca(directory, "other_ca", "Untrusted Other CA")
     _make_leaf(directory, "other_client", other_ca, "Client of an untrusted CA")
     _make_leaf(directory, "other_signing", other_ca, "Signing cert of an untrusted CA", signing=True)

@@ -60,6 +60,24 @@ button{border:0;padding:11px 22px;font-size:16px;cursor:pointer;border-radius:20
 .error{color:#c00;font-weight:bold}
 """
 
+BUNQ_STYLE = """
+body{margin:0;font-family:'Montserrat',Arial,Helvetica,sans-serif;background:#121212;color:#f5f5f5}
+header{background:#1d1d1d;padding:14px 24px;display:flex;align-items:center;gap:12px}
+.logo{font-weight:bold;font-size:26px;letter-spacing:-1px;
+  background:linear-gradient(90deg,#3394d7,#2ea44f,#f2c012,#f07a20,#e5312b);-webkit-background-clip:text;color:transparent}
+.logo small{display:block;font-size:11px;color:#9b9b9b;letter-spacing:0;-webkit-text-fill-color:#9b9b9b}
+main{max-width:600px;margin:28px auto;background:#1d1d1d;padding:24px 32px;border-radius:14px}
+h1{font-size:24px;margin-top:0}
+.account{display:flex;gap:12px;align-items:flex-start;padding:12px 0;border-bottom:1px solid #2c2c2c}
+.account.disabled{color:#6b6b6b}
+.reason{font-size:13px;color:#8a8a8a}
+.iban{font-family:monospace;font-size:15px}
+button{border:0;padding:12px 24px;font-size:16px;cursor:pointer;border-radius:24px}
+.primary{background:#3394d7;color:#fff}.secondary{background:#2c2c2c;color:#f5f5f5}
+.sandbox{background:#2a2410;border:1px dashed #f2c012;padding:8px 12px;margin:12px 0;font-size:14px}
+.error{color:#ff5a5a;font-weight:bold}
+"""
+
 SCOPE_LABELS = {
     "ais.balances.read": "Saldo van uw rekening bekijken (180 dagen)",
     "ais.transactions.read-90days": "Transacties van de afgelopen 90 dagen bekijken (180 dagen lang)",
@@ -72,6 +90,8 @@ SCOPE_LABELS = {
     "psd2:account:details:read": "Rekeninggegevens bekijken",
     "psd2:payment:batchsct:write": "Batches met overboekingen (SEPA) klaarzetten om te ondertekenen",
     "psd2:payment:batchsdd:write": "Batches met incasso's (SEPA) klaarzetten om te ondertekenen",
+    # bunq: the AISP permissions an OAuth grant gives [C B-doc].
+    "bunq:ais": "Naam, IBAN, saldo en transacties van de gekozen rekeningen bekijken",
 }
 
 
@@ -81,6 +101,8 @@ def _page(bank, title, body):
     elif bank == "rabobank":
         style = RABO_STYLE
         logo = '<div class="logo"><span class="mark"></span>Rabobank<small>Rabo Internet Bankieren Zakelijk</small></div>'
+    elif bank == "bunq":
+        style, logo = BUNQ_STYLE, '<div class="logo">bunq<small>bunq Business</small></div>'
     else:
         style, logo = ABN_STYLE, '<div class="logo"><span class="shield"></span>ABN AMRO</div>'
     return (
@@ -129,7 +151,8 @@ def consent_page(bank, session, tpp_name, scopes, accounts, single, error=None):
 
 def tan_page(bank, session, tan, chosen, error=None):
     chosen_list = "".join(f'<li class="iban">{escape(_iban_grouped(i))}</li>' for i in chosen)
-    what = {"ing": "TAN-code", "rabobank": "code uit de Rabo Scanner"}.get(bank, "identificatiecode")
+    what = {"ing": "TAN-code", "rabobank": "code uit de Rabo Scanner",
+            "bunq": "bevestigingscode uit de bunq-app"}.get(bank, "identificatiecode")
     body = (
         "<h1>Toestemming bevestigen</h1>"
         f"<p>U geeft toestemming voor:</p><ul>{chosen_list}</ul>"

@@ -204,8 +204,60 @@ DEFAULT_SCENARIO = {
     },
 }
 
-BANK_CODES = {"ing": "INGB", "abnamro": "ABNA", "rabobank": "RABO"}
-BANKS = ("ing", "abnamro", "rabobank")
+DEFAULT_SCENARIO["bunq"] = {
+    # bunq's facts: ../shared/specs/bunq/NOTES.md ([C] bunq's own material, [I] inferred).
+    "company_user_id": 4011,  # the account holder (UserCompany)
+    "company_name": "Bakkerij De Korenbloem B.V.",
+    # The company's own API key (no PSD2): a session on it is a UserCompany.
+    "api_key": "sandbox-bunq-company-api-key",
+    # The OAuth client the PSD2 provider's user gets (one per user [C B-doc]).
+    "client_id": "sandbox-bunq-oauth-client",
+    "client_secret": "sandbox-bunq-oauth-secret",
+    # Seconds a session lasts; bunq's default auto-logout is a week [C B-doc].
+    "session_timeout": 604800,
+    "code_ttl": 300,  # inferred: bunq does not publish the code lifetime
+    "consent_days": 180,  # inferred: PSD2's re-authentication period; bunq publishes none
+    "page_count_default": 10,  # [C B-doc]
+    "page_count_max": 200,  # [C B-doc]
+    # bunq's per-IP limits (GET 3, POST 5, PUT 2 per 3 s; session-server 1 per 30 s)
+    # [C B-doc]; off by default so tests do not wait on them.
+    "rate_limits": False,
+    "accounts": [
+        {
+            "iban": None,
+            "bank_account_seed": "bunq-1",
+            "holder": "Bakkerij De Korenbloem B.V.",
+            "product": "bunq Zakelijk",
+            "currency": "EUR",
+            "kind": "current",
+            "opening_balance": "4200.00",
+            "generate": {"days": 28, "per_day": 2, "pending": 0},
+        },
+        {
+            "iban": None,
+            "bank_account_seed": "bunq-2",
+            "holder": "Bakkerij De Korenbloem B.V.",
+            "product": "bunq Zakelijk Btw-potje",
+            "currency": "EUR",
+            "kind": "current",
+            "opening_balance": "1850.00",
+            "generate": {"days": 14, "per_day": 0.5, "pending": 0},
+        },
+        {
+            "iban": None,
+            "bank_account_seed": "bunq-savings",
+            "holder": "Bakkerij De Korenbloem B.V.",
+            "product": "bunq Spaarrekening",
+            "currency": "EUR",
+            "kind": "savings",
+            "opening_balance": "15000.00",
+            "generate": False,
+        },
+    ],
+}
+
+BANK_CODES = {"ing": "INGB", "abnamro": "ABNA", "rabobank": "RABO", "bunq": "BUNQ"}
+BANKS = ("ing", "abnamro", "rabobank", "bunq")
 # NextGenPSD2 banks (nextgenpsd2.py): Knab, Triodos and de Volksbank's brands.
 DEFAULT_SCENARIO.update(copy.deepcopy(NEXTGENPSD2_DEFAULTS))
 BANK_CODES.update(NEXTGENPSD2_BANK_CODES)
@@ -296,6 +348,7 @@ class Scenario:
         self.ing = self.raw["ing"]
         self.abnamro = self.raw["abnamro"]
         self.rabobank = self.raw["rabobank"]
+        self.bunq = self.raw["bunq"]
         self.accounts = {bank: [] for bank in BANKS}
         for bank in BANKS:
             for index, account_data in enumerate(self.raw[bank].get("accounts", [])):

@@ -68,6 +68,7 @@ class BankApp(PaymentAdminMixin):
                 response = self.error_response(request, 500, None)
         if fault:
             response = self.fault_after(fault, response)
+        response = self.finish_response(request, response, fault)
         self._log(request, response, environ["sandbox.log"], started)
         return response(environ, start_response)
 
@@ -177,6 +178,8 @@ class BankApp(PaymentAdminMixin):
             "abnamro": {"client_id": scenario.abnamro["client_id"], "api_key": scenario.abnamro["api_key"]},
             "rabobank": {"client_id": scenario.rabobank["client_id"],
                          "client_secret": scenario.rabobank["client_secret"]},
+            "bunq": {key: scenario.bunq[key] for key in ("client_id", "client_secret", "api_key",
+                                                          "company_user_id")},
             "accounts": accounts,
         })
 
@@ -249,6 +252,10 @@ class BankApp(PaymentAdminMixin):
         return json_response({"consents": consents})
 
     # ------------------------------------------------------------ subclass API
+    def finish_response(self, request, response, fault):
+        """Last touch before the answer leaves (bunq signs it here)."""
+        return response
+
     def dispatch(self, request):  # pragma: no cover - abstract
         raise NotImplementedError
 
