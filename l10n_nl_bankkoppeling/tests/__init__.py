@@ -18,3 +18,4 @@ from . import test_bank_link_routes_security
 from . import test_bank_link_cron_isolation
 from . import test_bank_file_xml_security
 from . import test_bankfiles_camt
+from . import test_bank_link_texts
