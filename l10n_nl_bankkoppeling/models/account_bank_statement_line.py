@@ -499,7 +499,11 @@ class AccountBankStatementLine(models.Model):
         plan = [(counterparts[index] | item).with_prefetch(to_reconcile._prefetch_ids) for index, item in pairs]
         if plan:
             to_reconcile.move_id.line_ids.fetch(["tax_ids"])  # read for all moves at once
-            aml_model._reconcile_plan(plan)
+            # Reconciling changes the items' residuals only: no invoice's payment
+            # terms, taxes or discount lines follow from it, so Odoo's
+            # dynamic-line sync (which computes every invoice's terms before
+            # and after) is skipped, as Odoo's own cash-basis entries do.
+            aml_model.with_context(skip_invoice_sync=True)._reconcile_plan(plan)
 
         known_ibans = done._nl_known_ibans()
         rows = []
