@@ -7,6 +7,7 @@ from . import res_company
 from . import account_move
 from . import account_nl_reconcile_rule
 from . import account_reconcile_model
+from . import account_analytic_distribution_model
 from . import account_bank_statement_line
 from . import account_bank_statement_line_removed
 from . import account_bank_link_credentials

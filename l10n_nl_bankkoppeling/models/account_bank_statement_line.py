@@ -210,6 +210,8 @@ class AccountBankStatementLine(models.Model):
         decisions = lines._nl_decide(kind_modes)
         stats["decision_seconds"] = time.perf_counter() - started
         lines = lines.with_context(nl_reconcile_model_ids=model_ids)
+        if self.env["account.analytic.distribution.model"]._nl_none_for(lines.company_id):
+            lines = lines.with_context(nl_no_distribution_model=True)
         started = time.perf_counter()
         auto, other = [], []
         for line, decision in zip(lines, decisions, strict=False):
@@ -444,6 +446,7 @@ class AccountBankStatementLine(models.Model):
             {d.text_rule_id for _line, d in auto if d.text_rule_id})
         items = aml_model.browse({a.item_id for _line, d in auto for a in d.allocations})
         items.fetch(["account_id", "partner_id", "move_id", "currency_id", "name"])
+        items.move_id.fetch(["name"])
         # The payer is the invoice's partner: set it first (grouped), so the
         # counterparts and the move carry it.
         by_partner = defaultdict(list)
@@ -477,17 +480,30 @@ class AccountBankStatementLine(models.Model):
         for line in done:
             suspense |= line._seek_for_lines()[1]
         container = {"records": moves, "self": moves}
+        # These are posted entries without taxes on the suspense line: Odoo's
+        # dynamic-line synchronisation (taxes, payment terms, balancing lines
+        # of drafts) has nothing to do on them, and run after the delete it
+        # would read every move again one by one (the delete empties the cache).
         with moves._check_balanced(container):
             suspense.with_context(
                 force_delete=True, skip_account_move_synchronization=True, skip_readonly_check=True,
+                skip_invoice_sync=True,
             ).unlink()
             counterparts = aml_model.with_context(
                 check_move_validity=False, skip_account_move_synchronization=True,
                 skip_invoice_sync=True, skip_sync_invoice=True,
             ).create(vals_list)
-        plan = [counterparts[index] | item for index, item in pairs]
+        # One prefetch set for the whole plan: the reconciliation reads each
+        # pair's fields, which would otherwise be one query per pair.
+        to_reconcile = counterparts | items
+        plan = [(counterparts[index] | item).with_prefetch(to_reconcile._prefetch_ids) for index, item in pairs]
         if plan:
-            aml_model._reconcile_plan(plan)
+            to_reconcile.move_id.line_ids.fetch(["tax_ids"])  # read for all moves at once
+            # Reconciling changes the items' residuals only: no invoice's payment
+            # terms, taxes or discount lines follow from it, so Odoo's
+            # dynamic-line sync (which computes every invoice's terms before
+            # and after) is skipped, as Odoo's own cash-basis entries do.
+            aml_model.with_context(skip_invoice_sync=True)._reconcile_plan(plan)
 
         known_ibans = done._nl_known_ibans()
         rows = []
@@ -541,8 +557,16 @@ class AccountBankStatementLine(models.Model):
         """Set the partner on lines and their journal items, one write per
         partner. Odoo's (and OCA's) per-line synchronisation would also
         recompute the OCA screen's data (running its matcher) per line."""
+        if not line_ids_by_partner:
+            return
+        # What the writes read and check (the moves' items, their partials
+        # and analytic lines), read for all lines at once, not per partner.
+        everything = self.browse([line_id for line_ids in line_ids_by_partner.values() for line_id in line_ids])
+        all_items = everything.move_id.line_ids
+        all_items.mapped("partner_id")
+        all_items.fetch(["matched_debit_ids", "matched_credit_ids", "analytic_line_ids"])
         for partner_id, line_ids in line_ids_by_partner.items():
-            lines = self.browse(line_ids).with_context(
+            lines = self.browse(line_ids).with_prefetch(everything._prefetch_ids).with_context(
                 skip_account_move_synchronization=True, skip_readonly_check=True,
                 skip_invoice_sync=True)
             lines.write({"partner_id": partner_id})
@@ -578,7 +602,7 @@ class AccountBankStatementLine(models.Model):
         currency = self._nl_line_currency()
         result = []
         for allocation in decision.allocations:
-            item = items.browse(allocation.item_id)
+            item = items.browse(allocation.item_id).with_prefetch(items._prefetch_ids)
             if item.currency_id != currency:
                 raise UserError(self.env._("The invoice is in another currency."))
             settled = _from_minor(allocation.amount + allocation.discount, currency)

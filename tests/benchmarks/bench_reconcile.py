@@ -647,8 +647,9 @@ def _run_odoo(env, args):
     print(f"Dataset: seed {args.seed}, {len(lines)} bank lines, {len(invoices)} open invoices, "
           f"{len(customers)} customers (loaded into Odoo in {load_seconds:.0f} s)")
 
+    oca_seconds = None
     if not args.skip_oca:
-        run_oca(env, lines, st_lines, oca_models, item_to_invoice, args)
+        oca_seconds = run_oca(env, lines, st_lines, oca_models, item_to_invoice, args)
 
     # Ours: decisions (queries counted), then the full action with writes.
     env.invalidate_all()
@@ -672,7 +673,23 @@ def _run_odoo(env, args):
           f"{len(reconciled)} lines reconciled (engine said {stats['auto']})")
     if reconciled:
         print(f"  SQL queries per reconciled line: {action_queries / len(reconciled):.1f}")
+    print_targets(stats, action_queries, len(reconciled), oca_seconds)
     return rows
+
+
+def print_targets(stats, queries, reconciled, oca_seconds):
+    """Issue #17's targets for the automatic step, side by side with OCA's."""
+    ours = stats["decision_seconds"] + stats["write_seconds"]
+    print("\nTargets (issue #17)")
+    if oca_seconds:
+        ratio = ours / oca_seconds
+        print(f"  our automatic step {ours:.2f} s (decisions {stats['decision_seconds']:.2f} s, writes "
+              f"{stats['write_seconds']:.2f} s) / OCA's automatic step as it ships {oca_seconds:.2f} s = "
+              f"{ratio:.2f} x   (target <= 0.2: {'met' if ratio <= 0.2 else 'NOT met'})")
+    if reconciled:
+        per_line = queries / reconciled
+        print(f"  SQL queries per reconciled line {per_line:.1f}   (target <= 8: {'met' if per_line <= 8 else 'NOT met'}; "
+              f"compare the runs at 1,200 and 10,000 lines: it must not grow)")
 
 
 def run_oca(env, lines, st_lines, oca_models, item_to_invoice, args):
@@ -691,6 +708,7 @@ def run_oca(env, lines, st_lines, oca_models, item_to_invoice, args):
     )
     shipped = {m: (m.match_text_location_label, m.match_text_location_note, m.match_text_location_reference)
                for m in matching_models}
+    as_shipped_seconds = None
     for title, values in configurations:
         if values:
             matching_models.write(values)
@@ -712,10 +730,13 @@ def run_oca(env, lines, st_lines, oca_models, item_to_invoice, args):
             note = (f"  [on {len(sample)} of {len(lines)} lines; time for all lines extrapolated: "
                     f"{seconds * len(lines) / len(sample):.1f} s]")
             seconds = seconds * len(lines) / len(sample)
+        if as_shipped_seconds is None:
+            as_shipped_seconds = seconds
         print_table(title, rows, seconds, note=note)
     for model, (label, note, reference) in shipped.items():
         model.write({"match_text_location_label": label, "match_text_location_note": note,
                      "match_text_location_reference": reference})
+    return as_shipped_seconds
 
 
 def main(argv=None):
