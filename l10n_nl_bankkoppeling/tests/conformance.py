@@ -135,6 +135,18 @@ class SandboxBankCase:
         super() to keep the small pages)."""
         scenario[cls.bank][cls.page_size_setting] = cls.page_size
 
+    @classmethod
+    def bank_link(cls):
+        """Hook: the draft link the suite consents with (default: the demo's
+        link from ``demo_data.ensure_bank_links``). A bank configured by its
+        registration makes the registration and the link here."""
+        return cls.links[cls.bank]
+
+    def bank_page_prefix(self):
+        """Hook: where the bank's consent pages start (default: the
+        sandbox's URL of the bank, ``sandbox.<bank>_url``)."""
+        return getattr(self.sandbox, f"{self.bank}_url") + "/"
+
     def approve(self, bank_page):
         """Hook: the sandbox's consent pages at ``bank_page`` approved for
         the account under test; the redirect back to Odoo."""
@@ -194,7 +206,7 @@ class SandboxBankCase:
         cls.company.company_registry = "81234567"
         cls.journals = cls.demo_data.ensure_journals(cls.env, cls.company, remember_ids=False)
         cls.links = cls.demo_data.ensure_bank_links(cls.env, cls.company, cls.sandbox_urls(), remember_ids=False)
-        cls.link = cls.links[cls.bank]
+        cls.link = cls.bank_link()
         cls.link.legal_representative_confirmed = True
         cls.user = new_test_user(
             cls.env,
@@ -254,7 +266,7 @@ class SandboxBankCase:
         """The browser: Odoo's start route, the bank's pages, Odoo's
         callback; where Odoo lands."""
         bank_page = self.bank_redirect(start_url)
-        self.assertTrue(bank_page.startswith(getattr(self.sandbox, f"{self.bank}_url") + "/"), bank_page)
+        self.assertTrue(bank_page.startswith(self.bank_page_prefix()), bank_page)
         self.before_approval(link or self.link, bank_page)
         response = self.callback(self.approve(bank_page))
         self.assertEqual(response.status_code, 303, response.text[:1000])
