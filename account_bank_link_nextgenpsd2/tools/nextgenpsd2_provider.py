@@ -33,8 +33,6 @@ except ImportError:  # plain Python, see tests/conftest.py
 AMSTERDAM = zoneinfo.ZoneInfo("Europe/Amsterdam")
 _logger = logging.getLogger(__name__)
 
-NOTICE_HISTORY_CAPPED = ("{bank} gives the full history only on the first fetch after consent; "
-                         "transactions older than {days} days were not fetched again.")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,6 +68,9 @@ class NextGenPsd2Provider(provider.BankProvider):
     """The standard flow; a subclass names its bank's profile and the provider facts."""
 
     profile: profiles.Profile | None = None
+    # The registration (account.bank.registration) needs at least these; Knab and
+    # Triodos sign with the QSealC, so their subclasses ask for it too.
+    required_settings = ("api_base_url", "auth_base_url", "client_id", "client_secret", "tls_certificate", "tls_key")
 
     def __init__(
         self,
@@ -210,13 +211,15 @@ class NextGenPsd2Provider(provider.BankProvider):
             raise provider.InvalidRequestError(f"Period {date_from} to {date_to} is empty")
         profile, notices, adjusted = self.profile, (), None
         if profile.later_history_days is not None:
-            read = self.flow_store.setdefault("history_read", [])
+            read = list(self.flow_store.get("history_read") or [])
             oldest = self._today() - datetime.timedelta(days=profile.later_history_days)
             if account.resource_id in read and date_from < oldest:
                 date_from = adjusted = oldest
-                notices = (NOTICE_HISTORY_CAPPED.format(bank=profile.name, days=profile.later_history_days),)
+                notices = (provider.Notice(provider.NOTICE_HISTORY_SPENT,
+                                           {"bank": profile.name, "days": profile.later_history_days}),)
             elif account.resource_id not in read:
-                read.append(account.resource_id)
+                # Assigned, not appended: the caller's store saves on assignment.
+                self.flow_store["history_read"] = [*read, account.resource_id]
         params = {"bookingStatus": "booked", "dateFrom": date_from.isoformat(), "dateTo": date_to.isoformat()}
 
         def fetch(href: str | None, page_number: int) -> tuple[provider.TransactionPage, str | None]:
@@ -240,6 +243,13 @@ class KnabProvider(NextGenPsd2Provider):
     history_months = 18  # inferred: not published
     rotates_refresh_token = False  # inferred
     one_account_per_consent = False  # the user picks accounts at Knab [I Y-knab]
+    iban_bank_codes = ("KNAB",)
+    required_settings = (*NextGenPsd2Provider.required_settings, "signing_certificate", "signing_key")
+    production_hosts = profiles.KNAB.production_hosts
+    production_api_url, production_auth_url = profiles.KNAB.api_base_url, profiles.KNAB.auth_base_url
+    # Knab's sandbox hosts (readme/CONFIGURE.md); inferred [I Y-knab].
+    sandbox_api_url, sandbox_auth_url = "https://api.knab.nl/openbanking-sandbox", "https://login.knab.io/connect"
+    local_sandbox_api_path, local_sandbox_auth_path = "/knab/openbanking", "/knab/connect"
 
 
 class TriodosProvider(NextGenPsd2Provider):
@@ -249,6 +259,13 @@ class TriodosProvider(NextGenPsd2Provider):
     history_months = 24  # inferred; full history on the first fetch only [C T-faq]
     rotates_refresh_token = False  # inferred
     one_account_per_consent = True  # [C T-faq]
+    iban_bank_codes = ("TRIO",)
+    required_settings = (*NextGenPsd2Provider.required_settings, "signing_certificate", "signing_key")
+    production_hosts = profiles.TRIODOS.production_hosts
+    production_api_url, production_auth_url = profiles.TRIODOS.api_base_url, profiles.TRIODOS.auth_base_url
+    sandbox_api_url = "https://xs2a-sandbox.triodos.com/xs2a-bg/nl"  # [C T-env]
+    sandbox_auth_url = "https://xs2a-sandbox.triodos.com/auth/nl/v1"  # path inferred [I Y-tri]
+    local_sandbox_api_path, local_sandbox_auth_path = "/triodos/xs2a-bg/nl", "/triodos/auth/nl/v1"
 
 
 class AsnProvider(NextGenPsd2Provider):
@@ -258,16 +275,31 @@ class AsnProvider(NextGenPsd2Provider):
     history_months = 18  # inferred
     rotates_refresh_token = False  # inferred
     one_account_per_consent = False  # inferred [I Y-vb]
+    iban_bank_codes = ("ASNB",)
+    production_hosts = profiles.ASN.production_hosts
+    production_api_url, production_auth_url = profiles.ASN.api_base_url, profiles.ASN.auth_base_url
+    # The sandbox is behind the production gateway, under .../<brand>/sandbox [C V-sandbox].
+    sandbox_api_url, sandbox_auth_url = f"{profiles.ASN.api_base_url}/sandbox", f"{profiles.ASN.api_base_url}/sandbox/v1"
+    local_sandbox_api_path, local_sandbox_auth_path = "/psd2/asnbank", "/psd2/asnbank/v1"
 
 
 class SnsProvider(AsnProvider):
     profile = profiles.SNS
     code, name = "sns", "SNS"
+    iban_bank_codes = ("SNSB",)
+    production_api_url, production_auth_url = profiles.SNS.api_base_url, profiles.SNS.auth_base_url
+    sandbox_api_url, sandbox_auth_url = f"{profiles.SNS.api_base_url}/sandbox", f"{profiles.SNS.api_base_url}/sandbox/v1"
+    local_sandbox_api_path, local_sandbox_auth_path = "/psd2/snsbank", "/psd2/snsbank/v1"
 
 
 class RegioBankProvider(AsnProvider):
     profile = profiles.REGIOBANK
     code, name = "regiobank", "RegioBank"
+    iban_bank_codes = ("RBRB",)
+    production_api_url, production_auth_url = profiles.REGIOBANK.api_base_url, profiles.REGIOBANK.auth_base_url
+    sandbox_api_url = f"{profiles.REGIOBANK.api_base_url}/sandbox"
+    sandbox_auth_url = f"{profiles.REGIOBANK.api_base_url}/sandbox/v1"
+    local_sandbox_api_path, local_sandbox_auth_path = "/psd2/regiobank", "/psd2/regiobank/v1"
 
 
 PROVIDERS = {cls.code: cls for cls in (KnabProvider, TriodosProvider, AsnProvider, SnsProvider, RegioBankProvider)}

@@ -597,13 +597,14 @@ def command_demo(args) -> int:
         stop_processes()
 
 
-def start_sandbox(venv: Path, ing_port: int = 8443, abnamro_port: int = 8444, rabobank_port: int = 8445):
+def start_sandbox(venv: Path, ing_port: int = 8443, abnamro_port: int = 8444, rabobank_port: int = 8445,
+                  nextgenpsd2_port: int = 8446):
     """Start the local bank sandbox (ING, ABN AMRO and Rabobank, each on its
     own HTTPS port) in the background; certificates are made once and cached."""
     certs = CACHE / "sandbox-certs"
     python = str(venv / "bin" / "python")
     env = dict(os.environ, PYTHONPATH=str(SETUP))
-    for port in (ing_port, abnamro_port, rabobank_port):
+    for port in (ing_port, abnamro_port, rabobank_port, nextgenpsd2_port):
         if port_in_use(port):
             raise SetupError(f"Port {port} (bank sandbox) is already in use: ./setup/demo --stop, "
                              f"or: fuser -k {port}/tcp")
@@ -614,7 +615,7 @@ def start_sandbox(venv: Path, ing_port: int = 8443, abnamro_port: int = 8444, ra
     proc = subprocess.Popen(
         [python, "-m", "bank_sandbox", "--certs", str(certs), "--ready-file", str(ready),
          "--port", str(ing_port), "--abnamro-port", str(abnamro_port), "--rabobank-port", str(rabobank_port),
-         "--state-dir", str(CACHE / "sandbox-state"),
+         "--nextgenpsd2-port", str(nextgenpsd2_port), "--state-dir", str(CACHE / "sandbox-state"),
          *(["--scenario", str(scenario)] if scenario.exists() else [])],
         env=env, stdout=log, stderr=log, start_new_session=True)
     for _ in range(150):
@@ -623,6 +624,8 @@ def start_sandbox(venv: Path, ing_port: int = 8443, abnamro_port: int = 8444, ra
             return proc, {"ing": f"https://127.0.0.1:{ports['ing']}",
                           "abnamro": f"https://127.0.0.1:{ports['abnamro']}",
                           "rabobank": f"https://127.0.0.1:{ports['rabobank']}",
+                          # Knab, Triodos, ASN Bank, SNS and RegioBank on one port.
+                          "nextgenpsd2": f"https://127.0.0.1:{ports['nextgenpsd2']}",
                           "certs": str(certs)}
         if proc.poll() is not None:
             raise SetupError(f"The bank sandbox stopped at start; see {LOCAL / 'bank-sandbox.log'}")

@@ -35,6 +35,13 @@ JOURNALS = [
     ("ABN", "ABN AMRO Zakelijk", "ABNA", "0417164300", "abnamro"),
     ("ABN2", "ABN AMRO Zakelijk 2", "ABNA", "0532013000", "abnamro"),
     ("RABO", "Rabobank Zakelijk", "RABO", "3982597919", "rabobank"),
+    # NextGenPSD2 (account_bank_link_nextgenpsd2): the sandbox's first account per bank
+    # (its IBAN follows from the demo scenario's seed, setup/bank_sandbox/nextgenpsd2_scenario.py).
+    ("KNAB", "Knab Zakelijk", "KNAB", "2131337205", "knab"),
+    ("TRIO", "Triodos Zakelijk", "TRIO", "1904624944", "triodos"),
+    ("ASN", "ASN Zakelijk", "ASNB", "4149506426", "asn"),
+    ("SNS", "SNS Zakelijk", "SNSB", "3565267348", "sns"),
+    ("RGB", "RegioBank Zakelijk", "RBRB", "7732280172", "regiobank"),
 ]
 
 CUSTOMERS = [
@@ -161,6 +168,9 @@ SANDBOX_URL_PARAMETERS = {
     "ing": "account_bank_link_ing.sandbox_url",
     "abnamro": "account_bank_link_abnamro.sandbox_url",
     "rabobank": "account_bank_link_rabobank.sandbox_url",
+    "knab": "account_bank_link_knab.sandbox_url",
+    "triodos": "account_bank_link_triodos.sandbox_url",
+    "asn": "account_bank_link_asn.sandbox_url",
 }
 
 
@@ -187,6 +197,30 @@ def bank_registration_settings(sandbox: dict) -> dict:
             "ca_certificate": _pem(certs, "ca.pem"),
             "ca_certificate_name": "ca.pem",
         }
+    if sandbox.get("nextgenpsd2"):
+        # Knab, Triodos and de Volksbank on the sandbox's NextGenPSD2 port. One registration
+        # serves ASN Bank, SNS and RegioBank (de Volksbank registers a TPP once for its three
+        # brands); Triodos gets its client id by API (account_bank_link_nextgenpsd2).
+        qwac = {
+            "environment": "sandbox",
+            "tls_certificate": _pem(certs, "nextgenpsd2_tls.pem"),
+            "tls_certificate_name": "nextgenpsd2_tls.pem",
+            "tls_key": _pem(certs, "nextgenpsd2_tls.key"),
+            "tls_key_name": "nextgenpsd2_tls.key",
+            "ca_certificate": _pem(certs, "ca.pem"),
+            "ca_certificate_name": "ca.pem",
+        }
+        qsealc = {
+            "signing_certificate": _pem(certs, "nextgenpsd2_signing.pem"),
+            "signing_certificate_name": "nextgenpsd2_signing.pem",
+            "signing_key": _pem(certs, "nextgenpsd2_signing.key"),
+            "signing_key_name": "nextgenpsd2_signing.key",
+        }
+        settings["knab"] = {**qwac, **qsealc, "client_id": "sandbox-knab-client",
+                            "client_secret": "sandbox-knab-secret"}
+        settings["triodos"] = {**qwac, **qsealc}
+        settings["asn"] = {**qwac, "client_id": "sandbox-volksbank-client",
+                           "client_secret": "sandbox-volksbank-secret"}
     return settings
 
 
@@ -203,13 +237,19 @@ def ensure_bank_registrations(env, company, sandbox: dict):
     for provider, values in bank_registration_settings(sandbox).items():
         if provider not in providers:
             continue  # the bank's addon is not installed
-        env["ir.config_parameter"].sudo().set_param(SANDBOX_URL_PARAMETERS[provider], sandbox[provider])
+        env["ir.config_parameter"].sudo().set_param(
+            SANDBOX_URL_PARAMETERS[provider], sandbox.get(provider) or sandbox["nextgenpsd2"])
         registration = Registration.search([("company_id", "=", company.id), ("provider", "=", provider)])
         if not registration:
             registration = Registration.create({"company_id": company.id, "provider": provider, **values})
         elif registration.environment == "sandbox":
             registration.write(values)
             registration._compute_endpoints()  # from the sandbox's (new) URL
+        base_url = env["ir.config_parameter"].sudo().get_param("web.base.url") or ""
+        if provider == "triodos" and registration.environment == "sandbox" and base_url.startswith("https://"):
+            # Triodos registers by API, once per certificate (the sandbox forgets at restart),
+            # and takes https redirect URLs only: an Odoo on http registers by hand later.
+            registration.action_nextgenpsd2_register_client()
         registrations[provider] = registration
     return registrations
 

@@ -154,7 +154,7 @@ def test_triodos_full_history_only_on_the_first_fetch(bank_sandbox):
     again = make_provider(bank_sandbox, "triodos", flow_store=store)  # a new request, the same link
     pages, rows = all_rows(again, tokens, account, days=365)
     assert pages[0].adjusted_date_from == today - datetime.timedelta(days=90)
-    assert "first fetch" in pages[0].notices[0]
+    assert pages[0].notices[0].code == provider.NOTICE_HISTORY_SPENT and pages[0].notices[0].params["days"] == 90
     assert min(row.booking_date for row in rows) >= today - datetime.timedelta(days=90)
     assert all(row.amount < 0 for row in rows if row.is_card_payment)  # unsigned at Triodos, signed here
 

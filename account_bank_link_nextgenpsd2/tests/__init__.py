@@ -1,0 +1,2 @@
+from . import test_nextgenpsd2_end_to_end
+from . import test_nextgenpsd2_conformance
