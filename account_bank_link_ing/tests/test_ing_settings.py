@@ -31,6 +31,7 @@ CREDENTIAL_FIELDS = (
 class TestIngSettings(conformance.SettingsConformance, HttpCase):
     bank = "ing"
     bank_label = "ING"
+    settings_model = "account.bank.link"
     tls_certificate_field = "ing_tls_certificate"
     tls_key_field = "ing_tls_key"
     tls_certificate_label = "ING TLS certificate (QWAC)"
@@ -157,7 +158,7 @@ class TestIngSettings(conformance.SettingsConformance, HttpCase):
     # -- ING's trust anchor, tracking, consent host, upgrade ---------------------
 
     def test_planted_ca_attachment_is_never_trusted(self):
-        link = self.production_link()
+        link = self.production_settings()
         # The attack: an attachment that claims to be the CA field's value.
         planted = self.rpc(self.clerk, "ir.attachment", "create", {
             "name": "ca.pem", "res_model": "account.bank.link", "res_id": link.id,
@@ -170,14 +171,14 @@ class TestIngSettings(conformance.SettingsConformance, HttpCase):
         self.assertIs(link._ing_config().verify, True)
 
     def test_sandbox_ca_is_never_used_by_a_production_link(self):
-        link = self.production_link().sudo()
+        link = self.production_settings().sudo()
         link.write({"ing_environment": "sandbox", "ing_ca_certificate": b64(self.sandbox_ca)})
         self.assertNotEqual(link._ing_config().verify, True)
         link.ing_environment = "production"
         self.assertIs(link._ing_config().verify, True)
 
     def test_endpoint_changes_are_tracked(self):
-        link = self.production_link().sudo()
+        link = self.production_settings().sudo()
         self.env.flush_all()
         self.env.cr.precommit.run()  # the configured link as committed
         link.write({"ing_environment": "sandbox"})
@@ -191,7 +192,7 @@ class TestIngSettings(conformance.SettingsConformance, HttpCase):
     def test_consent_redirect_only_to_ings_login_host(self):
         hosts = ing_provider.authorization_hosts(ing_provider.PRODUCTION_URL, production=True)
         self.assertEqual(hosts, ("myaccount.ing.com",))
-        provider = self.production_link().sudo()._bank_link_get_provider()
+        provider = self.production_settings().sudo()._bank_link_get_provider()
         self.patch(type(provider.client), "authorization_server_location",
                    lambda client, *args: "https://attacker.example/granting/x/NL")
         with self.assertRaisesRegex(Exception, "outside its own hosts"):

@@ -219,11 +219,16 @@ def ensure_bank_links(env, company, sandbox: dict, remember_ids=True):
     sandbox, so that the journal's "Link bank" walks the consent at once.
     Re-running points existing draft links at the sandbox's current URLs and
     certificates (they change when the sandbox's certificates are remade);
-    links that have a consent are left alone."""
+    links that have a consent are left alone. The company's registrations
+    (ensure_bank_registrations) are made first: the links work with them."""
+    ensure_bank_registrations(env, company, sandbox)
     Link = env["account.bank.link"]
     providers = dict(Link._fields["provider"]._description_selection(env))
     links = {}
-    for provider, values in bank_link_settings(sandbox).items():
+    # Banks on a registration (ensure_bank_registrations) get a draft link
+    # without settings of its own.
+    drafts = {provider: {} for provider in bank_registration_settings(sandbox)}
+    for provider, values in {**drafts, **bank_link_settings(sandbox)}.items():
         if provider not in providers or not set(values) <= set(Link._fields):
             continue  # the bank's addon is not installed (or an older one)
         env["ir.config_parameter"].sudo().set_param(SANDBOX_URL_PARAMETERS[provider], sandbox[provider])
@@ -280,7 +285,6 @@ def load(env, sandbox: dict) -> None:
     journals = ensure_journals(env, company)
     if sandbox:
         ensure_bank_links(env, company, sandbox)
-        ensure_bank_registrations(env, company, sandbox)
     retire_first_demo_invoices(env)
     partners, invoices, bills = ensure_story(env, company, journals)
     if sandbox:
