@@ -75,6 +75,11 @@ class IngProvider(ing_payments.IngPayments, provider.BankProvider):
     iban_bank_codes = ("INGB",)
     # ING sends the same refresh token again, or none: never rotated.
     rotates_refresh_token = False
+    # The registration (account.bank.registration): ING's host and what it needs.
+    production_hosts = PRODUCTION_HOSTS
+    production_api_url = PRODUCTION_URL
+    sandbox_api_url = SANDBOX_URL
+    required_settings = ("api_base_url", "tls_certificate", "tls_key", "signing_certificate", "signing_key")
 
     def __init__(
         self,

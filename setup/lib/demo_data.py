@@ -119,26 +119,21 @@ def _pem(certs: Path, name: str) -> bytes:
     return base64.b64encode((certs / name).read_bytes())
 
 
+def _files(certs: Path, **files) -> dict:
+    """Registration values of PEM files: each field with its file name."""
+    values = {}
+    for field, name in files.items():
+        values[field] = _pem(certs, name)
+        values[f"{field}_name"] = name
+    return values
+
+
 def bank_link_settings(sandbox: dict) -> dict:
-    """Settings of the demo links per provider, pointing at the sandbox.
-    The sandbox's client id and API key are its defaults (scenario.py)."""
+    """Settings of the demo links per provider whose settings still live on
+    the link (ABN AMRO), pointing at the sandbox. The sandbox's client id
+    and API key are its defaults (scenario.py)."""
     certs = Path(sandbox["certs"])
     settings = {}
-    if sandbox.get("ing"):
-        settings["ing"] = {
-            "ing_environment": "sandbox",
-            "ing_base_url": sandbox["ing"],
-            "ing_tls_certificate": _pem(certs, "ing_tls.pem"),
-            "ing_tls_certificate_name": "ing_tls.pem",
-            "ing_tls_key": _pem(certs, "ing_tls.key"),
-            "ing_tls_key_name": "ing_tls.key",
-            "ing_signing_certificate": _pem(certs, "ing_signing.pem"),
-            "ing_signing_certificate_name": "ing_signing.pem",
-            "ing_signing_key": _pem(certs, "ing_signing.key"),
-            "ing_signing_key_name": "ing_signing.key",
-            "ing_ca_certificate": _pem(certs, "ca.pem"),
-            "ing_ca_certificate_name": "ca.pem",
-        }
     if sandbox.get("abnamro"):
         settings["abnamro"] = {
             "abnamro_environment": "sandbox",
@@ -167,26 +162,29 @@ SANDBOX_URL_PARAMETERS = {
 def bank_registration_settings(sandbox: dict) -> dict:
     """The demo company's registrations (account.bank.registration) per
     bank at the sandbox: its certificates, client id and secret (the
-    sandbox's defaults, scenario.py). Banks whose settings still live on
-    the link (ING, ABN AMRO) are in bank_link_settings."""
+    sandbox's defaults, scenario.py); the endpoints follow from the
+    sandbox's URL. Banks whose settings still live on the link (ABN AMRO)
+    are in bank_link_settings."""
     certs = Path(sandbox["certs"])
     settings = {}
-    if sandbox.get("rabobank"):
-        settings["rabobank"] = {
-            "environment": "sandbox",
-            "client_id": sandbox.get("rabobank_client_id", "sandbox-rabo-client"),
-            "client_secret": sandbox.get("rabobank_client_secret", "sandbox-rabo-secret"),
-            "tls_certificate": _pem(certs, "rabobank_tls.pem"),
-            "tls_certificate_name": "rabobank_tls.pem",
-            "tls_key": _pem(certs, "rabobank_tls.key"),
-            "tls_key_name": "rabobank_tls.key",
-            "signing_certificate": _pem(certs, "rabobank_signing.pem"),
-            "signing_certificate_name": "rabobank_signing.pem",
-            "signing_key": _pem(certs, "rabobank_signing.key"),
-            "signing_key_name": "rabobank_signing.key",
-            "ca_certificate": _pem(certs, "ca.pem"),
-            "ca_certificate_name": "ca.pem",
-        }
+    for bank in ("ing", "rabobank"):
+        if sandbox.get(bank):
+            settings[bank] = {
+                "environment": "sandbox",
+                **_files(
+                    certs,
+                    tls_certificate=f"{bank}_tls.pem",
+                    tls_key=f"{bank}_tls.key",
+                    signing_certificate=f"{bank}_signing.pem",
+                    signing_key=f"{bank}_signing.key",
+                    ca_certificate="ca.pem",
+                ),
+            }
+    if "rabobank" in settings:
+        settings["rabobank"].update(
+            client_id=sandbox.get("rabobank_client_id", "sandbox-rabo-client"),
+            client_secret=sandbox.get("rabobank_client_secret", "sandbox-rabo-secret"),
+        )
     return settings
 
 
