@@ -2,7 +2,7 @@
 {
     "name": "Bank Link: ING",
     "summary": "Link Mijn ING Zakelijk accounts through ING's PSD2 Account Information API",
-    "version": "18.0.1.1.0",
+    "version": "18.0.1.2.0",
     "category": "Accounting/Localizations",
     "website": "https://github.com/bankkoppeling/odoo-bankkoppeling",
     "author": "Bankkoppeling developers",
@@ -12,7 +12,4 @@
     "external_dependencies": {
         "python": ["requests", "cryptography"],
     },
-    "data": [
-        "views/account_bank_link_views.xml",
-    ],
 }

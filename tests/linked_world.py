@@ -96,7 +96,7 @@ def link_accounts(env, sandbox, start_date: datetime.date | None = None, company
     ing.legal_representative_confirmed = True
     url = ing._bank_link_get_provider().authorization_url(callback, "soak")
     # What ING's developer portal tells: the client id of the certificate.
-    ing.ing_client_id = dict(parse_qsl(urlsplit(url).query))["client_id"]
+    ing._bank_link_registration().client_id = dict(parse_qsl(urlsplit(url).query))["client_id"]
     provider = ing._bank_link_get_provider()
     tokens = provider.exchange_code(_code_from(sandbox.approve_ing(url)), callback)
     ing._bank_link_store_consent(tokens)

@@ -459,10 +459,12 @@ class AccountBankLink(models.Model):
         return [iban for iban in self._abnamro_wanted_ibans(journal) if iban not in done]
 
     @api.model
-    def _abnamro_reusable_link(self, company):
+    def _bank_link_reusable_link(self, provider, company):
         """The company's ABN AMRO link a new wizard continues with: one link
         holds a consent per account, so relinking adds to it instead of
         asking every account's consent again in a second link."""
+        if provider != "abnamro":
+            return super()._bank_link_reusable_link(provider, company)
         return self.search(
             [
                 ("company_id", "=", company.id),

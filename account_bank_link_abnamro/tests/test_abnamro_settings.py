@@ -19,6 +19,7 @@ from .common import FIRST_IBAN
 class TestAbnAmroSettings(conformance.SettingsConformance, HttpCase):
     bank = "abnamro"
     bank_label = "ABN AMRO"
+    settings_model = "account.bank.link"
     tls_certificate_field = "abnamro_tls_certificate"
     tls_key_field = "abnamro_tls_key"
     tls_certificate_label = "ABN AMRO TLS certificate (QWAC)"
@@ -79,7 +80,7 @@ class TestAbnAmroSettings(conformance.SettingsConformance, HttpCase):
 
     def test_consent_redirect_only_to_abn_amros_login_host(self):
         # The consent redirect is built on the login URL: ABN AMRO's host only.
-        link = self.production_link().sudo()
+        link = self.production_settings().sudo()
         consent = link._bank_link_get_provider().authorization_url("https://odoo.example/cb", "s")
         self.assertTrue(consent.startswith("https://auth.connect.abnamro.com/"))
 

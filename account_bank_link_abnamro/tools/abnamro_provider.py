@@ -5,11 +5,8 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import logging
-import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
-
-import requests
 
 from . import abnamro_client, abnamro_mapping, abnamro_payments
 
@@ -56,30 +53,14 @@ class AbnAmroProvider(abnamro_payments.AbnAmroPayments, provider.BankProvider):
     # this provider never sends a refresh token twice by itself.
     rotates_refresh_token = True
 
-    def __init__(
-        self,
-        config: AbnAmroConfig,
-        *,
-        retry: abnamro_client.RetryPolicy | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-        session: requests.Session | None = None,
-        now: Callable[[], datetime.datetime] | None = None,
-    ):
-        self.config = config
-        self._now = now or (lambda: datetime.datetime.now(datetime.UTC))
-        self.client = abnamro_client.AbnAmroClient(
+    def make_client(self, config: AbnAmroConfig, transport: dict[str, Any]) -> abnamro_client.AbnAmroClient:
+        return abnamro_client.AbnAmroClient(
             api_base_url=config.api_base_url,
             auth_base_url=config.auth_base_url,
             token_url=config.token_url,
             client_id=config.client_id,
             api_key=config.api_key,
-            tls_cert_path=config.tls_cert_path,
-            tls_key_path=config.tls_key_path,
-            verify=config.verify,
-            timeout=config.timeout,
-            retry=retry,
-            sleep=sleep,
-            session=session,
+            **transport,
         )
 
     def __repr__(self) -> str:

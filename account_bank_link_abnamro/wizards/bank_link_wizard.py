@@ -51,35 +51,6 @@ class AccountBankLinkWizard(models.TransientModel):
                     count=count,
                 )
 
-    @api.model_create_multi
-    def create(self, vals_list):
-        """Started from a journal with an ABNA IBAN: the bank is known
-        (the framework reads ABNA from the provider class)."""
-        for vals in vals_list:
-            self._bank_link_detect_provider(vals)
-            if vals.get("provider") == "abnamro" and not vals.get("link_id"):
-                vals.update(self._abnamro_draft_contact(vals))
-        return super().create(vals_list)
-
-    @api.model
-    def _abnamro_draft_contact(self, vals):
-        """The legal representative of the link the wizard will continue
-        with, so that it need not be typed again."""
-        company = self.env["res.company"].browse(vals.get("company_id")) or self.env.company
-        link = self.env["account.bank.link"]._abnamro_reusable_link(company)
-        return {
-            name: link[name]
-            for name in ("legal_representative_name", "legal_representative_email")
-            if link[name] and not vals.get(name)
-        }
-
-    def _step_contact_done(self):
-        if not self.link_id and self.provider == "abnamro":
-            self.link_id = self.env["account.bank.link"]._abnamro_reusable_link(
-                self.company_id
-            )
-        return super()._step_contact_done()
-
     def _bank_link_consent_given(self):
         """ABN AMRO: one consent per account. While accounts of the company
         lack one, the wizard stays at the consent step for the next."""

@@ -31,8 +31,8 @@ class IngSandbox(conformance.SandboxBankCase):
     api_prefix = "/v3/"
     access_token_seconds = 900
     consent_withdrawn_code = "CONSENT_INVALID"
-    #: Whether the link knows its ING client id, as after registering in
-    #: ING's developer portal (without it, see test_ing_conformance).
+    #: Whether the registration knows its ING client id, as after registering
+    #: in ING's developer portal (without it, see test_ing_conformance).
     configure_client_id = True
 
     def approve(self, bank_page):
@@ -43,7 +43,7 @@ class IngSandbox(conformance.SandboxBankCase):
         if self.configure_client_id:
             # What ING's developer portal tells: the client id ING assigned
             # to the certificate (the consent URL carries it).
-            link.sudo().ing_client_id = dict(parse_qsl(urlsplit(bank_page).query))["client_id"]
+            link._bank_link_registration().client_id = dict(parse_qsl(urlsplit(bank_page).query))["client_id"]
 
     def expected_bank_balance(self, expected, lines):
         # ING's closingBooked balance is the end of yesterday: today's

@@ -100,7 +100,7 @@ class TestIngConformance(conformance.SandboxConformance, IngSandboxCase):
         call: no refused call, no needless refresh of the consent."""
         self.configure_client_id = False
         journal, _account = self.link_and_fetch()
-        self.link.sudo().ing_client_id = False
+        self.link._bank_link_registration().client_id = False
         since = self.log_position()
         self.assert_fetch_succeeds(journal)
         log = self.bank_log(since)

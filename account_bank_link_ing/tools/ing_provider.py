@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import time
 import zoneinfo
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
-
-import requests
 
 from . import ing_client, ing_mapping, ing_payments
 
@@ -75,32 +72,15 @@ class IngProvider(ing_payments.IngPayments, provider.BankProvider):
     iban_bank_codes = ("INGB",)
     # ING sends the same refresh token again, or none: never rotated.
     rotates_refresh_token = False
+    # The registration (account.bank.registration): ING's host and what it needs.
+    production_hosts = PRODUCTION_HOSTS
+    production_api_url = PRODUCTION_URL
+    sandbox_api_url = SANDBOX_URL
+    required_settings = ("api_base_url", "tls_certificate", "tls_key", "signing_certificate", "signing_key")
 
-    def __init__(
-        self,
-        config: IngConfig,
-        *,
-        retry: ing_client.RetryPolicy | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-        session: requests.Session | None = None,
-        now: Callable[[], datetime.datetime] | None = None,
-    ):
-        self.config = config
-        self._now = now or (lambda: datetime.datetime.now(datetime.UTC))
-        self.client = ing_client.IngClient(
-            base_url=config.base_url,
-            client_id=config.client_id,
-            tls_cert_path=config.tls_cert_path,
-            tls_key_path=config.tls_key_path,
-            signer=http_signature.HttpSigner.from_files(
-                config.signing_key_path, config.signing_cert_path, bank="ING"
-            ),
-            verify=config.verify,
-            timeout=config.timeout,
-            retry=retry,
-            sleep=sleep,
-            session=session,
-        )
+    def make_client(self, config: IngConfig, transport: dict[str, Any]) -> ing_client.IngClient:
+        signer = http_signature.HttpSigner.from_files(config.signing_key_path, config.signing_cert_path, bank="ING")
+        return ing_client.IngClient(base_url=config.base_url, client_id=config.client_id, signer=signer, **transport)
 
     def __repr__(self) -> str:
         return f"IngProvider(base_url={self.config.base_url!r})"

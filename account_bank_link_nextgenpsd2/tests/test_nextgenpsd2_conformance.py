@@ -40,7 +40,8 @@ class NextGenPsd2Conformance(conformance.SandboxConformance):
     token_path = "*/token"
     consent_withdrawn_code = "CONSENT_INVALID"
     # A consent the user revoked at the bank answers 401 CONSENT_INVALID (Berlin Group).
-    revoked_consent_state = "revoked"
+    # CONSENT_INVALID: the framework words it as withdrawn ("revoked").
+    consent_revoked_outcome = ("revoked", conformance.CONSENT_WITHDRAWN)
 
     @classmethod
     def adjust_scenario(cls, scenario):

@@ -66,7 +66,7 @@ class TestPaymentEndToEnd(PaymentOrderMixin, AccountTestInvoicingCommon, HttpCas
         self.assertEqual(response.status_code, 303, response.text[:500])
         bank_page = response.headers["Location"]
         if provider == "ing":
-            link.sudo().ing_client_id = dict(parse_qsl(urlsplit(bank_page).query))["client_id"]
+            link._bank_link_registration().client_id = dict(parse_qsl(urlsplit(bank_page).query))["client_id"]
             back = self.sandbox.approve_ing(bank_page)
         else:
             back = self.sandbox.approve_abnamro(bank_page, iban=iban)

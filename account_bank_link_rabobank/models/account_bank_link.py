@@ -33,11 +33,7 @@ class AccountBankLink(models.Model):
             auth_base_url=registration.auth_base_url.rstrip("/"),
             client_id=registration.client_id,
             client_secret=registration.client_secret,
-            tls_cert_path=registration._bank_link_pem_path("tls_certificate", "-tls.pem"),
-            tls_key_path=registration._bank_link_pem_path("tls_key", "-tls.key"),
-            signing_cert_path=registration._bank_link_pem_path("signing_certificate", "-signing.pem"),
-            signing_key_path=registration._bank_link_pem_path("signing_key", "-signing.key"),
-            verify=registration._bank_registration_verify(),
+            **registration._bank_registration_files(),
         )
 
     def _bank_link_wizard_texts(self):

@@ -1,3 +1,2 @@
 from . import test_rabobank_registration
-from . import test_rabobank_attacks
-from . import test_rabobank_end_to_end
+from . import test_rabobank_conformance

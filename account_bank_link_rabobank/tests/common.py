@@ -1,194 +1,57 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-"""The demo Rabobank journal linked through the local bank sandbox (real
-HTTPS, mutual TLS, HTTP signatures, Rabobank's consent pages), in the shape
-of ING's tests/common.py: the company's bank registration as ./setup/demo
-makes it, the consent through Odoo's start route, the bank's pages and
-Odoo's callback, and the journal set as the wizard's last step does."""
+"""Rabobank in the framework's conformance suite: the hooks of
+``l10n_nl_bankkoppeling/tests/conformance.py`` for the demo Rabobank
+journal in the local bank sandbox (real HTTPS, mutual TLS, HTTP signatures,
+Rabobank's consent pages), with the company's bank registration as
+./setup/demo makes it."""
 
-import dataclasses
-import datetime
-import json
-import sys
 from decimal import Decimal
-from pathlib import Path
-from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from odoo.tests import HttpCase, new_test_user, tagged
-from odoo.tests.common import HOST, _super_send
-from odoo.tools import html2plaintext
+from odoo.tests import HttpCase, tagged
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
-from odoo.addons.l10n_nl_bankkoppeling.tests.common import run_fetch, with_payment_group
-from odoo.addons.l10n_nl_bankkoppeling.tests.route_helpers import confirm
+from odoo.addons.l10n_nl_bankkoppeling.tests import conformance
+from odoo.addons.l10n_nl_bankkoppeling.tests.conformance import DEMO_SCENARIO, import_repo_helpers
 
 from ..tools import rabobank_client, rabobank_provider
 
-REPO = Path(__file__).resolve().parents[2]
-DEMO_SCENARIO = REPO / "setup" / "bank_sandbox" / "demo_scenario.json"
+__all__ = ["DEMO_SCENARIO", "RABO_IBAN", "RabobankSandbox", "RabobankSandboxCase", "import_repo_helpers"]
+
 RABO_IBAN = "NL65RABO3982597919"
-OPENING_BALANCE = Decimal("6200.00")
-#: Small pages: a fetch spans several pages (paging is under test).
-PAGE_SIZE = 7
 
 
-def import_repo_helpers():
-    """tests/sandbox.py (starts the sandbox) and setup/lib/demo_data.py (the
-    demo's journals and registrations): the test uses what ./setup/demo uses."""
-    for folder in (REPO / "tests", REPO / "setup" / "lib"):
-        if str(folder) not in sys.path:
-            sys.path.insert(0, str(folder))
-    import demo_data
-    import sandbox
+class RabobankSandbox(conformance.SandboxBankCase):
+    bank = "rabobank"
+    provider_class = rabobank_provider.RabobankProvider
+    retry_policy_class = rabobank_client.RetryPolicy
+    iban = RABO_IBAN
+    journal_code = "RABO"
+    opening_balance = Decimal("6200.00")
+    page_size_setting = "page_size"
+    transactions_path = "/openapi/payments/account-information/ais/accounts/*/transactions"
+    token_path = "/openapi/oauth2/token"
+    next_page_marker = "nextPageToken"
+    api_prefix = "/openapi/payments/"
+    access_token_seconds = 3600
+    consent_withdrawn_code = "CONSENT_INVALID"
+    # What Rabobank answers for a consent the holder withdrew (inferred from
+    # Yolt's stubs, as the sandbox answers it; NOTES.md [I Y]).
+    consent_withdrawn_message = "The consent is no longer valid"
+    # Rabobank answers every call of a consent the holder ended at the bank
+    # so (403 CONSENT_INVALID): the link is revoked, not expired [I Y].
+    consent_revoked_outcome = ("revoked", conformance.CONSENT_WITHDRAWN)
 
-    return sandbox, demo_data
+    def expected_bank_balance(self, expected, lines):
+        # Rabobank reports only the "expected" balance: the booked one plus
+        # the pending transactions [I Y].
+        return Decimal(str(expected["expected_balance"]))
+
+    def approve(self, bank_page):
+        self.assertTrue(bank_page.startswith(self.sandbox.rabobank_url + "/openapi/oauth2/authorize"), bank_page)
+        return self.sandbox.approve_rabobank(bank_page)
 
 
 @tagged("post_install", "-at_install")
-class RabobankSandboxCase(AccountTestInvoicingCommon, HttpCase):
-    country_code = "NL"
-    password = "korenaar-rabobank-1"
-    bank = "rabobank"
-    iban = RABO_IBAN
-    #: Seconds per request of the client.
-    client_timeout = 10.0
-
-    @classmethod
-    def get_default_groups(cls):
-        return with_payment_group(cls.env, super().get_default_groups())
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        sandbox, demo_data = import_repo_helpers()
-        cls.demo_data = demo_data
-        cls.scenario = json.loads(DEMO_SCENARIO.read_text())
-        cls.scenario["rabobank"]["page_size"] = PAGE_SIZE
-        cls.sandbox = cls.enterClassContext(sandbox.running_sandbox(scenario=cls.scenario))
-        cls.company = cls.company_data["company"]
-        cls.company.company_registry = "81234567"
-        cls.journals = demo_data.ensure_journals(cls.env, cls.company, remember_ids=False)
-        cls.journal = cls.journals["RABO"]
-        registrations = demo_data.ensure_bank_registrations(
-            cls.env,
-            cls.company,
-            {
-                "rabobank": cls.sandbox.rabobank_url,
-                "rabobank_client_id": cls.sandbox.rabobank_client_id,
-                "rabobank_client_secret": cls.sandbox.rabobank_client_secret,
-                "certs": str(cls.sandbox.certs.directory),
-            },
-        )
-        cls.registration = registrations["rabobank"]
-        cls.link = cls.env["account.bank.link"].create({
-            "company_id": cls.company.id,
-            "provider": "rabobank",
-            "legal_representative_name": demo_data.LEGAL_REPRESENTATIVE[0],
-            "legal_representative_email": demo_data.LEGAL_REPRESENTATIVE[1],
-            "legal_representative_confirmed": True,
-        })
-        cls.user = new_test_user(
-            cls.env,
-            login="korenaar_rabobank",
-            password=cls.password,
-            groups="account.group_account_manager,account.group_account_user",
-            company_id=cls.company.id,
-            company_ids=[cls.company.id],
-        )
-        cls.user.groups_id |= with_payment_group(cls.env, cls.env["res.groups"])
-
-    @classmethod
-    def _request_handler(cls, session, request, /, **kwargs):
-        # Odoo's test harness raises every time-out below 10 s to 10 s; the
-        # client's own applies to the sandbox on loopback.
-        if urlsplit(request.url).hostname in (HOST, "localhost"):
-            return _super_send(session, request, **kwargs)
-        return super()._request_handler(session, request, **kwargs)
-
-    def setUp(self):
-        super().setUp()
-        self.sandbox.reset()
-        self.bank_today = datetime.date.fromisoformat(self.sandbox.info()["today"])
-        # Waiting between retries is not under test: record the waits.
-        self.sleeps = []
-        self.retry_policy = rabobank_client.RetryPolicy()
-        original_init = rabobank_provider.RabobankProvider.__init__
-        test = self
-
-        def init_without_waiting(provider, config, **kwargs):
-            kwargs["sleep"] = test.sleeps.append
-            kwargs["retry"] = test.retry_policy
-            config = dataclasses.replace(config, timeout=test.client_timeout)
-            original_init(provider, config, **kwargs)
-
-        self.patch(rabobank_provider.RabobankProvider, "__init__", init_without_waiting)
-
-    # ------------------------------------------------------------ linking
-
-    def give_consent(self, link, ibans=None):
-        """The browser: Odoo's start route, Rabobank's pages, Odoo's callback."""
-        self.authenticate(self.user.login, self.password)
-        start_url = link.with_user(self.user).action_start_consent()["url"]
-        response = confirm(self, start_url)
-        self.assertEqual(response.status_code, 303, response.text[:1000])
-        back = self.sandbox.approve_rabobank(response.headers["Location"], ibans)
-        query = dict(parse_qsl(urlsplit(back).query))
-        self.assertIn("code", query, back)
-        response = self.url_open("/bank_link/callback?" + urlencode(query), allow_redirects=False)
-        self.assertEqual(response.status_code, 303, response.text[:1000])
-        self.env.invalidate_all()
-        self.assertEqual(link.state, "linked", link.last_error)
-
-    def link_and_fetch(self, days=120):
-        """The demo Rabobank journal linked from ``days`` back and fetched
-        once: (journal as the accountant, its account at the bank)."""
-        self.give_consent(self.link)
-        account = self.link.account_ids.filtered(lambda a: a.iban == self.iban)
-        self.assertTrue(account, self.link.account_ids.mapped("iban"))
-        account.write(
-            {
-                "journal_id": self.journal.id,
-                "start_date": self.bank_today - datetime.timedelta(days=days),
-            }
-        )
-        journal = self.journal.with_user(self.user)
-        self.assert_fetch_succeeds(journal)
-        self.assert_complete(account)
-        return journal, account
-
-    # ------------------------------------------------------------ fetching
-
-    def fetch(self, journal):
-        return run_fetch(self.env, journal)
-
-    def assert_fetch_succeeds(self, journal):
-        params = self.fetch(journal)
-        self.assertEqual(params["type"], "success", params["message"])
-
-    def statement_lines(self, account):
-        return self.env["account.bank.statement.line"].search(
-            [("nl_bank_link_account_id", "=", account.id), ("nl_is_balance_correction", "=", False)]
-        )
-
-    def sandbox_account(self):
-        return next(a for a in self.sandbox.accounts(self.bank) if a["iban"] == self.iban)
-
-    def assert_complete(self, account):
-        """Every booked transaction at the bank is in Odoo exactly once: the
-        count and the sum (the bank's balance minus the opening balance)."""
-        expected = self.sandbox_account()
-        lines = self.statement_lines(account)
-        import_ids = lines.mapped("unique_import_id")
-        self.assertEqual(len(import_ids), len(set(import_ids)), "a transaction is imported twice")
-        self.assertEqual(len(lines), expected["booked"])
-        total = sum((Decimal(str(amount)) for amount in lines.mapped("amount")), Decimal(0))
-        self.assertEqual(total, Decimal(str(expected["balance"])) - OPENING_BALANCE)
-        return lines
-
-    def bank_calls(self, path_part):
-        return [entry for entry in self.sandbox.log(self.bank) if path_part in entry["path"]]
-
-    def last_message(self, record):
-        messages = self.env["mail.message"].search(
-            [("model", "=", record._name), ("res_id", "=", record.id)], order="id desc", limit=5
-        )
-        return next((html2plaintext(m.body) for m in messages if m.body), "")
+class RabobankSandboxCase(RabobankSandbox, AccountTestInvoicingCommon, HttpCase):
+    """The demo Rabobank journal linked through the sandbox, for other
+    addons' tests that need a working Rabobank link to start from."""

@@ -5,12 +5,9 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import logging
-import time
 import zoneinfo
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
-
-import requests
 
 from . import endpoints, rabobank_client, rabobank_mapping, rabobank_payments
 
@@ -67,25 +64,13 @@ class RabobankProvider(rabobank_payments.RabobankPayments, provider.BankProvider
     required_settings = ("api_base_url", "auth_base_url", "client_id", "client_secret", "tls_certificate",
                          "tls_key", "signing_certificate", "signing_key")
 
-    def __init__(
-        self,
-        config: RabobankConfig,
-        *,
-        retry: rabobank_client.RetryPolicy | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-        session: requests.Session | None = None,
-        now: Callable[[], datetime.datetime] | None = None,
-    ):
-        self.config = config
-        self._now = now or (lambda: datetime.datetime.now(datetime.UTC))
+    def make_client(self, config: RabobankConfig, transport: dict[str, Any]) -> rabobank_client.RabobankClient:
         # RSA-SHA512 and a SHA-512 Digest [I Y; C R-sign for the digest].
         signer = http_signature.HttpSigner.from_files(
             config.signing_key_path, config.signing_cert_path, digest="SHA-512", bank="Rabobank")
-        self.client = rabobank_client.RabobankClient(
+        return rabobank_client.RabobankClient(
             api_base_url=config.api_base_url, auth_base_url=config.auth_base_url,
-            client_id=config.client_id, client_secret=config.client_secret,
-            tls_cert_path=config.tls_cert_path, tls_key_path=config.tls_key_path, signer=signer,
-            verify=config.verify, timeout=config.timeout, retry=retry, sleep=sleep, session=session,
+            client_id=config.client_id, client_secret=config.client_secret, signer=signer, **transport,
         )
 
     def __repr__(self) -> str:

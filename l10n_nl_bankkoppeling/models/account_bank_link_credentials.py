@@ -263,6 +263,12 @@ class AccountBankLink(models.Model):
             limit=1,
         )
 
+    @api.model
+    def _bank_link_reusable_link(self, provider, company):
+        """Hook: the link of ``provider`` a new wizard continues with (a
+        configured draft without accounts, by default), or none."""
+        return self._bank_link_reusable_draft(provider, company)
+
     def _bank_link_registration(self):
         """The bank registration (sudo) of this link's company and bank: the
         client id, certificates and endpoints it works with. A clear error

@@ -16,6 +16,13 @@ KEY_PAIRS = (("tls_certificate", "tls_key"), ("signing_certificate", "signing_ke
 CERTIFICATES = ("tls_certificate", "signing_certificate", "ca_certificate")
 KEYS = ("tls_key", "signing_key")
 ENDPOINTS = ("api_base_url", "auth_base_url")
+#: (field, name in the provider's config, file suffix) of the files a client opens.
+PEM_FILES = (
+    ("tls_certificate", "tls_cert_path", "-tls.pem"),
+    ("tls_key", "tls_key_path", "-tls.key"),
+    ("signing_certificate", "signing_cert_path", "-signing.pem"),
+    ("signing_key", "signing_key_path", "-signing.key"),
+)
 
 
 class AccountBankRegistration(models.Model):
@@ -218,6 +225,20 @@ class AccountBankRegistration(models.Model):
         )
         registration._check_endpoints()
         return registration
+
+    def _bank_registration_files(self):
+        """The certificate and key files of the provider's config (written
+        to Odoo's own, private folder), by their config names: the TLS pair
+        (``tls_cert_path``, ``tls_key_path``), the signing pair when the
+        bank signs (``signing_cert_path``, ``signing_key_path``) and
+        ``verify``."""
+        self.ensure_one()
+        registration = self.sudo()
+        files = {"verify": registration._bank_registration_verify()}
+        for field, name, suffix in PEM_FILES:
+            if registration[field]:
+                files[name] = registration._bank_link_pem_path(field, suffix)
+        return files
 
     def _bank_registration_verify(self):
         """``verify`` of the TLS layer: the sandbox's CA file, else the

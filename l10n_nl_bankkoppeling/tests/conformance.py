@@ -126,12 +126,14 @@ class SandboxBankCase:
     api_prefix = None
     access_token_seconds = None
     consent_withdrawn_code = None
+    #: The text of the bank's answer when the holder withdrew the consent.
+    consent_withdrawn_message = "The consent was revoked by the account holder"
+    #: The link's state, and what it says, after the holder ended the consent
+    #: at the bank: most banks answer as for an expired consent (401, then
+    #: a refused refresh); one that says "withdrawn" (Rabobank) revokes.
+    consent_revoked_outcome = ("expired", CONSENT_ENDED)
     #: Seconds per request of the client; the time-out test shortens it.
     client_timeout = 10.0
-    #: What the link becomes when the user revoked the consent at the bank:
-    #: most banks answer as for an expired consent; a NextGenPSD2 bank says
-    #: CONSENT_INVALID, which the framework words as withdrawn ("revoked").
-    revoked_consent_state = "expired"
 
     @classmethod
     def adjust_scenario(cls, scenario):
@@ -194,6 +196,10 @@ class SandboxBankCase:
         for bank in ("ing", "abnamro", "rabobank"):
             if hasattr(cls.sandbox, f"{bank}_url"):
                 urls[bank] = getattr(cls.sandbox, f"{bank}_url")
+        # The client id and secret the sandbox gives the demo's registrations.
+        for name in ("rabobank_client_id", "rabobank_client_secret"):
+            if hasattr(cls.sandbox, name):
+                urls[name] = getattr(cls.sandbox, name)
         return urls
 
     @classmethod
@@ -281,8 +287,8 @@ class SandboxBankCase:
         self.consent_at_the_bank(link.with_user(self.user).action_start_consent()["url"], link)
         self.assertEqual(link.state, "linked", link.last_error)
 
-    def link_and_fetch(self):
-        """The demo journal linked from 90 days back and fetched once:
+    def link_and_fetch(self, days=90):
+        """The demo journal linked from ``days`` back and fetched once:
         (journal as the accountant, its account at the bank)."""
         self.give_consent(self.link)
         account = self.link.account_ids.filtered(lambda a: a.iban == self.iban)
@@ -290,7 +296,7 @@ class SandboxBankCase:
         account.write(
             {
                 "journal_id": self.journals[self.journal_code].id,
-                "start_date": self.bank_today - datetime.timedelta(days=90),
+                "start_date": self.bank_today - datetime.timedelta(days=days),
             }
         )
         journal = self.journals[self.journal_code].with_user(self.user)
@@ -664,13 +670,11 @@ class SandboxConformance(SandboxBankCase):
         )
 
     def test_consent_revoked_during_the_fetch(self):
-        # The banks answer a revoked consent as an expired one (401, then a
+        # Most banks answer a revoked consent as an expired one (401, then a
         # refused refresh; bank-protocols.md: "consent needed again"), so
-        # the link asks for a renewal.
-        revoked = self.revoked_consent_state
+        # the link asks for a renewal (``consent_revoked_outcome``).
         self.assert_fault_then_recovery(
-            self.on_page_three(error="revoke_consent"), revoked,
-            CONSENT_ENDED if revoked == "expired" else CONSENT_WITHDRAWN, renew=True
+            self.on_page_three(error="revoke_consent"), *self.consent_revoked_outcome, renew=True
         )
 
     def test_bank_says_consent_withdrawn(self):
@@ -678,7 +682,7 @@ class SandboxConformance(SandboxBankCase):
         # is revoked rather than expired; renewing brings everything back.
         self.assert_fault_then_recovery(
             self.on_page_three(
-                error="403", code=self.consent_withdrawn_code, message="The consent was revoked by the account holder"
+                error="403", code=self.consent_withdrawn_code, message=self.consent_withdrawn_message
             ),
             "revoked",
             CONSENT_WITHDRAWN,
@@ -690,10 +694,11 @@ class SandboxConformance(SandboxBankCase):
         self.sandbox.end_consents(self.bank, "revoke")
         params = self.fetch(journal)
         self.assertEqual(params["type"], "danger")
-        self.assertEqual(account.link_id.state, self.revoked_consent_state)
+        state = self.consent_revoked_outcome[0]
+        self.assertEqual(account.link_id.state, state)
         # The dead consent's tokens are wiped, not kept around.
         self.assert_no_tokens_kept(account.link_id)
-        self.assertEqual(journal.bank_link_state, self.revoked_consent_state)
+        self.assertEqual(journal.bank_link_state, state)
 
     # -- the OAuth state ------------------------------------------------------------
 
@@ -745,11 +750,20 @@ class SandboxConformance(SandboxBankCase):
 class SettingsConformance:
     """Settings validation, eligibility and the security checklist for the
     bank's registration fields. A mixin: combine with ``HttpCase`` (the
-    security checklist goes over XML-RPC and HTTP)."""
+    security checklist goes over XML-RPC and HTTP).
+
+    The settings live on the company's bank registration
+    (``account.bank.registration``, ``settings_model``) or, for a bank not
+    moved to it yet, on the link itself (``settings_model =
+    "account.bank.link"``); ``self.settings`` is that record and
+    ``self.link`` the consent that uses it."""
 
     # -- hooks: what the bank addon sets ----------------------------------
     bank = None
     bank_label = None
+    #: Where the bank's settings live: the company's bank registration, or
+    #: (a bank not moved to it yet) the link.
+    settings_model = "account.bank.registration"
     #: (certificate field, its key's field, the certificate's label, its
     #: expiry field): an mTLS pair every bank has.
     tls_certificate_field = None
@@ -796,6 +810,10 @@ class SettingsConformance:
         cls.other_key = pem_factory.make_key()
         cls.tls_certificate_pem, cls.tls_certificate = pem_factory.certificate_pem(cls.tls_key, "TLS TPP")
         cls.link = cls.env["account.bank.link"].create({"provider": cls.bank})
+        if cls.settings_model == "account.bank.link":
+            cls.settings = cls.link
+        else:
+            cls.settings = cls.env[cls.settings_model].create({"provider": cls.bank})
         company = cls.env.company
         cls.clerk = new_test_user(  # invoicing only: a bank-link user by implication
             cls.env,
@@ -812,15 +830,21 @@ class SettingsConformance:
             company_ids=[company.id],
         )
 
-    def configure(self, link=None):
-        link = link or self.link
-        link.write(self.configure_values())
-        return link
+    def configure(self, settings=None):
+        """``settings`` (default: the link's) filled in completely."""
+        settings = settings or self.settings
+        settings.write(self.configure_values())
+        return settings
 
-    def production_link(self):
-        link = self.configure(self.env["account.bank.link"].create({"provider": self.bank}))
-        link[self.environment_field] = "production"
-        return link
+    def production_settings(self):
+        """Complete settings in production: a new link's (settings on the
+        link) or the company's registration (one per company and bank)."""
+        if self.settings_model == "account.bank.link":
+            settings = self.configure(self.env["account.bank.link"].create({"provider": self.bank}))
+        else:
+            settings = self.configure()
+        settings[self.environment_field] = "production"
+        return settings
 
     def rpc(self, user, model, method, *args, **kwargs):
         return self.xmlrpc_object.execute_kw(self.env.cr.dbname, user.id, user.login, model, method, list(args), kwargs)
@@ -855,25 +879,25 @@ class SettingsConformance:
 
     def test_valid_certificate_is_accepted_and_its_expiry_shown(self):
         self.configure()
-        self.assertEqual(self.link[self.tls_certificate_expiry_field], self.tls_certificate.not_valid_after.date())
+        self.assertEqual(self.settings[self.tls_certificate_expiry_field], self.tls_certificate.not_valid_after.date())
         self.assertTrue(self.link._bank_link_get_provider())
 
     def test_key_of_another_certificate_is_refused(self):
         self.configure()
         with self.assertRaises(ValidationError) as caught:
-            self.link[self.tls_key_field] = b64(pem_factory.key_pem(self.other_key))
+            self.settings[self.tls_key_field] = b64(pem_factory.key_pem(self.other_key))
         self.assertIn(f"does not belong to {self.tls_certificate_label}", str(caught.exception))
 
     def test_expired_certificate_is_refused(self):
         expired_pem, expired = pem_factory.certificate_pem(self.tls_key, days_valid=-2, days_ago_start=30)
         with self.assertRaises(ValidationError) as caught:
-            self.link[self.tls_certificate_field] = b64(expired_pem)
+            self.settings[self.tls_certificate_field] = b64(expired_pem)
         message = str(caught.exception)
         self.assertIn("expired on", message)
-        self.assertIn(self.link._bank_link_format_date(expired.not_valid_after.date()), message)
+        self.assertIn(self.settings._bank_link_format_date(expired.not_valid_after.date()), message)
 
     def test_production_endpoints_are_the_banks_own_https_hosts(self):
-        link = self.production_link().sudo()
+        link = self.production_settings().sudo()
         for field in self.endpoint_fields:
             production = link[field]
             host = urlsplit(production).hostname
@@ -913,15 +937,23 @@ class SettingsConformance:
     # -- security checklist -----------------------------------------------------
 
     def test_bank_link_user_reads_no_secret_and_no_endpoint(self):
-        link = self.production_link()
-        self.assertTrue(link.with_user(self.accountant)[self.tls_certificate_expiry_field])  # shown to the accountant
+        settings = self.production_settings()
+        if settings._name == "account.bank.link":
+            self.assertTrue(settings.with_user(self.accountant)[self.tls_certificate_expiry_field])  # shown to the accountant
+        else:
+            # The registration is the administrators' alone: a user finds none.
+            for user in (self.clerk, self.accountant):
+                self.assert_refused(user, settings._name, "search_read", [], fields=["name"])
         for field in (*self.secret_fields, self.environment_field, *self.endpoint_fields):
             with self.assertRaises(AccessError, msg=field):
-                link.with_user(self.accountant).read([field])
-            self.assert_refused(self.clerk, "account.bank.link", "read", [link.id], [field])
+                settings.with_user(self.accountant).read([field])
+            self.assert_refused(self.clerk, settings._name, "read", [settings.id], [field])
+        if settings._name != "account.bank.link":
+            # The user's link still works: it reads the registration in code only.
+            self.assertTrue(self.link.with_user(self.accountant)._bank_link_get_provider())
 
     def test_bank_link_user_writes_no_secret_and_no_endpoint(self):
-        link = self.production_link()
+        link = self.production_settings()
         production = {field: link.sudo()[field] for field in self.endpoint_fields}
         planted = {
             self.environment_field: "sandbox",
@@ -932,8 +964,8 @@ class SettingsConformance:
             planted[self.ca_certificate_field] = b64(self.tls_certificate_pem).decode()
         for user in (self.clerk, self.accountant):
             for field, value in planted.items():
-                self.assert_refused(user, "account.bank.link", "write", [link.id], {field: value})
-                self.assert_refused(user, "account.bank.link", "create", {"provider": self.bank, field: value})
+                self.assert_refused(user, link._name, "write", [link.id], {field: value})
+                self.assert_refused(user, link._name, "create", {"provider": self.bank, field: value})
         link.invalidate_recordset()
         self.assertEqual(link.sudo()[self.environment_field], "production")
         self.assertEqual({field: link.sudo()[field] for field in self.endpoint_fields}, production)
@@ -942,35 +974,39 @@ class SettingsConformance:
             self.assertFalse(link.sudo()[self.ca_certificate_field])
 
     def test_no_key_in_an_attachment_and_no_route_serves_it(self):
-        link = self.production_link()
+        link = self.production_settings()
         for user in (self.clerk, self.accountant):
             rows = self.rpc(
                 user,
                 "ir.attachment",
                 "search_read",
-                [("res_model", "=", "account.bank.link"), ("res_field", "!=", False)],
+                [("res_model", "=", link._name), ("res_field", "!=", False)],
                 fields=["datas", "res_field"],
             )
             self.assertEqual(rows, [], "credential files are field attachments again")
         # Not even the system keeps them there: there is nothing to serve.
         self.assertFalse(
             self.env["ir.attachment"].sudo().search_count(
-                [("res_model", "=", "account.bank.link"), ("res_field", "in", list(self.secret_fields))]
+                [("res_model", "=", link._name), ("res_field", "in", list(self.secret_fields))]
             )
         )
         self.authenticate(self.clerk.login, self.clerk.login)
         for field in self.key_fields:
-            response = self.url_open(f"/web/content/account.bank.link/{link.id}/{field}?download=true")
+            response = self.url_open(f"/web/content/{link._name}/{link.id}/{field}?download=true")
             self.assertNotEqual(response.status_code, 200, f"{field} was served")
             self.assertNotIn(b"PRIVATE KEY", response.content)
 
     def test_form_shows_keys_to_administrators_only(self):
-        Link = self.env["account.bank.link"]
-        admin_form = Link.get_views([(False, "form")])["views"]["form"]["arch"]
-        user_form = Link.with_user(self.accountant).get_views([(False, "form")])["views"]["form"]["arch"]
-        for arch in (admin_form, user_form):
-            self.assertIn(f'name="{self.tls_certificate_expiry_field}"', arch)
+        Settings = self.env[self.settings_model]
+        admin_form = Settings.get_views([(False, "form")])["views"]["form"]["arch"]
+        self.assertIn(f'name="{self.tls_certificate_expiry_field}"', admin_form)
         for field in self.key_fields:
             self.assertIn(f'name="{field}"', admin_form)
+        if self.settings_model != "account.bank.link":
+            # The registration's form is the administrators' only.
+            self.assertFalse(Settings.with_user(self.accountant).has_access("read"))
+            return
+        user_form = Settings.with_user(self.accountant).get_views([(False, "form")])["views"]["form"]["arch"]
+        self.assertIn(f'name="{self.tls_certificate_expiry_field}"', user_form)
         for field in self.secret_fields:
             self.assertNotIn(f'name="{field}"', user_form)

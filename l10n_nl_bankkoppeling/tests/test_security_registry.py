@@ -61,7 +61,7 @@ class TestSecurityRegistry(TransactionCase):
     def test_the_check_sees_the_bank_addons_credentials(self):
         seen = {(model, name) for model, name, _field in self.our_fields()}
         # The walk would be worthless if it missed the fields it is for.
-        self.assertIn(("account.bank.link", "ing_tls_key"), seen)
+        self.assertIn(("account.bank.registration", "tls_key"), seen)
         self.assertIn(("account.bank.link", "abnamro_api_key"), seen)
         self.assertIn(("account.bank.link.secret", "refresh_token"), seen)
         self.assertIn(("account.bank.registration", "signing_key"), seen)

@@ -11,7 +11,8 @@ from __future__ import annotations
 import abc
 import dataclasses
 import datetime
-from collections.abc import Iterator, Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -279,6 +280,35 @@ class BankProvider(abc.ABC):
     sandbox_auth_url: str = ""
     local_sandbox_api_path: str = ""
     local_sandbox_auth_path: str = ""
+
+    def __init__(
+        self,
+        config: Any = None,
+        *,
+        retry: Any = None,
+        sleep: Callable[[float], None] = time.sleep,
+        session: Any = None,
+        now: Callable[[], datetime.datetime] | None = None,
+    ):
+        """The bank's ``config`` (its settings, a dataclass holding file
+        paths, never key material), the bank's client (:meth:`make_client`)
+        over the transport's ``retry`` policy, ``sleep`` and ``session``, and
+        ``now``, the clock (tests set both)."""
+        self.config = config
+        self._now = now or (lambda: datetime.datetime.now(datetime.UTC))
+        self.client = None
+        if config is not None:
+            # What every bank's client takes from its config alike: mutual
+            # TLS, the trusted authorities and the time-out.
+            transport = {name: getattr(config, name) for name in ("tls_cert_path", "tls_key_path", "verify", "timeout")}
+            transport.update(retry=retry, sleep=sleep, session=session)
+            self.client = self.make_client(config, transport)
+
+    def make_client(self, config: Any, transport: dict[str, Any]) -> Any:
+        """Hook: the bank's client for ``config``, with the keyword arguments
+        of ``transport`` (the client certificate and key, ``verify``,
+        ``timeout``, ``retry``, ``sleep``, ``session``)."""
+        raise NotImplementedError
 
     @abc.abstractmethod
     def authorization_url(self, redirect_uri: str, state: str) -> str:

@@ -81,7 +81,22 @@ class AccountBankLinkWizard(models.TransientModel):
     def create(self, vals_list):
         for vals in vals_list:
             self._bank_link_detect_provider(vals)
+            if vals.get("provider") and not vals.get("link_id"):
+                vals.update(self._bank_link_draft_contact(vals))
         return super().create(vals_list)
+
+    @api.model
+    def _bank_link_draft_contact(self, vals):
+        """The legal representative of the link the wizard will continue
+        with (``account.bank.link._bank_link_reusable_link``), so that it
+        need not be typed again."""
+        company = self.env["res.company"].browse(vals.get("company_id")) or self.env.company
+        link = self.env["account.bank.link"]._bank_link_reusable_link(vals["provider"], company)
+        return {
+            name: link[name]
+            for name in ("legal_representative_name", "legal_representative_email")
+            if link[name] and not vals.get(name)
+        }
 
     @api.model
     def _bank_link_detect_provider(self, vals):
@@ -210,6 +225,10 @@ class AccountBankLinkWizard(models.TransientModel):
                     "representative. Confirm it, or invite the legal representative "
                     "by e-mail in the next step."
                 )
+            )
+        if not self.link_id:
+            self.link_id = self.env["account.bank.link"]._bank_link_reusable_link(
+                self.provider, self.company_id
             )
         vals = {
             "company_id": self.company_id.id,

@@ -126,26 +126,21 @@ def _pem(certs: Path, name: str) -> bytes:
     return base64.b64encode((certs / name).read_bytes())
 
 
+def _files(certs: Path, **files) -> dict:
+    """Registration values of PEM files: each field with its file name."""
+    values = {}
+    for field, name in files.items():
+        values[field] = _pem(certs, name)
+        values[f"{field}_name"] = name
+    return values
+
+
 def bank_link_settings(sandbox: dict) -> dict:
-    """Settings of the demo links per provider, pointing at the sandbox.
-    The sandbox's client id and API key are its defaults (scenario.py)."""
+    """Settings of the demo links per provider whose settings still live on
+    the link (ABN AMRO), pointing at the sandbox. The sandbox's client id
+    and API key are its defaults (scenario.py)."""
     certs = Path(sandbox["certs"])
     settings = {}
-    if sandbox.get("ing"):
-        settings["ing"] = {
-            "ing_environment": "sandbox",
-            "ing_base_url": sandbox["ing"],
-            "ing_tls_certificate": _pem(certs, "ing_tls.pem"),
-            "ing_tls_certificate_name": "ing_tls.pem",
-            "ing_tls_key": _pem(certs, "ing_tls.key"),
-            "ing_tls_key_name": "ing_tls.key",
-            "ing_signing_certificate": _pem(certs, "ing_signing.pem"),
-            "ing_signing_certificate_name": "ing_signing.pem",
-            "ing_signing_key": _pem(certs, "ing_signing.key"),
-            "ing_signing_key_name": "ing_signing.key",
-            "ing_ca_certificate": _pem(certs, "ca.pem"),
-            "ing_ca_certificate_name": "ca.pem",
-        }
     if sandbox.get("abnamro"):
         settings["abnamro"] = {
             "abnamro_environment": "sandbox",
@@ -177,26 +172,29 @@ SANDBOX_URL_PARAMETERS = {
 def bank_registration_settings(sandbox: dict) -> dict:
     """The demo company's registrations (account.bank.registration) per
     bank at the sandbox: its certificates, client id and secret (the
-    sandbox's defaults, scenario.py). Banks whose settings still live on
-    the link (ING, ABN AMRO) are in bank_link_settings."""
+    sandbox's defaults, scenario.py); the endpoints follow from the
+    sandbox's URL. Banks whose settings still live on the link (ABN AMRO)
+    are in bank_link_settings."""
     certs = Path(sandbox["certs"])
     settings = {}
-    if sandbox.get("rabobank"):
-        settings["rabobank"] = {
-            "environment": "sandbox",
-            "client_id": sandbox.get("rabobank_client_id", "sandbox-rabo-client"),
-            "client_secret": sandbox.get("rabobank_client_secret", "sandbox-rabo-secret"),
-            "tls_certificate": _pem(certs, "rabobank_tls.pem"),
-            "tls_certificate_name": "rabobank_tls.pem",
-            "tls_key": _pem(certs, "rabobank_tls.key"),
-            "tls_key_name": "rabobank_tls.key",
-            "signing_certificate": _pem(certs, "rabobank_signing.pem"),
-            "signing_certificate_name": "rabobank_signing.pem",
-            "signing_key": _pem(certs, "rabobank_signing.key"),
-            "signing_key_name": "rabobank_signing.key",
-            "ca_certificate": _pem(certs, "ca.pem"),
-            "ca_certificate_name": "ca.pem",
-        }
+    for bank in ("ing", "rabobank"):
+        if sandbox.get(bank):
+            settings[bank] = {
+                "environment": "sandbox",
+                **_files(
+                    certs,
+                    tls_certificate=f"{bank}_tls.pem",
+                    tls_key=f"{bank}_tls.key",
+                    signing_certificate=f"{bank}_signing.pem",
+                    signing_key=f"{bank}_signing.key",
+                    ca_certificate="ca.pem",
+                ),
+            }
+    if "rabobank" in settings:
+        settings["rabobank"].update(
+            client_id=sandbox.get("rabobank_client_id", "sandbox-rabo-client"),
+            client_secret=sandbox.get("rabobank_client_secret", "sandbox-rabo-secret"),
+        )
     if sandbox.get("nextgenpsd2"):
         # Knab, Triodos and de Volksbank on the sandbox's NextGenPSD2 port. One registration
         # serves ASN Bank, SNS and RegioBank (de Volksbank registers a TPP once for its three
@@ -259,11 +257,16 @@ def ensure_bank_links(env, company, sandbox: dict, remember_ids=True):
     sandbox, so that the journal's "Link bank" walks the consent at once.
     Re-running points existing draft links at the sandbox's current URLs and
     certificates (they change when the sandbox's certificates are remade);
-    links that have a consent are left alone."""
+    links that have a consent are left alone. The company's registrations
+    (ensure_bank_registrations) are made first: the links work with them."""
+    ensure_bank_registrations(env, company, sandbox)
     Link = env["account.bank.link"]
     providers = dict(Link._fields["provider"]._description_selection(env))
     links = {}
-    for provider, values in bank_link_settings(sandbox).items():
+    # Banks on a registration (ensure_bank_registrations) get a draft link
+    # without settings of its own.
+    drafts = {provider: {} for provider in bank_registration_settings(sandbox)}
+    for provider, values in {**drafts, **bank_link_settings(sandbox)}.items():
         if provider not in providers or not set(values) <= set(Link._fields):
             continue  # the bank's addon is not installed (or an older one)
         env["ir.config_parameter"].sudo().set_param(SANDBOX_URL_PARAMETERS[provider], sandbox[provider])
@@ -320,7 +323,6 @@ def load(env, sandbox: dict) -> None:
     journals = ensure_journals(env, company)
     if sandbox:
         ensure_bank_links(env, company, sandbox)
-        ensure_bank_registrations(env, company, sandbox)
     retire_first_demo_invoices(env)
     partners, invoices, bills = ensure_story(env, company, journals)
     if sandbox:

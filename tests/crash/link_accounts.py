@@ -36,7 +36,8 @@ def give_consent(link, approve):
     url = provider.authorization_url(REDIRECT, "crash-test")
     if link.provider == "ing":
         # What ING's developer portal tells: the client id of the certificate.
-        link.ing_client_id = query_of(url).get("client_id") or link.ing_client_id
+        registration = link._bank_link_registration()
+        registration.client_id = query_of(url).get("client_id") or registration.client_id
         provider = link._bank_link_get_provider()
     code = query_of(approve(url))["code"]
     tokens = provider.exchange_code(code, REDIRECT)

@@ -202,8 +202,9 @@ def test_bank_unreachable_is_a_clear_link_error_and_the_other_bank_is_fetched(cr
     try:
         # ING's address answers nothing any more: connection refused.
         closed_port = __import__("bksetup").free_port()
-        url = rpc.search_read("account.bank.link", [("id", "=", big["link"])], ["ing_base_url"])[0]["ing_base_url"]
-        rpc("account.bank.link", "write", [big["link"]], {"ing_base_url": f"https://127.0.0.1:{closed_port}"})
+        registration = rpc.search_read("account.bank.registration", [("provider", "=", "ing")], ["api_base_url"])[0]
+        url = registration["api_base_url"]
+        rpc("account.bank.registration", "write", [registration["id"]], {"api_base_url": f"https://127.0.0.1:{closed_port}"})
         before = visible_lines(watch, other["journal"])[0]
         cron_id = rpc.xmlid("l10n_nl_bankkoppeling.cron_bank_link_fetch")
         rpc("ir.cron", "method_direct_trigger", [cron_id])
@@ -215,7 +216,7 @@ def test_bank_unreachable_is_a_clear_link_error_and_the_other_bank_is_fetched(cr
         assert abn["state"] == "linked", abn["last_error"]
         assert visible_lines(watch, other["journal"])[0] > before
     finally:
-        rpc("account.bank.link", "write", [big["link"]], {"ing_base_url": url})
+        rpc("account.bank.registration", "write", [registration["id"]], {"api_base_url": url})
         watch.close()
         server.stop()
 

@@ -111,19 +111,20 @@ def test_no_create_override_bypasses_the_field_check(addon):
     assert creates == [], "inherit settings through _bank_link_inherited_vals instead"
 
 
+CONFORMANCE = REPO / "l10n_nl_bankkoppeling" / "tests" / "conformance.py"
+
+
 @pytest.mark.parametrize("addon", BANK_ADDONS, ids=lambda path: path.name)
 def test_the_addon_ships_its_attack_tests(addon):
-    """Its own test_<bank>_attacks.py, or the framework's conformance suite
-    (SettingsConformance holds the security checklist) run by one of its
-    test modules."""
-    tests = addon / "tests"
-    attacks = list(tests.glob("test_*attacks.py"))
-    attacks += [path for path in tests.glob("test_*.py")
-                if path not in attacks and "conformance.SettingsConformance" in path.read_text()]
-    assert attacks, f"{addon.name} has no tests/test_<bank>_attacks.py and runs no SettingsConformance"
+    """Its own tests/test_<bank>_attacks.py, or the framework's security
+    checklist (conformance.SettingsConformance) run by one of its tests."""
+    tests = [path for path in (addon / "tests").glob("test_*.py")]
+    attacks = [path for path in tests if path.name.endswith("attacks.py")]
+    attacks += [path for path in tests if "conformance.SettingsConformance" in path.read_text()]
+    assert attacks, f"{addon.name} has no tests/test_<bank>_attacks.py and does not run conformance.SettingsConformance"
     text = "".join(path.read_text() for path in attacks)
     if any("conformance.SettingsConformance" in path.read_text() for path in attacks):
-        text += (REPO / "l10n_nl_bankkoppeling" / "tests" / "conformance.py").read_text()
+        text += CONFORMANCE.read_text()
     for attack in ("/web/content", "ir.attachment", "xmlrpc"):
         assert attack in text, f"{addon.name}'s attack tests do not try {attack}"
     init = (addon / "tests" / "__init__.py").read_text()

@@ -1,1 +1,0 @@
-from . import bank_link_wizard
