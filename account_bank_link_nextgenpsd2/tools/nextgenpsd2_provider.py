@@ -109,10 +109,6 @@ class NextGenPsd2Provider(provider.BankProvider):
     def _today(self) -> datetime.date:
         return self._now().astimezone(AMSTERDAM).date()
 
-    @classmethod
-    def production_hosts(cls) -> tuple[str, ...]:
-        return cls.profile.production_hosts
-
     # ---------------------------------------------------------------- registration
 
     def register_client(self, redirect_uris: list[str]) -> dict[str, Any]:

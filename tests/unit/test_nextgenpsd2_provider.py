@@ -12,7 +12,7 @@ def test_provider_facts_per_bank():
     assert facts == {"knab": ("Knab", False, False, 87), "triodos": ("Triodos Bank", True, False, 90),
                      "asn": ("ASN Bank", False, False, 90), "sns": ("SNS", False, False, 90),
                      "regiobank": ("RegioBank", False, False, 90)}
-    assert providers.SnsProvider.production_hosts() == ("psd.bancairediensten.nl",)
+    assert providers.SnsProvider.production_hosts == ("psd.bancairediensten.nl",)
     assert providers.consent_id_of(provider.TokenSet("a", scope="psd2 offline_access AIS:abc123")) == "abc123"
 
 
