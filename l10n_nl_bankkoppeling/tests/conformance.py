@@ -175,7 +175,7 @@ class SandboxBankCase:
     @classmethod
     def sandbox_urls(cls):
         urls = {"certs": str(cls.sandbox.certs.directory)}
-        for bank in ("ing", "abnamro", "rabobank"):
+        for bank in ("ing", "abnamro", "rabobank", "bunq"):
             if hasattr(cls.sandbox, f"{bank}_url"):
                 urls[bank] = getattr(cls.sandbox, f"{bank}_url")
         return urls

@@ -35,6 +35,7 @@ JOURNALS = [
     ("ABN", "ABN AMRO Zakelijk", "ABNA", "0417164300", "abnamro"),
     ("ABN2", "ABN AMRO Zakelijk 2", "ABNA", "0532013000", "abnamro"),
     ("RABO", "Rabobank Zakelijk", "RABO", "3982597919", "rabobank"),
+    ("BUNQ", "bunq Zakelijk", "BUNQ", "9137818406", "bunq"),
 ]
 
 CUSTOMERS = [
@@ -161,6 +162,7 @@ SANDBOX_URL_PARAMETERS = {
     "ing": "account_bank_link_ing.sandbox_url",
     "abnamro": "account_bank_link_abnamro.sandbox_url",
     "rabobank": "account_bank_link_rabobank.sandbox_url",
+    "bunq": "account_bank_link_bunq.sandbox_url",
 }
 
 
@@ -184,6 +186,15 @@ def bank_registration_settings(sandbox: dict) -> dict:
             "signing_certificate_name": "rabobank_signing.pem",
             "signing_key": _pem(certs, "rabobank_signing.key"),
             "signing_key_name": "rabobank_signing.key",
+            "ca_certificate": _pem(certs, "ca.pem"),
+            "ca_certificate_name": "ca.pem",
+        }
+    if sandbox.get("bunq"):
+        # The OAuth client of the sandbox's PSD2 registration (scenario.py).
+        settings["bunq"] = {
+            "environment": "sandbox",
+            "client_id": sandbox.get("bunq_client_id", "sandbox-bunq-oauth-client"),
+            "client_secret": sandbox.get("bunq_client_secret", "sandbox-bunq-oauth-secret"),
             "ca_certificate": _pem(certs, "ca.pem"),
             "ca_certificate_name": "ca.pem",
         }
@@ -465,7 +476,7 @@ def ensure_opening_balances(env, company, journals, day, remember_ids=True):
     import agrees with the bank."""
     base = json.loads(BASE_SCENARIO.read_text())
     opening = {}
-    for bank in ("ing", "abnamro", "rabobank"):
+    for bank in ("ing", "abnamro", "rabobank", "bunq"):
         for account in base.get(bank, {}).get("accounts", []):
             if account.get("iban"):
                 opening[account["iban"]] = account.get("opening_balance", "0")
