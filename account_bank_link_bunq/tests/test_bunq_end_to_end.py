@@ -58,7 +58,7 @@ class TestBunqEndToEnd(BunqSandboxCase):
         }])
         self.assert_fetch_succeeds(journal)
         lines = self.assert_complete(account)
-        line = lines.filtered(lambda l: "Na het koppelen" in (l.payment_ref or ""))
+        line = lines.filtered(lambda row: "Na het koppelen" in (row.payment_ref or ""))
         self.assertEqual(len(line), 1)
         self.assertEqual(line.partner_name, "Bakkerij Van der Meer B.V.")
         self.assertEqual(line.account_number.replace(" ", ""), payer_iban)
