@@ -269,7 +269,7 @@ class BunqClient:
         if self.permitted_ips:
             body["permitted_ips"] = self.permitted_ips
         payload = self._call("POST", endpoints.DEVICE_SERVER_PATH, context, body, what="device registration",
-                             token=context.installation_token, refused=provider.ConsentRevokedError)
+                             token=context.installation_token, refused=provider.ConsentExpiredError)
         device = merged(payload, "device registration").get("Id") or {}
         return dataclasses.replace(context, device_id=device.get("id"))
 
@@ -277,10 +277,13 @@ class BunqClient:
         """``POST /session-server`` (signed [C B-doc]): a new session token.
 
         A refused API key means the customer's grant is gone: the consent
-        must be given again (inferred: bunq answers 401 or 400)."""
+        must be given again (inferred: bunq answers 401 or 400). bunq does
+        not tell a grant that ended from one withdrawn in the app, so this
+        is the framework's "consent needed again" (an ended consent), as a
+        refused refresh is at the other banks (bank-protocols.md)."""
         payload = self._call("POST", endpoints.SESSION_SERVER_PATH, context, {"secret": context.api_key},
                              what="session", token=context.installation_token,
-                             refused=provider.ConsentRevokedError)
+                             refused=provider.ConsentExpiredError)
         items = merged(payload, "session")
         token = (items.get("Token") or {}).get("token")
         if not token:
@@ -317,7 +320,7 @@ class BunqClient:
         context when bunq no longer knows the installation's device."""
         try:
             return self.open_session(context)
-        except (provider.InvalidRequestError, provider.ConsentRevokedError) as error:
+        except (provider.InvalidRequestError, provider.ConsentExpiredError) as error:
             # bunq may have dropped the installation or device; a fresh
             # context tells that apart from a withdrawn grant (refused again).
             _logger.info("bunq refused a new session on the stored installation (%s); installing again", error)

@@ -63,6 +63,18 @@ class BunqProvider(provider.BankProvider):
     history_months = 24
     # Sessions are renewed, nothing is rotated: the API key stays.
     rotates_refresh_token = False
+    iban_bank_codes = ("BUNQ",)
+    # The registration (account.bank.registration): bunq's hosts and what it
+    # needs. ``api_base_url`` is the API, ``auth_base_url`` the OAuth page the
+    # customer opens; the token endpoint follows from them (token_url_for).
+    production_hosts = endpoints.PRODUCTION_HOSTS
+    production_api_url = endpoints.PRODUCTION_API_URL
+    production_auth_url = endpoints.PRODUCTION_AUTHORIZE_URL
+    sandbox_api_url = endpoints.SANDBOX_API_URL
+    sandbox_auth_url = endpoints.SANDBOX_AUTHORIZE_URL
+    local_sandbox_api_path = endpoints.LOCAL_SANDBOX_API_PATH
+    local_sandbox_auth_path = endpoints.LOCAL_SANDBOX_AUTH_PATH
+    required_settings = ("api_base_url", "auth_base_url", "client_id", "client_secret")
 
     def __init__(
         self,
@@ -83,10 +95,6 @@ class BunqProvider(provider.BankProvider):
 
     def __repr__(self) -> str:
         return f"BunqProvider(api_base_url={self.config.api_base_url!r})"
-
-    @staticmethod
-    def production_hosts() -> tuple[str, ...]:
-        return endpoints.PRODUCTION_HOSTS
 
     # ---------------------------------------------------------------- tokens
     def _token_set(self, context: bunq_client.BunqContext) -> provider.TokenSet:

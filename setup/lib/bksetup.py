@@ -580,7 +580,7 @@ def command_demo(args) -> int:
         f"  Odoo with the bank link is running:  http://localhost:{args.port}\n"
         "  Log in as:  admin / admin   (company: De Gouden Korenaar B.V.)\n"
         + (f"  Bank sandbox: ING {sandbox_urls.get('ing', '')}  ABN AMRO {sandbox_urls.get('abnamro', '')}"
-           f"  Rabobank {sandbox_urls.get('rabobank', '')}\n"
+           f"  Rabobank {sandbox_urls.get('rabobank', '')}  bunq {sandbox_urls.get('bunq', '')}\n"
            if sandbox_urls else "")
         + f"  Log file:  {LOCAL / 'odoo-demo.log'}\n"
         + ("  Stop with:  ./setup/demo --stop\n" if args.detach
@@ -598,13 +598,13 @@ def command_demo(args) -> int:
 
 
 def start_sandbox(venv: Path, ing_port: int = 8443, abnamro_port: int = 8444, rabobank_port: int = 8445,
-                  nextgenpsd2_port: int = 8446):
+                  nextgenpsd2_port: int = 8446, bunq_port: int = 8447):
     """Start the local bank sandbox (ING, ABN AMRO and Rabobank, each on its
     own HTTPS port) in the background; certificates are made once and cached."""
     certs = CACHE / "sandbox-certs"
     python = str(venv / "bin" / "python")
     env = dict(os.environ, PYTHONPATH=str(SETUP))
-    for port in (ing_port, abnamro_port, rabobank_port, nextgenpsd2_port):
+    for port in (ing_port, abnamro_port, rabobank_port, nextgenpsd2_port, bunq_port):
         if port_in_use(port):
             raise SetupError(f"Port {port} (bank sandbox) is already in use: ./setup/demo --stop, "
                              f"or: fuser -k {port}/tcp")
@@ -615,7 +615,8 @@ def start_sandbox(venv: Path, ing_port: int = 8443, abnamro_port: int = 8444, ra
     proc = subprocess.Popen(
         [python, "-m", "bank_sandbox", "--certs", str(certs), "--ready-file", str(ready),
          "--port", str(ing_port), "--abnamro-port", str(abnamro_port), "--rabobank-port", str(rabobank_port),
-         "--nextgenpsd2-port", str(nextgenpsd2_port), "--state-dir", str(CACHE / "sandbox-state"),
+         "--nextgenpsd2-port", str(nextgenpsd2_port), "--bunq-port", str(bunq_port),
+         "--state-dir", str(CACHE / "sandbox-state"),
          *(["--scenario", str(scenario)] if scenario.exists() else [])],
         env=env, stdout=log, stderr=log, start_new_session=True)
     for _ in range(150):
@@ -626,6 +627,7 @@ def start_sandbox(venv: Path, ing_port: int = 8443, abnamro_port: int = 8444, ra
                           "rabobank": f"https://127.0.0.1:{ports['rabobank']}",
                           # Knab, Triodos, ASN Bank, SNS and RegioBank on one port.
                           "nextgenpsd2": f"https://127.0.0.1:{ports['nextgenpsd2']}",
+                          "bunq": f"https://127.0.0.1:{ports['bunq']}",
                           "certs": str(certs)}
         if proc.poll() is not None:
             raise SetupError(f"The bank sandbox stopped at start; see {LOCAL / 'bank-sandbox.log'}")

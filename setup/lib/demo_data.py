@@ -42,6 +42,7 @@ JOURNALS = [
     ("ASN", "ASN Zakelijk", "ASNB", "4149506426", "asn"),
     ("SNS", "SNS Zakelijk", "SNSB", "3565267348", "sns"),
     ("RGB", "RegioBank Zakelijk", "RBRB", "7732280172", "regiobank"),
+    ("BUNQ", "bunq Zakelijk", "BUNQ", "9137818406", "bunq"),
 ]
 
 CUSTOMERS = [
@@ -166,6 +167,7 @@ SANDBOX_URL_PARAMETERS = {
     "knab": "account_bank_link_knab.sandbox_url",
     "triodos": "account_bank_link_triodos.sandbox_url",
     "asn": "account_bank_link_asn.sandbox_url",
+    "bunq": "account_bank_link_bunq.sandbox_url",
 }
 
 
@@ -219,6 +221,15 @@ def bank_registration_settings(sandbox: dict) -> dict:
         settings["triodos"] = {**qwac, **qsealc}
         settings["asn"] = {**qwac, "client_id": "sandbox-volksbank-client",
                            "client_secret": "sandbox-volksbank-secret"}
+    if sandbox.get("bunq"):
+        # The OAuth client of the sandbox's PSD2 registration (scenario.py).
+        settings["bunq"] = {
+            "environment": "sandbox",
+            "client_id": sandbox.get("bunq_client_id", "sandbox-bunq-oauth-client"),
+            "client_secret": sandbox.get("bunq_client_secret", "sandbox-bunq-oauth-secret"),
+            "ca_certificate": _pem(certs, "ca.pem"),
+            "ca_certificate_name": "ca.pem",
+        }
     return settings
 
 
@@ -507,7 +518,7 @@ def ensure_opening_balances(env, company, journals, day, remember_ids=True):
     import agrees with the bank."""
     base = json.loads(BASE_SCENARIO.read_text())
     opening = {}
-    for bank in ("ing", "abnamro", "rabobank"):
+    for bank in ("ing", "abnamro", "rabobank", "bunq"):
         for account in base.get(bank, {}).get("accounts", []):
             if account.get("iban"):
                 opening[account["iban"]] = account.get("opening_balance", "0")

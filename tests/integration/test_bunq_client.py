@@ -127,13 +127,13 @@ def test_a_session_near_its_end_is_renewed_before_calling_bunq(bank_sandbox):
     assert bank_sandbox.log("bunq") == []
 
 
-def test_a_withdrawn_grant_is_a_revoked_consent(bank_sandbox):
+def test_a_withdrawn_grant_is_a_consent_to_give_again(bank_sandbox):
     bunq = make_provider(bank_sandbox)
     tokens = consent(bank_sandbox, bunq)
     bank_sandbox.end_consents("bunq", "revoke")
     with pytest.raises(provider.TokenExpiredError):
         bunq.list_accounts(tokens)
-    with pytest.raises(provider.ConsentRevokedError):
+    with pytest.raises(provider.ConsentExpiredError):
         bunq.refresh(tokens)
 
 

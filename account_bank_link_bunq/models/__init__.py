@@ -1,0 +1,1 @@
+from . import account_bank_link
