@@ -23,8 +23,17 @@ import re
 
 from . import dutch, pages
 from .approval import OrderApprovalMixin, done_page
-from .payments import ACCEPTED, AUTHORISED, CANCELLED, EXECUTED, REJECTED, PaymentBook, PaymentError, money, \
-    new_submission
+from .payments import (
+    ACCEPTED,
+    AUTHORISED,
+    CANCELLED,
+    EXECUTED,
+    REJECTED,
+    PaymentBook,
+    PaymentError,
+    money,
+    new_submission,
+)
 from .web import html_response
 
 DRAFT_PATH = re.compile(r"^/monetary-account/(\d+)/draft-payment(?:/(\d+))?$")
