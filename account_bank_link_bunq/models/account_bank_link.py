@@ -11,6 +11,8 @@ the framework's token set, kept in its admin-only secret storage
 
 from odoo import fields, models
 
+from odoo.addons.l10n_nl_bankkoppeling.tools import provider as bank_provider
+
 from ..tools import bunq_mapping, bunq_provider, endpoints
 
 
@@ -28,7 +30,19 @@ class AccountBankLink(models.Model):
         if self.provider != "bunq":
             return super()._bank_link_get_provider()
         self.ensure_one()
-        return bunq_provider.BunqProvider(self._bunq_config())
+        bank = bunq_provider.BunqProvider(self._bunq_config())
+        bank.link_tokens = lambda: self._bunq_payment_tokens(bank)
+        return bank
+
+    def _bunq_payment_tokens(self, bank):
+        """The link's API context for a draft payment, a new session first
+        when the stored one has ended (as a fetch does)."""
+        tokens = self._bank_link_tokens()
+        try:
+            bank.context_of(tokens)
+        except (bank_provider.TokenExpiredError, bank_provider.ConfigurationError):
+            tokens = self._bank_link_refresh_tokens(bank, tokens)
+        return tokens
 
     def _bunq_config(self):
         registration = self._bank_link_registration()._bank_registration_ready()

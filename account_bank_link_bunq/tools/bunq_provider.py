@@ -24,7 +24,7 @@ from typing import Any
 
 import requests
 
-from . import bunq_client, bunq_mapping, endpoints
+from . import bunq_client, bunq_mapping, bunq_payments, endpoints
 
 try:
     from odoo.addons.l10n_nl_bankkoppeling.tools import paging, provider
@@ -53,7 +53,7 @@ class BunqConfig:
     page_count: int = bunq_client.MAX_COUNT
 
 
-class BunqProvider(provider.BankProvider):
+class BunqProvider(bunq_payments.BunqPayments, provider.BankProvider):
     code = "bunq"
     name = "bunq"
     # Inferred: bunq describes no end of an OAuth grant; PSD2's 180 days of
@@ -84,8 +84,11 @@ class BunqProvider(provider.BankProvider):
         sleep: Callable[[float], None] = time.sleep,
         session: requests.Session | None = None,
         now: Callable[[], datetime.datetime] | None = None,
+        link_tokens: Callable[[], provider.TokenSet] | None = None,
     ):
         self.config = config
+        #: The link's tokens for payments (bunq_payments.py), renewed when needed.
+        self.link_tokens = link_tokens
         self._now = now or (lambda: datetime.datetime.now(datetime.UTC))
         self.client = bunq_client.BunqClient(
             api_base_url=config.api_base_url, authorize_url=config.authorize_url, token_url=config.token_url,

@@ -1,6 +1,9 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """The executed batch on the statement: one bank line for the batch total,
-reconciled with every payment of the order at once."""
+reconciled with every payment of the order at once; or, where the bank
+books each payment of the batch on its own (bunq's draft payments, an order
+without batch booking), one bank line per payment, each reconciled with its
+own payment of the order."""
 
 import logging
 import re
@@ -45,7 +48,7 @@ class AccountBankStatementLine(models.Model):
             by_key[(order.journal_id.id, amount)].append(submission)
         done = self.browse()
         used = set()
-        for line in lines:
+        for line in lines.filtered(lambda ln: not ln.account_number):
             candidates = [s for s in by_key.get((line.journal_id.id, round(line.amount, 2)), [])
                           if s.id not in used]
             submission = self._nl_pick_submission(line, candidates)
@@ -53,6 +56,47 @@ class AccountBankStatementLine(models.Model):
                 continue
             if line._nl_reconcile_with_order(submission):
                 used.add(submission.id)
+                done |= line
+        return done | (lines - done)._nl_payment_single_reconcile(
+            submissions.filtered(lambda s: s.id not in used))
+
+    def _nl_payment_single_reconcile(self, submissions):
+        """Lines that book one payment of a sent order (the counterparty's
+        IBAN and the payment's amount, one outstanding payment of the kind):
+        each reconciled with that payment; returns them."""
+        lines = self.filtered("account_number")
+        if not lines or not submissions:
+            return self.browse()
+        open_items = defaultdict(list)
+        for submission in submissions:
+            order = submission.order_id
+            sign = -1 if order.payment_type == "outbound" else 1
+            for payment in order.payment_ids:
+                iban = re.sub(r"\s+", "", (payment.partner_bank_id.acc_number or "").upper())
+                items = payment.move_id.line_ids.filtered(
+                    lambda aml, pay=payment: aml.account_id == pay.outstanding_account_id
+                    and not aml.reconciled and aml.move_id.state == "posted")
+                if iban and items:
+                    key = (order.journal_id.id, iban, round(sign * payment.amount, 2))
+                    open_items[key].append((submission, payment, items))
+        done = self.browse()
+        taken = set()
+        for line in lines:
+            iban = re.sub(r"\s+", "", line.account_number.upper())
+            candidates = [c for c in open_items.get((line.journal_id.id, iban, round(line.amount, 2)), [])
+                          if c[1].id not in taken]
+            if len(candidates) > 1:
+                # Several open payments of that amount to that account: the
+                # line's text names the one (its reference), else none.
+                text = re.sub(r"\s+", "", (line.payment_ref or "").upper())
+                candidates = [c for c in candidates
+                              if c[1].payment_reference
+                              and re.sub(r"\s+", "", c[1].payment_reference.upper()) in text]
+            if len(candidates) != 1:
+                continue
+            submission, payment, items = candidates[0]
+            if line._nl_reconcile_with_order(submission, items):
+                taken.add(payment.id)
                 done |= line
         return done
 
@@ -76,15 +120,18 @@ class AccountBankStatementLine(models.Model):
         dated = [s for s in candidates if not s.sent_at or s.sent_at.date() <= line.date]
         return dated[0] if len(dated) == 1 else None
 
-    def _nl_reconcile_with_order(self, submission):
+    def _nl_reconcile_with_order(self, submission, items=None):
         """Replace the suspense line by one counterpart per outstanding
-        payment item of the order and reconcile them; False when the
-        payments do not add up to the line (then nothing is changed)."""
+        payment item of the order (or of ``items``, one payment's) and
+        reconcile them; False when the payments do not add up to the line
+        (then nothing is changed)."""
         self.ensure_one()
         order = submission.order_id
-        items = order.payment_ids.move_id.line_ids.filtered(
-            lambda aml: aml.account_id == aml.payment_id.outstanding_account_id
-            and not aml.reconciled and aml.move_id.state == "posted")
+        single = items is not None
+        if not single:
+            items = order.payment_ids.move_id.line_ids.filtered(
+                lambda aml: aml.account_id == aml.payment_id.outstanding_account_id
+                and not aml.reconciled and aml.move_id.state == "posted")
         currency = self.currency_id or self.journal_id.currency_id or self.company_id.currency_id
         if not items or currency.compare_amounts(-sum(items.mapped("balance")), -self.amount) != 0:
             _logger.info("Bank line %s: batch %s does not add up to its payments",
@@ -111,6 +158,8 @@ class AccountBankStatementLine(models.Model):
                 skip_invoice_sync=True, skip_sync_invoice=True,
             ).create(vals_list)
         aml_model._reconcile_plan([c | i for c, i in zip(counterparts, items, strict=False)])
+        if single:
+            return self._nl_reconciled_one_payment(submission, items)
         self.write({
             "nl_reconcile_state": "auto",
             "nl_reconcile_reason": self.env._("Batch %(order)s: %(count)s payments",
@@ -124,4 +173,27 @@ class AccountBankStatementLine(models.Model):
             "The batch of %(order)s is on the statement of %(date)s (%(amount)s) and was "
             "reconciled with its %(count)s payments.", order=order.name,
             date=self.date, amount=self.amount, count=len(items)))
+        return True
+
+    def _nl_reconciled_one_payment(self, submission, items):
+        """One payment of the order reconciled; the order's submission is
+        done when none of its payments is open any more."""
+        order = submission.order_id
+        self.write({
+            "nl_reconcile_state": "auto",
+            "nl_reconcile_reason": self.env._("Order %(order)s: payment to %(partner)s",
+                                              order=order.name, partner=items.partner_id[:1].name or "-"),
+            "reconcile_mode": "edit",
+            "reconcile_data": False,
+        })
+        still_open = order.payment_ids.move_id.line_ids.filtered(
+            lambda aml: aml.account_id == aml.payment_id.outstanding_account_id
+            and not aml.reconciled and aml.move_id.state == "posted")
+        if not still_open:
+            submission.write({"state": "executed", "statement_line_id": self.id,
+                              "iso_status": submission.iso_status or "ACSC"})
+            order._bank_post(self.env._(
+                "Every payment of %(order)s is on the statement (the last of %(date)s) and was "
+                "reconciled: %(count)s payments.", order=order.name, date=self.date,
+                count=len(order.payment_ids)))
         return True

@@ -3,3 +3,4 @@ from . import test_payment_end_to_end
 from . import test_payment_rabobank
 from . import test_payment_attacks
 from . import test_payment_routes_security
+from . import test_payment_bunq

@@ -23,6 +23,9 @@ No mTLS: bunq's API is called without a client certificate [C B-doc]; the
 PSD2 provider identifies itself once, with its QSealC, at
 ``/v1/payment-service-provider-credential``.
 
+Draft payments (the PSD2 provider's payments, accepted by the customer in the
+bunq app, here a sandbox page): bunq_payments.py.
+
 Own admin endpoint: ``GET /_sandbox/bunq`` (users, installations, sessions).
 """
 
@@ -43,6 +46,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from . import pages
+from .bunq_payments import APP_PATH, DRAFT_PATH, BunqDraftPaymentsMixin
 from .consentflow import ConsentFlowMixin
 from .scenario import AMSTERDAM
 from .server import BankApp
@@ -99,7 +103,7 @@ class BunqError(Exception):
         self.response = response
 
 
-class BunqApp(ConsentFlowMixin, BankApp):
+class BunqApp(BunqDraftPaymentsMixin, ConsentFlowMixin, BankApp):
     bank = "bunq"
     single_account = False  # the user picks the accounts to share (inferred)
 
@@ -174,6 +178,9 @@ class BunqApp(ConsentFlowMixin, BankApp):
         try:
             if path == "/auth":
                 return self.authorize(request)
+            app = APP_PATH.match(path)
+            if app:
+                return self.app_page(request, app.group(1))
             if path == V1 + "/token":
                 if request.method != "POST":
                     return json_response({"error": "invalid_request", "error_description": "Use POST"}, 405)
@@ -418,9 +425,13 @@ class BunqApp(ConsentFlowMixin, BankApp):
         client = OAUTH_CLIENT_PATH.match(rest)
         if client:
             return self.oauth_client(request, session, client.group(1), client.group(2))
+        visible = self._visible_accounts(session)
+        draft = DRAFT_PATH.match(rest)
+        if draft:
+            return self.draft_payments(request, session, visible, int(draft.group(1)),
+                                       int(draft.group(2)) if draft.group(2) else None)
         if request.method != "GET":
             return error(405, "Method not allowed.")
-        visible = self._visible_accounts(session)
         payments = PAYMENT_PATH.match(rest)
         if payments:
             account = visible.get(int(payments.group(1)))

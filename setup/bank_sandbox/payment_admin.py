@@ -25,6 +25,10 @@ def bank_status(submission):
         return code
     if submission["bank"] == "rabobank":
         return RABO_STATUS[submission["status"]]
+    if submission["bank"] == "bunq":
+        from .bunq_payments import draft_status
+
+        return draft_status(submission)
     return ABN_STATUS[submission["status"]]
 
 

@@ -375,3 +375,106 @@ def test_admin_shows_sessions_accounts_and_the_server_key_on_the_bunq_port(bunq)
                                                          "bunq Spaarrekening"]
     assert "BEGIN PUBLIC KEY" in admin["server_public_key"]
     assert "token" not in json.dumps(admin["sessions"])
+
+
+# ------------------------------------------------------------------ draft payments
+DRAFTS = "/user/{userID}/monetary-account/{monetary-accountID}/draft-payment"
+
+
+def draft_body(*entries):
+    """A DraftPayment as bunq documents it: entries with amount, a Pointer to the IBAN and a description."""
+    return {"number_of_required_accepts": 1, "entries": [
+        {"amount": {"value": value, "currency": "EUR"},
+         "counterparty_alias": {"type": "IBAN", "value": iban, "name": name},
+         "description": description} for value, iban, name, description in entries]}
+
+
+def granted_account(bunq):
+    bunq.context(bunq.consent())
+    iban = eligible_ibans(bunq.sb)[0]
+    return iban, account_ids(bunq)[iban]
+
+
+def test_a_draft_payment_waits_in_the_app_and_its_payments_are_booked_when_accepted(bunq):
+    iban, account_id = granted_account(bunq)
+    bunq.sb.add_transactions("bunq", iban, [{"days_ago": 1, "amount": "1000.00", "description": "Storting",
+                                             "counterparty_name": "De Korenbloem", "counterparty_iban":
+                                             "NL91ABNA0417164300"}])
+    before = next(a for a in bunq.sb.accounts("bunq") if a["iban"] == iban)
+    body = draft_body(("418.60", "NL81INGB0002345671", "Meelfabriek Holland B.V.", "INK-001 PO/2026/0001"),
+                      ("99.95", "NL02ABNA0123456789", "Zuivel & Co Zeeland", "INK-002 PO/2026/0001"))
+    # Our request is bunq's DraftPayment schema, the answer its DraftPaymentCreate.
+    schemas.validate(SPEC, DRAFTS, "post", 200, body, schema_ref="#/components/schemas/DraftPayment")
+    path = f"/v1/user/{bunq.user_id}/monetary-account/{account_id}/draft-payment"
+    created = bunq.call("POST", path, body)
+    validate_merged(DRAFTS, "post", created)
+    assert bunq.verified(created)
+    draft_id = items(created)["Id"]["id"]
+    one = bunq.call("GET", f"{path}/{draft_id}")
+    draft = one.json()["Response"][0]["DraftPayment"]
+    schemas.validate(SPEC, DRAFTS + "/{itemId}", "get", 200, draft)
+    assert draft["status"] == "PENDING" and "object" not in draft
+    assert [e["amount"]["value"] for e in draft["entries"]] == ["418.60", "99.95"]
+    # Nothing is paid before the customer accepts in the app.
+    assert next(a for a in bunq.sb.accounts("bunq") if a["iban"] == iban)["booked"] == before["booked"]
+    at_bank = next(p for p in bunq.sb.payments("bunq") if p["bank_status"] == "PENDING")
+    assert at_bank["approval_url"].startswith(bunq.base + "/sandbox-app/draft-payment/")
+    page = bunq.sb.approve_payment(at_bank["approval_url"])
+    assert "Opdracht ondertekend" in page
+    draft = bunq.call("GET", f"{path}/{draft_id}").json()["Response"][0]["DraftPayment"]
+    schemas.validate(SPEC, DRAFTS + "/{itemId}", "get", 200, draft)
+    assert draft["status"] == "ACCEPTED", bunq.sb.payments("bunq")[0]["reason"]
+    booked = draft["object"]["PaymentBatch"]["payments"]["Payment"]
+    assert sorted(p["amount"]["value"] for p in booked) == ["-418.60", "-99.95"]
+    # One bunq payment per entry in the account's list, with the entry's IBAN and description.
+    rows, _pages = all_payments(bunq, account_id, count=200)
+    mine = [row for row in rows if "PO/2026/0001" in row["description"]]
+    assert {(row["counterparty_alias"]["iban"], row["amount"]["value"]) for row in mine} == {
+        ("NL81INGB0002345671", "-418.60"), ("NL02ABNA0123456789", "-99.95")}
+    listing = bunq.call("GET", path).json()["Response"]
+    validate_list(DRAFTS, "get", [item["DraftPayment"] for item in listing])
+
+
+def test_a_draft_refused_in_the_app_is_rejected_and_nothing_is_booked(bunq):
+    iban, account_id = granted_account(bunq)
+    before = next(a for a in bunq.sb.accounts("bunq") if a["iban"] == iban)["booked"]
+    path = f"/v1/user/{bunq.user_id}/monetary-account/{account_id}/draft-payment"
+    draft_id = items(bunq.call("POST", path, draft_body(
+        ("12.00", "NL81INGB0002345671", "Meelfabriek Holland B.V.", "INK-009"))))["Id"]["id"]
+    at_bank = next(p for p in bunq.sb.payments("bunq"))
+    bunq.sb.cancel_payment(at_bank["approval_url"])
+    draft = bunq.call("GET", f"{path}/{draft_id}").json()["Response"][0]["DraftPayment"]
+    assert draft["status"] == "REJECTED" and "object" not in draft
+    assert next(a for a in bunq.sb.accounts("bunq") if a["iban"] == iban)["booked"] == before
+
+
+@pytest.mark.parametrize(("change", "words"), [
+    (lambda b: b.update(number_of_required_accepts=2), "number_of_required_accepts"),
+    (lambda b: b.update(entries=[]), "entries"),
+    (lambda b: b["entries"][0]["counterparty_alias"].update(value="NL00INGB0002345671"), "IBAN"),
+    (lambda b: b["entries"][0]["counterparty_alias"].pop("name"), "name"),
+    (lambda b: b["entries"][0]["amount"].update(currency="USD"), "EUR"),
+    (lambda b: b["entries"][0].update(description="x" * 141), "140"),
+])
+def test_a_draft_bunq_would_refuse_is_400_in_bunqs_error_envelope(bunq, change, words):
+    _iban, account_id = granted_account(bunq)
+    body = draft_body(("12.00", "NL81INGB0002345671", "Meelfabriek Holland B.V.", "INK-009"))
+    change(body)
+    response = bunq.call("POST", f"/v1/user/{bunq.user_id}/monetary-account/{account_id}/draft-payment", body)
+    assert response.status_code == 400
+    validate_error(DRAFTS, "post", response)
+    assert words in response.json()["Error"][0]["error_description"]
+    assert bunq.sb.payments("bunq") == []
+
+
+def test_a_draft_on_an_account_outside_the_consent_or_unsigned_is_refused(bunq):
+    first, second = eligible_ibans(bunq.sb)
+    bunq.context(bunq.consent(ibans=[first]))
+    other = account_ids(company_session(BunqRefClient(bunq.sb)))[second]
+    body = draft_body(("12.00", "NL81INGB0002345671", "Meelfabriek Holland B.V.", "INK-009"))
+    outside = bunq.call("POST", f"/v1/user/{bunq.user_id}/monetary-account/{other}/draft-payment", body)
+    assert outside.status_code == 404
+    mine = account_ids(bunq)[first]
+    unsigned = bunq.call("POST", f"/v1/user/{bunq.user_id}/monetary-account/{mine}/draft-payment", body, sign=False)
+    assert unsigned.status_code == 466
+    assert bunq.sb.payments("bunq") == []
