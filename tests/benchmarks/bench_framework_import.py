@@ -297,16 +297,16 @@ def run_size(env, args, count, size_index, counterparties, partners, new_journal
     bare_journal = new_journal(f"BAR{size_index}")
     # Warm-up, not measured: the first creates of a process fill caches.
     env["account.bank.statement.line"].create(
-        bare_vals(bare_journal, transactions[:50], partner_ids, "warm")
+        bare_vals(bare_journal, transactions[:50], partner_ids, f"warm{size_index}")
     )
-    vals_list = bare_vals(bare_journal, transactions, partner_ids, "bare")
+    vals_list = bare_vals(bare_journal, transactions, partner_ids, f"bare{size_index}")
     bare_time, bare_queries = measure(
         env,
         "bare create(), one batch",
         count,
         lambda: env["account.bank.statement.line"].create(vals_list),
     )
-    chunk_vals = bare_vals(bare_journal, transactions, partner_ids, "chunk")
+    chunk_vals = bare_vals(bare_journal, transactions, partner_ids, f"chunk{size_index}")
 
     def bare_chunked():
         for start in range(0, count, 500):
