@@ -437,7 +437,7 @@ class AccountBankStatementLine(models.Model):
     def _nl_reconcile_batch(self, auto):
         """Reconcile ``[(line, decision)]`` in one go: the suspense lines
         become the counterparts where one invoice settles the line (one
-        write per account and partner), else are replaced by counterparts
+        write per account), else are replaced by counterparts
         (one delete and one create for all moves), and the
         counterparts reconciled with the invoices in one reconciliation
         plan. Returns the lines reconciled."""
@@ -462,7 +462,7 @@ class AccountBankStatementLine(models.Model):
         vals_list, pairs, done = [], [], self.browse()
         # Paid whole by one invoice (full or partial, no discount): the
         # suspense line becomes the counterpart in place, one write per
-        # account and partner, instead of a delete and a create per line
+        # account, instead of a delete and a create per line
         # (creating journal items is most of the ORM's cost here).
         in_place = defaultdict(list)  # (account, partner) -> [(suspense item, invoice item, label)]
         for line, decision in auto:
@@ -615,16 +615,28 @@ class AccountBankStatementLine(models.Model):
 
     def _nl_write_in_place(self, in_place, rewritten):
         """Make the noted suspense items the counterparts of their invoice
-        items: account and partner in one write per pair of them."""
+        items: one write per account, the partner only where it differs."""
         aml_model = self.env["account.move.line"]
         sync_free = {
             "check_move_validity": False, "skip_account_move_synchronization": True,
             "skip_invoice_sync": True, "skip_sync_invoice": True, "skip_readonly_check": True,
         }
-        for (account_id, partner_id), group in in_place.items():
-            aml_model.browse([suspense_item.id for suspense_item, _i, _l in group]).with_prefetch(
-                rewritten._prefetch_ids).with_context(**sync_free).write(
-                    {"account_id": account_id, "partner_id": partner_id})
+        # The partner is mostly set already (the payer's, on all the move's
+        # items): written only where the invoice's differs, grouped.
+        by_partner = defaultdict(list)
+        for (_account_id, partner_id), group in in_place.items():
+            for suspense_item, _item, _label in group:
+                if suspense_item.partner_id.id != partner_id:
+                    by_partner[partner_id].append(suspense_item.id)
+        for partner_id, ids in by_partner.items():
+            aml_model.browse(ids).with_prefetch(rewritten._prefetch_ids).with_context(**sync_free).write(
+                {"partner_id": partner_id})
+        by_account = defaultdict(list)
+        for (account_id, _partner_id), group in in_place.items():
+            by_account[account_id].extend(suspense_item.id for suspense_item, _i, _l in group)
+        for account_id, ids in by_account.items():
+            aml_model.browse(ids).with_prefetch(rewritten._prefetch_ids).with_context(**sync_free).write(
+                {"account_id": account_id})
         if rewritten:
             # The counterpart's label names the invoice, as a created one does:
             # one UPDATE (a label is nothing stored is computed from).
