@@ -3,7 +3,7 @@
     "name": "Dutch Bank Link (Bankkoppeling)",
     "summary": "Link Dutch business bank accounts, fetch statements on a schedule "
     "and recognise Dutch payment references (betalingskenmerk, RF)",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Accounting/Localizations",
     "website": "https://github.com/bankkoppeling/odoo-bankkoppeling",
     "author": "Bankkoppeling developers",

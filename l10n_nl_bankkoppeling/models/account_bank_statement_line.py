@@ -436,7 +436,9 @@ class AccountBankStatementLine(models.Model):
 
     def _nl_reconcile_batch(self, auto):
         """Reconcile ``[(line, decision)]`` in one go: the suspense lines
-        are replaced by counterparts (one write for all moves) and the
+        become the counterparts where one invoice settles the line (one
+        write per account), else are replaced by counterparts
+        (one delete and one create for all moves), and the
         counterparts reconciled with the invoices in one reconciliation
         plan. Returns the lines reconciled."""
         if not auto:
@@ -458,7 +460,15 @@ class AccountBankStatementLine(models.Model):
         self._nl_set_partners(by_partner)
 
         vals_list, pairs, done = [], [], self.browse()
+        # Paid whole by one invoice (full or partial, no discount): the
+        # suspense line becomes the counterpart in place, one write per
+        # account, instead of a delete and a create per line
+        # (creating journal items is most of the ORM's cost here).
+        in_place = defaultdict(list)  # (account, partner) -> [(suspense item, invoice item, label)]
         for line, decision in auto:
+            if line._nl_counterpart_in_place(decision, items, in_place):
+                done |= line
+                continue
             try:
                 line_vals = (
                     line._nl_rule_counterpart_vals(rules.browse(decision.text_rule_id))
@@ -475,28 +485,35 @@ class AccountBankStatementLine(models.Model):
             done |= line
         if not done:
             return done
-        moves = done.move_id
+        rewritten = aml_model.browse([suspense.id for group in in_place.values() for suspense, _i, _l in group])
+        replaced = done.filtered(lambda line: line.move_id not in rewritten.move_id)
+        moves = replaced.move_id
         suspense = aml_model.browse()
-        for line in done:
+        for line in replaced:
             suspense |= line._seek_for_lines()[1]
-        container = {"records": moves, "self": moves}
-        # These are posted entries without taxes on the suspense line: Odoo's
-        # dynamic-line synchronisation (taxes, payment terms, balancing lines
-        # of drafts) has nothing to do on them, and run after the delete it
-        # would read every move again one by one (the delete empties the cache).
-        with moves._check_balanced(container):
-            suspense.with_context(
-                force_delete=True, skip_account_move_synchronization=True, skip_readonly_check=True,
-                skip_invoice_sync=True,
-            ).unlink()
-            counterparts = aml_model.with_context(
-                check_move_validity=False, skip_account_move_synchronization=True,
-                skip_invoice_sync=True, skip_sync_invoice=True,
-            ).create(vals_list)
+        self._nl_write_in_place(in_place, rewritten)
+        counterparts = aml_model.browse()
+        if moves:
+            container = {"records": moves, "self": moves}
+            # These are posted entries without taxes on the suspense line: Odoo's
+            # dynamic-line synchronisation (taxes, payment terms, balancing lines
+            # of drafts) has nothing to do on them, and run after the delete it
+            # would read every move again one by one (the delete empties the cache).
+            with moves._check_balanced(container):
+                suspense.with_context(
+                    force_delete=True, skip_account_move_synchronization=True, skip_readonly_check=True,
+                    skip_invoice_sync=True,
+                ).unlink()
+                counterparts = aml_model.with_context(
+                    check_move_validity=False, skip_account_move_synchronization=True,
+                    skip_invoice_sync=True, skip_sync_invoice=True,
+                ).create(vals_list)
         # One prefetch set for the whole plan: the reconciliation reads each
         # pair's fields, which would otherwise be one query per pair.
-        to_reconcile = counterparts | items
+        to_reconcile = counterparts | rewritten | items
         plan = [(counterparts[index] | item).with_prefetch(to_reconcile._prefetch_ids) for index, item in pairs]
+        plan += [(suspense_item | item).with_prefetch(to_reconcile._prefetch_ids)
+                 for group in in_place.values() for suspense_item, item, _label in group]
         if plan:
             to_reconcile.move_id.line_ids.fetch(["tax_ids"])  # read for all moves at once
             # Reconciling changes the items' residuals only: no invoice's payment
@@ -595,6 +612,62 @@ class AccountBankStatementLine(models.Model):
         if known_ibans is None:
             known_ibans = self._nl_known_ibans()
         return False if (iban, self.partner_id.commercial_partner_id.id) in known_ibans else iban
+
+    def _nl_write_in_place(self, in_place, rewritten):
+        """Make the noted suspense items the counterparts of their invoice
+        items: one write per account, the partner only where it differs."""
+        aml_model = self.env["account.move.line"]
+        sync_free = {
+            "check_move_validity": False, "skip_account_move_synchronization": True,
+            "skip_invoice_sync": True, "skip_sync_invoice": True, "skip_readonly_check": True,
+        }
+        # The partner is mostly set already (the payer's, on all the move's
+        # items): written only where the invoice's differs, grouped.
+        by_partner = defaultdict(list)
+        for (_account_id, partner_id), group in in_place.items():
+            for suspense_item, _item, _label in group:
+                if suspense_item.partner_id.id != partner_id:
+                    by_partner[partner_id].append(suspense_item.id)
+        for partner_id, ids in by_partner.items():
+            aml_model.browse(ids).with_prefetch(rewritten._prefetch_ids).with_context(**sync_free).write(
+                {"partner_id": partner_id})
+        by_account = defaultdict(list)
+        for (account_id, _partner_id), group in in_place.items():
+            by_account[account_id].extend(suspense_item.id for suspense_item, _i, _l in group)
+        for account_id, ids in by_account.items():
+            aml_model.browse(ids).with_prefetch(rewritten._prefetch_ids).with_context(**sync_free).write(
+                {"account_id": account_id})
+        if rewritten:
+            # The counterpart's label names the invoice, as a created one does:
+            # one UPDATE (a label is nothing stored is computed from).
+            rewritten.flush_recordset()
+            self.env.cr.execute(SQL(
+                "UPDATE account_move_line aml SET name = v.name FROM (VALUES %s) AS v(id, name) WHERE aml.id = v.id",
+                SQL(", ").join(SQL("(%s, %s)", suspense_item.id, label)
+                               for group in in_place.values() for suspense_item, _i, label in group),
+            ))
+            rewritten.invalidate_recordset(["name"])
+
+    def _nl_counterpart_in_place(self, decision, items, in_place):
+        """When ``decision`` settles this line with one invoice item for the
+        line's whole amount (no discount, same currency), note its suspense
+        item to become the counterpart in ``in_place`` and return True."""
+        if decision.text_rule_id or len(decision.allocations) != 1 or decision.allocations[0].discount:
+            return False
+        allocation = decision.allocations[0]
+        item = items.browse(allocation.item_id).with_prefetch(items._prefetch_ids)
+        currency = self._nl_line_currency()
+        _liquidity, suspense, other = self._seek_for_lines()
+        if (len(suspense) != 1 or other or item.currency_id != currency or suspense.currency_id != currency
+                or suspense.tax_ids or suspense.reconciled):
+            return False
+        settled = _from_minor(allocation.amount, currency)
+        if currency.compare_amounts(suspense.amount_currency, -settled) or currency.compare_amounts(
+                suspense.balance, -settled):
+            return False
+        in_place[(item.account_id.id, item.partner_id.id or False)].append(
+            (suspense, item, item.move_id.name or self.payment_ref))
+        return True
 
     def _nl_invoice_counterpart_vals(self, decision, items):
         """``[(vals, invoice item or None)]`` for the counterparts of an

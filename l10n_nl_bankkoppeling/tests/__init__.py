@@ -9,6 +9,7 @@ from . import test_bank_link_polish
 from . import test_invoice_reference
 from . import test_translations
 from . import test_nl_reconcile
+from . import test_nl_reconcile_migration
 from . import test_bank_file_import
 from . import test_bank_file_sandbox
 from . import test_bank_file_sandbox_abnamro

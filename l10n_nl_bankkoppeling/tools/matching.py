@@ -68,6 +68,7 @@ __all__ = [
     "Decision",
     "Matcher",
     "render_reason",
+    "parse_reason",
     "invoice_context",
     "normalize_iban",
     "normalize_name",
@@ -280,6 +281,73 @@ def render_reason(code, args, templates=None):
         args["detail"] = "; ".join(render_reason(part_code, part_args, templates)
                                    for part_code, part_args in args.pop("parts"))
     return templates[code].format(**args)
+
+
+#: English reasons stored as text by older versions, besides ``REASONS``.
+LEGACY_REASONS = {
+    "learned_offer": "Booked by hand; booking rule {rule} offered (chosen {count} times)",
+}
+
+_FIELD = re.compile(r"\{(\w+)\}")
+
+
+def _reason_pattern(template):
+    parts, position = [], 0
+    for match in _FIELD.finditer(template):
+        parts.append(re.escape(template[position:match.start()]))
+        parts.append(f"(?P<{match.group(1)}>.+?)")
+        position = match.end()
+    parts.append(re.escape(template[position:]))
+    return re.compile("".join(parts) + r"\Z", re.DOTALL)
+
+
+_REASON_PATTERNS = None
+
+
+def parse_reason(text):
+    """The ``(code, args)`` of a reason stored as English text by a version
+    before codes existed, or ``None`` when ``text`` is no reason of ours.
+    ``args`` is a dict (a conflict's ``parts`` a list of ``[code, args]``),
+    as the Odoo side stores it; rendering it gives ``text`` back."""
+    global _REASON_PATTERNS
+    if _REASON_PATTERNS is None:
+        templates = {**REASONS, **LEGACY_REASONS}
+        # The longest template first: "Invoice number {invoices} in the text,
+        # partial payment not confirmed ..." before "..., partial payment".
+        _REASON_PATTERNS = [
+            (code, _reason_pattern(template))
+            for code, template in sorted(templates.items(), key=lambda pair: -len(pair[1]))
+        ]
+    text = (text or "").strip()
+    if not text:
+        return None
+    for code, pattern in _REASON_PATTERNS:
+        match = pattern.match(text)
+        if not match:
+            continue
+        args = match.groupdict()
+        if code == "conflict":
+            parts = _parse_parts(args.pop("detail").split("; "))
+            if parts is None:
+                continue
+            args["parts"] = [list(part) for part in parts]
+        if code == "learned_offer" and args["count"].isdigit():
+            args["count"] = int(args["count"])
+        return code, args
+    return None
+
+
+def _parse_parts(pieces):
+    """A conflict's reasons joined by "; " (which one reason may hold too)."""
+    if not pieces:
+        return []
+    for end in range(1, len(pieces) + 1):
+        first = parse_reason("; ".join(pieces[:end]))
+        if first and first[0] != "conflict":
+            rest = _parse_parts(pieces[end:])
+            if rest is not None:
+                return [first, *rest]
+    return None
 
 
 # --------------------------------------------------------------------------

@@ -7,6 +7,7 @@ also when the bank link brought it too (statement_dedup.py)."""
 
 import datetime
 import logging
+from collections import defaultdict
 
 from odoo import fields, models
 from odoo.exceptions import UserError
@@ -442,12 +443,17 @@ class AccountStatementImport(models.TransientModel):
              ("nl_batch_reference", "=", False), ("amount", "in", sorted({float(a) for _r, _d, a in details}))],
             ["date", "amount"],
         )
+        # The file's batch details by (day, rounded amount): each existing
+        # line looks up its own, so the pairing costs O(n + m), not O(n x m).
+        positions_by_key = defaultdict(list)
+        for position, vals in enumerate(lines):
+            if vals.get("nl_batch_detail"):
+                key = (fields.Date.to_date(vals["date"]), dedup.round(amounts[position] or 0))
+                positions_by_key[key].append(position)
         marks = {}
         for line in unnamed:
-            for position, vals in enumerate(lines):
-                if (vals.get("nl_batch_detail") and fields.Date.to_date(vals["date"]) == line.date
-                        and dedup.round(amounts[position] or 0) == dedup.round(line.amount)):
-                    marks[position] = marks.get(position, Line) | line
+            for position in positions_by_key.get((line.date, dedup.round(line.amount)), ()):
+                marks[position] = marks.get(position, Line) | line
         return covered, marks
 
     def _nl_balances_without(self, st_vals, skipped, created):

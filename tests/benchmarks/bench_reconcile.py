@@ -564,12 +564,53 @@ def run_odoo(args):
     config.parse_config(["-c", args.odoo_config, "-d", args.db])
     odoo.service.server.load_server_wide_modules()
     registry = odoo.modules.registry.Registry(args.db)
-    with registry.cursor() as cr:
-        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {"tracking_disable": True})
-        try:
-            _run_odoo(env, args)
-        finally:
-            cr.rollback()
+    summaries = []
+    for n_lines, n_invoices in _sizes(args):
+        size_args = argparse.Namespace(**{**vars(args), "lines": n_lines, "invoices": n_invoices})
+        if args.oca_sample_above and n_lines > args.oca_sample_above and not args.oca_sample:
+            size_args.oca_sample = args.oca_sample_above
+        print(f"\n===== {n_lines} bank lines, {n_invoices} open invoices =====")
+        with registry.cursor() as cr:
+            env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {"tracking_disable": True})
+            try:
+                summaries.append(_run_odoo(env, size_args))
+            finally:
+                cr.rollback()
+    print_summary(summaries)
+
+
+def _sizes(args):
+    """``--sizes 1200:1500,10000:20000`` (lines:invoices), else ``--lines``/``--invoices``."""
+    if not args.sizes:
+        return [(args.lines, args.invoices)]
+    sizes = []
+    for part in args.sizes.split(","):
+        lines, _sep, invoices = part.partition(":")
+        sizes.append((int(lines), int(invoices) if invoices else int(lines) * 5 // 4))
+    return sizes
+
+
+def print_summary(summaries):
+    """Issue #17's targets at every size, side by side."""
+    print("\n===== Targets (issue #17) at every size =====")
+    header = (f"{'lines':>6} {'invoices':>8} {'wrong':>5} {'recall':>7} {'decide s':>8} {'write s':>8} "
+              f"{'queries':>8} {'q/reconciled':>12} {'OCA s':>8} {'ratio':>6}  OCA time")
+    print(header)
+    print("-" * len(header))
+    for row in summaries:
+        oca = f"{row['oca_seconds']:8.2f}" if row["oca_seconds"] else f"{'-':>8}"
+        ratio = f"{row['ratio']:6.3f}" if row["ratio"] is not None else f"{'-':>6}"
+        print(f"{row['lines']:>6} {row['invoices']:>8} {row['wrong']:>5} {row['recall']:>7.1%} "
+              f"{row['decision_seconds']:>8.2f} {row['write_seconds']:>8.2f} {row['queries']:>8} "
+              f"{row['per_reconciled']:>12.2f} {oca} {ratio}  {row['oca_label']}")
+    print("targets: 0 wrong, recall >= 97%, ratio (our automatic step / OCA's as it ships) <= 0.2, "
+          "queries per reconciled line <= 8 and not growing with the open invoices")
+    met = all(row["wrong"] == 0 and row["recall"] >= 0.97 and row["per_reconciled"] <= 8
+              and (row["ratio"] is None or row["ratio"] <= 0.2) for row in summaries)
+    if any(row["ratio"] is None for row in summaries):
+        print(f"targets without OCA's time {'met' if met else 'NOT met'} (OCA not run: the time ratio is not shown)")
+    else:
+        print(f"all targets {'met' if met else 'NOT met'}")
 
 
 def _run_odoo(env, args):
@@ -661,8 +702,17 @@ def _run_odoo(env, args):
     rows = score(lines, engine_outcomes(decisions, item_to_invoice, rule_keys))
     env.invalidate_all()
     queries_before = env.cr.sql_log_count
-    stats = st_lines.action_nl_auto_reconcile()
-    env.flush_all()
+    if args.profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        stats = profiler.runcall(st_lines.action_nl_auto_reconcile)
+        env.flush_all()
+        profiler.dump_stats(f"{args.profile}.{len(lines)}")
+        print(f"  profile of the action (cProfile, slows it down) in {args.profile}.{len(lines)}")
+    else:
+        stats = st_lines.action_nl_auto_reconcile()
+        env.flush_all()
     action_queries = env.cr.sql_log_count - queries_before
     print_table("Our matcher: action_nl_auto_reconcile()", rows, stats["decision_seconds"],
                 stats["write_seconds"])
@@ -674,7 +724,18 @@ def _run_odoo(env, args):
     if reconciled:
         print(f"  SQL queries per reconciled line: {action_queries / len(reconciled):.1f}")
     print_targets(stats, action_queries, len(reconciled), oca_seconds)
-    return rows
+    total = rows["TOTAL"]
+    ours = stats["decision_seconds"] + stats["write_seconds"]
+    sampled = args.oca_sample and args.oca_sample < len(lines)
+    return {
+        "lines": len(lines), "invoices": len(invoices), "wrong": total["auto_wrong"],
+        "recall": total["auto_right"] / total["certain"] if total["certain"] else 0.0,
+        "decision_seconds": stats["decision_seconds"], "write_seconds": stats["write_seconds"],
+        "queries": action_queries, "per_reconciled": action_queries / max(len(reconciled), 1),
+        "oca_seconds": oca_seconds, "ratio": ours / oca_seconds if oca_seconds else None,
+        "oca_label": ("-" if not oca_seconds else
+                      f"extrapolated from {args.oca_sample} lines" if sampled else "measured on all lines"),
+    }
 
 
 def print_targets(stats, queries, reconciled, oca_seconds):
@@ -749,11 +810,16 @@ def main(argv=None):
     parser.add_argument("--oca-sample", type=int, default=0,
                         help="run the OCA matcher on this many lines only and extrapolate its time")
     parser.add_argument("--skip-oca", action="store_true")
+    parser.add_argument("--profile", help="write a cProfile of our action to this path (.<lines> added)")
+    parser.add_argument("--sizes", help="several runs, e.g. 1200:1500,10000:20000 (lines:invoices)")
+    parser.add_argument("--oca-sample-above", type=int, default=0,
+                        help="with --sizes: sample the OCA matcher on this many lines for sizes above it")
     args = parser.parse_args(argv)
     if args.db:
         run_odoo(args)
     else:
-        run_engine(args)
+        for n_lines, n_invoices in _sizes(args):
+            run_engine(argparse.Namespace(**{**vars(args), "lines": n_lines, "invoices": n_invoices}))
 
 
 if __name__ == "__main__":

@@ -548,3 +548,44 @@ def test_invoice_number_in_an_invoice_context_from_a_known_payer_still_reconcile
         decision = engine.decide(line(25000, text, iban=IBAN_JANSEN))
         assert decision.status == AUTO, text
         assert [a.item_id for a in decision.allocations] == [3]
+
+
+# --------------------------------------------------------------------------
+# Reasons stored as English text by older versions (the migration reads them)
+# --------------------------------------------------------------------------
+
+
+def test_every_english_reason_is_read_back_as_its_code_and_parameters():
+    import re as _re
+
+    from l10n_nl_bankkoppeling.tools.matching import LEGACY_REASONS, REASONS, parse_reason
+
+    for code, template in {**REASONS, **LEGACY_REASONS}.items():
+        if code == "conflict":
+            continue
+        args = {name: f"X{index}-{name}" for index, name in enumerate(_re.findall(r"\{(\w+)\}", template))}
+        if "invoices" in args:
+            args["invoices"] = "INV/2026/00001, INV/2026/00002"
+        text = template.format(**args)
+        assert parse_reason(text) == (code, args), text
+
+
+def test_a_conflict_is_read_back_with_its_parts_also_when_a_part_holds_a_semicolon():
+    from l10n_nl_bankkoppeling.tools.matching import parse_reason, render_reason
+
+    parts = (("invoice_sum_others", (("invoices", "INV/2026/00007"),)),
+             ("text_rule", (("rule_name", "Bankkosten"),)))
+    text = render_reason("conflict", (("parts", parts),))
+    code, args = parse_reason(text)
+    assert code == "conflict"
+    assert args == {"parts": [["invoice_sum_others", {"invoices": "INV/2026/00007"}],
+                              ["text_rule", {"rule_name": "Bankkosten"}]]}
+
+
+def test_a_text_that_is_no_reason_of_ours_is_not_read_as_one():
+    from l10n_nl_bankkoppeling.tools.matching import parse_reason
+
+    assert parse_reason("Batch PO/2026/0001: 12 payments") is None
+    assert parse_reason("Handmatig afgeletterd") is None
+    assert parse_reason("") is None
+    assert parse_reason("The line fits several answers: something else") is None

@@ -82,13 +82,61 @@ def datasets(draw):
                                                   "J. Pietersen", None))))
             payments.append(Payment(line, None))
             continue
+        kind = draw(st.sampled_from(("one", "one", "one", "combined", "stranger_invoice_context", "mirror")))
+        if kind == "stranger_invoice_context":
+            # A stranger writing an invoice number in an invoice context
+            # ("factuur 2026-00003", the full "INV/2026/00003"), maybe of the
+            # exact amount: their own supplier's invoice, or a mistake; the
+            # payer is not known, so never certain.
+            item = draw(st.sampled_from(items))
+            number = draw(st.sampled_from((item.name, item.name.split("/", 1)[1],
+                                           item.name.split("/", 1)[1].replace("/", "-"))))
+            text = draw(st.sampled_from(("factuur {n}", "Betaling factuur {n}", "{n}", "fact. {n} d.d. {d}",
+                                         "dossier {n}", "Uw order {n}"))).format(n=number, d="01-10-2026")
+            amount = draw(st.one_of(st.just(item.open_amount), amounts,
+                                    st.just(item.open_amount * 40 // 100)))
+            line = BankLine(key, COMPANY, amount, "EUR", text, None, _iban(700000 + key),
+                            draw(st.sampled_from(("Gemeente Lingewaard", "A. de Jong", None,
+                                                  "Klant Holding", "Bouw"))))
+            payments.append(Payment(line, None))
+            continue
+        if kind == "combined":
+            # One payment for two invoices of one partner, both named.
+            own = [item for item in items if item.partner_id == draw(st.sampled_from(partners))]
+            if len(own) >= 2:
+                first, second = own[0], own[-1]
+                payer = first.partner_id
+                if payer in parents and draw(st.booleans()):
+                    payer = parents[payer]
+                text = draw(st.sampled_from(("facturen {a}, {b}", "factuur {a} en {b}", "{a} {b}"))).format(
+                    a=first.name, b=draw(st.sampled_from((second.name, second.name.split("/", 1)[1]))))
+                amount = first.open_amount + second.open_amount
+                line = BankLine(key, COMPANY, amount, "EUR", text, None, _iban(payer), names[payer])
+                payments.append(Payment(line, {first.id: first.open_amount, second.id: second.open_amount}))
+                continue
+        if kind == "mirror":
+            # A real customer paying its invoice by IBAN and amount, the text
+            # holding its own order number, equal to another open invoice's.
+            item = draw(st.sampled_from(items))
+            other = draw(st.sampled_from(items))
+            text = draw(st.sampled_from(("Order 2026-{n:05d} d.d. 12-10-2026", "Uw kenmerk 2026/{n:05d}",
+                                         "Dossier {n}", "polis {n}"))).format(n=other.id)
+            twins = [i for i in items if i.partner_id == item.partner_id and i.open_amount == item.open_amount]
+            if len(twins) == 1:
+                line = BankLine(key, COMPANY, item.open_amount, "EUR", text, None, _iban(item.partner_id),
+                                names[item.partner_id])
+                payments.append(Payment(line, {item.id: item.open_amount}))
+                continue
         item = draw(st.sampled_from(items))
-        style = draw(st.sampled_from(("own", "own", "parent", "name")))
+        style = draw(st.sampled_from(("own", "own", "parent", "name", "parent_name")))
         if style == "parent" and item.partner_id in parents:
             payer = parents[item.partner_id]
             iban, name = _iban(payer), names[payer]
         elif style == "name":
             iban, name = _iban(800000 + key), names[item.partner_id]
+        elif style == "parent_name" and item.partner_id in parents:
+            # The holding paying from an account not known yet, under its own name.
+            iban, name = _iban(850000 + key), names[parents[item.partner_id]]
         else:
             iban, name = _iban(item.partner_id), names[item.partner_id]
         kenmerk = item.payment_reference
@@ -112,6 +160,8 @@ def datasets(draw):
 def _same_amount_twins(items, truth):
     """Open items of the truth's partner with the truth's amount: an
     IBAN-and-amount answer cannot tell them apart, nor can the payer."""
+    if len(truth) != 1:
+        return set()
     (item_id, amount), = truth.items()
     item = next(item for item in items if item.id == item_id)
     return {other.id for other in items
