@@ -25,7 +25,9 @@ from .common import PaymentOrderMixin
 PASSWORD = "betaler-korenaar-1"
 
 
-class NextGenPsd2PaymentCase(PaymentOrderMixin, AccountTestInvoicingCommon, HttpCase):
+class NextGenPsd2PaymentCase(PaymentOrderMixin):
+    """A mixin (not a test case by itself): one class per bank below."""
+
     country_code = "NL"
     #: Set by the subclass: the bank and its demo journal.
     bank = journal_code = None
@@ -123,12 +125,12 @@ class NextGenPsd2PaymentCase(PaymentOrderMixin, AccountTestInvoicingCommon, Http
 
 
 @tagged("post_install", "-at_install")
-class TestPaymentKnab(NextGenPsd2PaymentCase):
+class TestPaymentKnab(NextGenPsd2PaymentCase, AccountTestInvoicingCommon, HttpCase):
     bank, journal_code = "knab", "KNAB"
 
 
 @tagged("post_install", "-at_install")
-class TestPaymentAsnBank(NextGenPsd2PaymentCase):
+class TestPaymentAsnBank(NextGenPsd2PaymentCase, AccountTestInvoicingCommon, HttpCase):
     bank, journal_code = "asn", "ASN"
 
 
@@ -152,7 +154,8 @@ class TestPaymentTriodos(PaymentOrderMixin, AccountTestInvoicingCommon, HttpCase
         self.assertEqual(order.bank_send_mode, "file")
         self.env["res.lang"]._activate_lang("nl_NL")
         dutch = order.with_context(lang="nl_NL").bank_send_explanation
-        self.assertIn("Triodos Bank biedt via de bankkoppeling geen koppeling voor", dutch)
+        self.assertIn("biedt via de bankkoppeling geen koppeling voor betaalopdrachten", dutch)
+        self.assertIn("Triodos Bank", dutch)
         with self.assertRaises(UserError):
             order.with_user(self.sender).action_bank_send()
         self.assertFalse(order.bank_submission_ids)
