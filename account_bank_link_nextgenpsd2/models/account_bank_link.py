@@ -132,6 +132,7 @@ class AccountBankLink(models.Model):
             signing_key_path=registration.signing_key
             and registration._bank_link_pem_path("signing_key", "-signing.key") or "",
             verify=registration._bank_registration_verify(),
+            sandbox=registration.environment == "sandbox",
         )
 
     def _bank_link_wizard_texts(self):

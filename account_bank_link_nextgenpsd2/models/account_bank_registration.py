@@ -34,6 +34,7 @@ class AccountBankRegistration(models.Model):
             signing_cert_path=registration._bank_link_pem_path("signing_certificate", "-signing.pem"),
             signing_key_path=registration._bank_link_pem_path("signing_key", "-signing.key"),
             verify=registration._bank_registration_verify(),
+            sandbox=registration.environment == "sandbox",
         )
         redirect_uri = self.env["account.bank.link"].sudo().get_base_url() + CALLBACK_PATH
         try:

@@ -50,6 +50,26 @@ CONFIGURATION_CODES = {"CERTIFICATE_INVALID", "CERTIFICATE_MISSING", "CERTIFICAT
                        "CERTIFICATE_REVOKED", "SIGNATURE_INVALID", "SIGNATURE_MISSING"}
 
 
+#: Loopback hosts a *sandbox* registration may send the user back to over http.
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
+
+
+def check_redirect_uri(redirect_uri: str, *, sandbox: bool) -> None:
+    """The banks send the user back to an https address only (Knab [I Y-knab], Triodos
+    registers exact https URIs [C T-reg], de Volksbank inferred [I Y-vb]). Sandbox only:
+    an Odoo on this machine over plain http (``./setup/demo``, the browser tests) may be
+    the redirect URI, as the local sandbox accepts it; production always needs https."""
+    parts = urlsplit(redirect_uri or "")
+    if parts.scheme == "https" and parts.hostname:
+        return
+    if sandbox and parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS:
+        return
+    raise provider.ConfigurationError(
+        f"The redirect URI {redirect_uri!r} is not an https address: the bank sends the user back to "
+        "https only (set web.base.url to Odoo's https address)"
+        + ("" if sandbox else "; plain http on this machine is for a sandbox registration only"))
+
+
 def error_info(response: requests.Response) -> tuple[str | None, str | None]:
     """(code, text) of ``{"tppMessages": [...]}``, a single TppMessage object
     (de Volksbank's Swagger) or an OAuth error body."""

@@ -23,7 +23,7 @@ from typing import Any
 
 import requests
 
-from . import nextgenpsd2_client, nextgenpsd2_mapping, profiles
+from . import nextgenpsd2_client, nextgenpsd2_mapping, nextgenpsd2_payments, profiles
 
 try:
     from odoo.addons.l10n_nl_bankkoppeling.tools import http_signature, paging, provider
@@ -32,7 +32,6 @@ except ImportError:  # plain Python, see tests/conftest.py
 
 AMSTERDAM = zoneinfo.ZoneInfo("Europe/Amsterdam")
 _logger = logging.getLogger(__name__)
-
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,6 +48,11 @@ class NextGenPsd2Config:
     signing_key_path: str = dataclasses.field(default="", repr=False)
     verify: bool | str = True
     timeout: float = 30.0
+    #: The registration's environment is the sandbox (see :func:`check_redirect_uri`).
+    sandbox: bool = False
+
+
+check_redirect_uri = nextgenpsd2_client.check_redirect_uri
 
 
 def consent_id_of(tokens: provider.TokenSet) -> str | None:
@@ -64,7 +68,7 @@ def pkce_pair() -> tuple[str, str]:
     return verifier, challenge
 
 
-class NextGenPsd2Provider(provider.BankProvider):
+class NextGenPsd2Provider(nextgenpsd2_payments.NextGenPsd2Payments, provider.BankProvider):
     """The standard flow; a subclass names its bank's profile and the provider facts."""
 
     profile: profiles.Profile | None = None
@@ -115,6 +119,8 @@ class NextGenPsd2Provider(provider.BankProvider):
         """Triodos only: once per certificate; store ``client_id`` and ``client_secret`` it returns."""
         if self.profile.consent_auth != profiles.AUTH_CERTIFICATE:
             raise provider.ConfigurationError(f"{self.name} registers clients in its portal, not by API")
+        for uri in redirect_uris:
+            check_redirect_uri(uri, sandbox=self.config.sandbox)
         return self.client.register_client(redirect_uris)
 
     # ---------------------------------------------------------------- consent + OAuth
@@ -123,6 +129,7 @@ class NextGenPsd2Provider(provider.BankProvider):
         """Creates the consent resource (the user is present: PSU-IP-Address), then the bank's URL."""
         if not self.psu_ip_address:
             raise provider.ConfigurationError("A consent is made with the user present: PSU-IP-Address is missing")
+        check_redirect_uri(redirect_uri, sandbox=self.config.sandbox)
         consent = self.client.create_consent(redirect_uri, self.psu_ip_address)
         verifier = challenge = None
         if self.profile.sca == profiles.SCA_REDIRECT_PKCE:
@@ -239,6 +246,7 @@ class KnabProvider(NextGenPsd2Provider):
     history_months = 18  # inferred: not published
     rotates_refresh_token = False  # inferred
     one_account_per_consent = False  # the user picks accounts at Knab [I Y-knab]
+    max_payments_per_order = 1  # single instant credit transfers; no bulk in the notes [I Y-knab]
     iban_bank_codes = ("KNAB",)
     required_settings = (*NextGenPsd2Provider.required_settings, "signing_certificate", "signing_key")
     production_hosts = profiles.KNAB.production_hosts
@@ -271,6 +279,7 @@ class AsnProvider(NextGenPsd2Provider):
     history_months = 18  # inferred
     rotates_refresh_token = False  # inferred
     one_account_per_consent = False  # inferred [I Y-vb]
+    max_payments_per_order = 1  # single credit transfers; the Swagger has no bulk initiation [C V-swagger]
     iban_bank_codes = ("ASNB",)
     production_hosts = profiles.ASN.production_hosts
     production_api_url, production_auth_url = profiles.ASN.api_base_url, profiles.ASN.auth_base_url

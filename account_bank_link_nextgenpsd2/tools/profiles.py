@@ -71,6 +71,16 @@ class Profile:
     later_history_days: int | None = None
     #: Extra headers of the token endpoint.
     token_headers: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    #: Payment initiation of one SEPA credit transfer (None: the bank offers us none, the file).
+    pis_path: str | None = None
+    #: Its status, ``{payment_id}`` filled in.
+    pis_status_path: str = ""
+    #: The ``_links`` entry the user approves the payment at.
+    pis_sca_link: str = "scaRedirect"
+    #: A structured reference as ``remittanceInformationStructured`` (else in the free text).
+    pis_structured_reference: bool = False
+    #: Takes ``requestedExecutionDate`` (else a future date is refused, never ignored).
+    pis_execution_date: bool = False
 
     def valid_until(self, today: datetime.date) -> str:
         return (today + datetime.timedelta(days=self.consent_request_days)).isoformat()
@@ -104,6 +114,11 @@ KNAB = Profile(
     refresh_secret_in_body=True,  # refresh: secret in the body, not Basic; inferred [I Y-knab]
     token_headers={"Cache-Control": "no-cache"},  # inferred [I Y-knab]
     identity_fields=("transactionId", "entryReference"),  # inferred: Yolt reads transactionId [I Y-knab]
+    # Instant SCT, Berlin Group body, debtor account required, executed on submit [I Y-knab];
+    # its status path is the Berlin Group one, inferred. No bulk payments in the notes.
+    pis_path="/v1/payments/instant-sepa-credit-transfers",
+    pis_status_path="/v1/payments/instant-sepa-credit-transfers/{payment_id}/status",
+    pis_sca_link="scaRedirect",  # Berlin Group redirect approach; inferred [I Y-knab "redirect for SCA"]
 )
 
 
@@ -132,6 +147,7 @@ TRIODOS = Profile(
     identity_fields=("transactionId", "entryReference"),
     unsigned_amounts=True,  # inferred [I Y-tri README, quoting Triodos]
     later_history_days=90,  # full history only on the first request, then 90 days [C T-faq]
+    # No pis_path: NOTES-triodos.md describes no payment interface; orders are the pain.001 file.
 )
 
 
@@ -156,6 +172,13 @@ def _volksbank(code: str, name: str, path: str) -> Profile:
         token_params_in_query=True,  # inferred [I Y-vb, T-vb]
         identity_fields=("entryReference",),  # no transactionId in the Swagger [C V-swagger]
         balance_types=("interimAvailable",),  # the only one supported; inferred [I Y-vb README]
+        # One SEPA credit transfer; status under /v1.1 [C V-swagger]. No bulk initiation (a bulk
+        # status only). The user approves at _links.scaOAuth [C V-swagger]; what is behind it inferred.
+        pis_path="/v1/payments/sepa-credit-transfers",
+        pis_status_path="/v1.1/payments/sepa-credit-transfers/{payment_id}/status",
+        pis_sca_link="scaOAuth",
+        pis_structured_reference=True,  # string of 35 with issuerSRI [C V-swagger]
+        pis_execution_date=True,  # requestedExecutionDate [C V-swagger]
     )
 
 

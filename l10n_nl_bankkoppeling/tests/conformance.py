@@ -51,7 +51,7 @@ A bank addon runs them with a small subclass that gives the hooks::
 Optional hooks (``adjust_scenario``, ``before_approval``,
 ``stored_refresh_token``, ``assert_no_tokens_kept``,
 ``expected_bank_balance``, ``book_extra``, ``assert_recovered``,
-``assert_api_calls_authenticated``, ``lines_of_booking``) have a
+``assert_api_calls_authenticated``, ``bank_import_id``, ``lines_of_booking``) have a
 default that fits a bank with one consent for all accounts; each is
 documented where it is defined. The bank's own behaviour (ABN AMRO's
 consent per account, ING's client id) stays as tests in the bank's
@@ -190,10 +190,19 @@ class SandboxBankCase:
     def assert_recovered(self, account):
         """Hook: more checks after a fault is gone and the fetch passed."""
 
+    def bank_import_id(self, bank_id):
+        """Hook: how Odoo's import id of the booking the test gave the id
+        ``bank_id`` ends (by default that id: the bank's id of the
+        transaction). A bank whose identity is derived from it (de
+        Volksbank's ``entryReference``) gives the derived part."""
+        return bank_id
+
     def lines_of_booking(self, lines, bank_id):
         """Hook: the statement lines of the booking the test gave the id
-        ``bank_id`` (by default the bank's id of the transaction)."""
-        return lines.filtered(lambda ln: ln.unique_import_id.endswith(bank_id))
+        ``bank_id`` (by default those whose import id ends with
+        :meth:`bank_import_id`)."""
+        tail = self.bank_import_id(bank_id)
+        return lines.filtered(lambda ln: ln.unique_import_id.endswith(tail))
 
     def assert_api_calls_authenticated(self, api_calls):
         """Hook: how the bank knows the caller on each API call (``api_calls``:

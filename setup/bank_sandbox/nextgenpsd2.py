@@ -25,9 +25,10 @@ import urllib.parse
 import uuid
 from html import escape
 
-from . import httpsig
+from . import httpsig, pages
 from .consentflow import redirect_back
 from .httpsig import SignatureError
+from .nextgenpsd2_payments import NgPaymentsMixin
 from .scenario import AMSTERDAM
 from .server import BankApp
 from .state import fingerprint
@@ -85,6 +86,47 @@ DEFAULT_CODES = {400: "FORMAT_ERROR", 401: "TOKEN_INVALID", 403: "SERVICE_BLOCKE
                  405: "SERVICE_INVALID", 429: "ACCESS_EXCEEDED"}
 
 
+def redirect_uri_ok(uri):
+    """https, as the banks demand [I Y-knab; C T-reg; I Y-vb]. Local sandbox only, not the
+    banks: an Odoo on this machine over plain http (./setup/demo, the browser tests) may be
+    sent back to as well; the addon sends such a URI for a sandbox registration only."""
+    parts = urllib.parse.urlsplit(uri or "")
+    return (parts.scheme == "https" and bool(parts.hostname)) or (
+        parts.scheme == "http" and parts.hostname in ("localhost", "127.0.0.1", "::1"))
+
+
+def volksbank_entry_number(record_id):
+    """The part of de Volksbank's ``entryReference`` (``<booking date>-<number>``, inferred
+    shape) that follows from the sandbox's transaction id; a test that added the
+    transaction finds it by this (the bank gives no ``transactionId`` [C V-swagger])."""
+    # Letters and digits only: an id added by a test may hold dashes ("FAULT-ASN-...-1001").
+    tail = "".join(c for c in record_id if c.isalnum())[-8:] or "0"
+    return f"{int(tail, 36) % 10**8:08d}"
+
+
+def brand(profile):
+    """(CSS, logo HTML) of a bank's pages: the consent pages here, the payment approval
+    pages of approval.py (through pages.BRANDS)."""
+    color = profile["color"]
+    style = (f"body{{margin:0;font-family:Arial,Helvetica,sans-serif;background:#f4f4f4;color:#222}}"
+             f"header{{background:{color};padding:14px 24px;color:#fff}}.logo{{font-weight:bold;font-size:24px}}"
+             ".logo small{display:block;font-size:12px;font-weight:normal}"
+             "main{max-width:620px;margin:28px auto;background:#fff;padding:24px 32px;border-radius:6px}"
+             f"h1{{color:{color};font-size:24px;margin-top:0}}.account{{display:flex;gap:12px;padding:12px 0;"
+             "border-bottom:1px solid #e4e4e4}.account.disabled{color:#999}.reason{font-size:13px;color:#999}"
+             ".iban{font-family:monospace;font-size:15px}button{border:0;padding:11px 22px;font-size:16px;"
+             f"cursor:pointer;border-radius:4px}}.primary{{background:{color};color:#fff}}"
+             f".secondary{{background:#fff;color:{color};border:1px solid {color}}}"
+             ".sandbox{background:#fffbe0;border:1px dashed #c8a800;padding:8px 12px;margin:12px 0}"
+             ".error{color:#c00;font-weight:bold}")
+    logo = f'<div class="logo">{escape(profile["name"])}<small>{escape(profile["subtitle"])}</small></div>'
+    return style, logo
+
+
+for _bank, _profile in PROFILES.items():
+    pages.BRANDS[_bank] = brand(_profile)  # the payment approval pages (approval.py) in the bank's look
+
+
 class NgError(Exception):
     def __init__(self, response):
         super().__init__(response.status_code)
@@ -102,7 +144,7 @@ def _date(value, name, error):
         raise NgError(error(400, "FORMAT_ERROR", f"{name} must be yyyy-mm-dd")) from None
 
 
-class NextGenPsd2BankApp(BankApp):
+class NextGenPsd2BankApp(NgPaymentsMixin, BankApp):
     """One NextGenPSD2 bank (``bank`` = profile key) behind :class:`NextGenPsd2Router`."""
 
     def __init__(self, bank, state, cert_checker, settings):
@@ -134,6 +176,9 @@ class NextGenPsd2BankApp(BankApp):
         profile = self.profile
         api, auth = profile["api"], profile["auth"]
         try:
+            answer = self.payments_dispatch(request)
+            if answer is not None:
+                return answer
             if path == auth + "/authorize":
                 return self.consent_page(request) if method == "POST" else self.authorize(request)
             if path == auth + "/token" and method == "POST":
@@ -245,7 +290,7 @@ class NextGenPsd2BankApp(BankApp):
         if not record:
             return oauth_error("invalid_token", "The initial access token is invalid or expired", 401)
         redirect_uris = request.form.getlist("redirect_uris")
-        if not redirect_uris or not all(u.startswith("https://") for u in redirect_uris):
+        if not redirect_uris or not all(redirect_uri_ok(u) for u in redirect_uris):
             return oauth_error("invalid_redirect_uri", "redirect_uris must be https URLs")
         client_id, client_secret = "tri-" + secrets.token_hex(8), secrets.token_urlsafe(24)
         with self.state.lock:
@@ -293,7 +338,7 @@ class NextGenPsd2BankApp(BankApp):
         if not request.headers.get("PSU-IP-Address"):
             # The user is present when a consent is made [C V-sandbox; I Y-knab, Y-tri].
             self._raise(400, "FORMAT_ERROR", "PSU-IP-Address is required")
-        if profile["sca"] != "oauth_consent_id" and not request.headers.get("TPP-Redirect-URI", "").startswith("https://"):
+        if profile["sca"] != "oauth_consent_id" and not redirect_uri_ok(request.headers.get("TPP-Redirect-URI", "")):
             self._raise(400, "FORMAT_ERROR", "TPP-Redirect-URI is required")
         access, valid_until, frequency = self._consent_body(request)
         consent_id = secrets.token_hex(12)
@@ -421,7 +466,7 @@ class NextGenPsd2BankApp(BankApp):
         if args.get("response_type") != "code":
             problems.append("response_type moet code zijn")
         redirect_uri = args.get("redirect_uri", "")
-        if not redirect_uri.startswith("https://"):
+        if not redirect_uri_ok(redirect_uri):
             problems.append("redirect_uri ontbreekt of is geen https-adres")
         client_id = args.get("client_id", "")
         if self.bank == "triodos":
@@ -517,19 +562,7 @@ class NextGenPsd2BankApp(BankApp):
         return self.state.current_scenario().accounts[self.bank]
 
     def _page(self, title, body):
-        color = self.profile["color"]
-        style = (f"body{{margin:0;font-family:Arial,Helvetica,sans-serif;background:#f4f4f4;color:#222}}"
-                 f"header{{background:{color};padding:14px 24px;color:#fff}}.logo{{font-weight:bold;font-size:24px}}"
-                 ".logo small{display:block;font-size:12px;font-weight:normal}"
-                 "main{max-width:620px;margin:28px auto;background:#fff;padding:24px 32px;border-radius:6px}"
-                 f"h1{{color:{color};font-size:24px;margin-top:0}}.account{{display:flex;gap:12px;padding:12px 0;"
-                 "border-bottom:1px solid #e4e4e4}.account.disabled{color:#999}.reason{font-size:13px;color:#999}"
-                 ".iban{font-family:monospace;font-size:15px}button{border:0;padding:11px 22px;font-size:16px;"
-                 f"cursor:pointer;border-radius:4px}}.primary{{background:{color};color:#fff}}"
-                 f".secondary{{background:#fff;color:{color};border:1px solid {color}}}"
-                 ".sandbox{background:#fffbe0;border:1px dashed #c8a800;padding:8px 12px;margin:12px 0}"
-                 ".error{color:#c00;font-weight:bold}")
-        logo = f'<div class="logo">{escape(self.profile["name"])}<small>{escape(self.profile["subtitle"])}</small></div>'
+        style, logo = brand(self.profile)
         return ('<!DOCTYPE html><html lang="nl"><head><meta charset="utf-8">'
                 f'<meta name="viewport" content="width=device-width,initial-scale=1"><title>{escape(title)}</title>'
                 f"<style>{style}</style></head><body><header>{logo}</header><main><h1>{escape(title)}</h1>"
@@ -810,9 +843,7 @@ class NextGenPsd2BankApp(BankApp):
     def _entry_reference(self, record):
         if not self.profile.get("volksbank"):
             return record["id"]
-        # Letters and digits only: an id added by a test may hold dashes ("FAULT-ASN-...-1001").
-        tail = "".join(c for c in record["id"] if c.isalnum())[-8:] or "0"
-        return f"{record['booking_date'].replace('-', '')}-{int(tail, 36) % 10**8:08d}"
+        return f"{record['booking_date'].replace('-', '')}-{volksbank_entry_number(record['id'])}"
 
     def _transaction_json(self, record, own):
         profile = self.profile

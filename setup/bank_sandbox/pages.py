@@ -95,6 +95,10 @@ SCOPE_LABELS = {
 }
 
 
+#: More banks' look (bank -> (CSS, logo HTML)), registered by their modules (nextgenpsd2.py).
+BRANDS = {}
+
+
 def _page(bank, title, body):
     if bank == "ing":
         style, logo = ING_STYLE, '<div class="logo">ING<small>Mijn ING Zakelijk</small></div>'
@@ -103,6 +107,8 @@ def _page(bank, title, body):
         logo = '<div class="logo"><span class="mark"></span>Rabobank<small>Rabo Internet Bankieren Zakelijk</small></div>'
     elif bank == "bunq":
         style, logo = BUNQ_STYLE, '<div class="logo">bunq<small>bunq Business</small></div>'
+    elif bank in BRANDS:
+        style, logo = BRANDS[bank]
     else:
         style, logo = ABN_STYLE, '<div class="logo"><span class="shield"></span>ABN AMRO</div>'
     return (

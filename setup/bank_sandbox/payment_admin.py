@@ -23,6 +23,10 @@ def bank_status(submission):
         if code == "ACSC" and any(p["status"] == "rejected" for p in submission["payments"]):
             return "PART"
         return code
+    if submission.get("berlin_group"):  # Knab, de Volksbank (nextgenpsd2_payments.py)
+        from .nextgenpsd2_payments import payment_status
+
+        return payment_status(submission)
     if submission["bank"] == "rabobank":
         return RABO_STATUS[submission["status"]]
     if submission["bank"] == "bunq":

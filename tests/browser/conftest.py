@@ -111,7 +111,8 @@ def context(browser, odoo_url):
     page.fill("input[name=login]", LOGIN)
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
-    page.wait_for_selector(".o_main_navbar")
+    # The first login builds the assets (and partner_autocomplete calls out): slow on a busy machine.
+    page.wait_for_selector(".o_main_navbar", timeout=180_000)
     page.close()
     yield ctx
     ctx.close()

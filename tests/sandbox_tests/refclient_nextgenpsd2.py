@@ -176,3 +176,28 @@ class NgClient:
         more = {"Authorization": self.client_id} if self.bank in VOLKSBANK else {}
         version = "/v2" if self.bank == "knab" else "/v1"
         return self.send(method, f"{self.api}{version}/consents/{self.consent_id}{tail}", self.signed("data", b"", more))
+
+    # -------------------------------------------------------------- payments (Knab, de Volksbank)
+    def pis_path(self):
+        if self.bank == "knab":
+            return self.api + "/v1/payments/instant-sepa-credit-transfers"  # [I Y-knab]
+        return self.api + "/v1/payments/sepa-credit-transfers"  # [C V-swagger]
+
+    def initiate_payment(self, body, redirect=REDIRECT, psu_ip="192.0.2.10", drop=(), authorization=None):
+        data = json.dumps(body).encode()
+        more = {"Content-Type": "application/json", "TPP-Redirect-URI": redirect}
+        if psu_ip:
+            more["PSU-IP-Address"] = psu_ip
+        if self.bank == "knab":
+            more["Authorization"] = authorization or f"Bearer {self.app_token}"
+        else:
+            more["Authorization"] = authorization or self.client_id
+        return self.send("POST", self.pis_path(), self.signed("consent", data, more, drop), data)
+
+    def payment_status(self, payment_id):
+        more = {"Authorization": f"Bearer {self.app_token}" if self.bank == "knab" else self.client_id}
+        if self.bank == "knab":
+            path = f"{self.pis_path()}/{payment_id}/status"
+        else:
+            path = f"{self.api}/v1.1/payments/sepa-credit-transfers/{payment_id}/status"  # [C V-swagger]
+        return self.send("GET", path, self.signed("data", b"", more))

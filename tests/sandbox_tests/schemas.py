@@ -40,6 +40,8 @@ SPEC_FILES = {
     "berlingroup": SPECS / "berlingroup" / "psd2-api-1.3.12-2022-07-01.json",
     "volksbank-ais": SPECS / "volksbank" / "volksbank-group-account-information-services-v1-1.json",
     "volksbank-consent": SPECS / "volksbank" / "volksbank-group-bank-consent-services-v1.json",
+    "volksbank-pis": SPECS / "volksbank" / "volksbank-group-payment-initiation-services-v1.json",
+    "volksbank-pis-status": SPECS / "volksbank" / "volksbank-group-payment-status-services-v1-1.json",
     # bunq's own OpenAPI file; its schemas describe the objects inside the
     # {"Response": [...]} envelope (see test_bunq.py).
     "bunq": SPECS / "bunq" / "bunq-api-openapi.json",
