@@ -42,7 +42,8 @@ def _start_sandbox(python: str, setup: Path, certs: Path, work: Path, log: Path)
     with open(log, "ab") as out:
         proc = subprocess.Popen(
             [python, "-m", "bank_sandbox", "--certs", str(certs), "--ready-file", str(ready),
-             "--port", "0", "--abnamro-port", "0", "--rabobank-port", "0", "--tan", "123456",
+             "--port", "0", "--abnamro-port", "0", "--rabobank-port", "0", "--nextgenpsd2-port", "0",
+             "--bunq-port", "0", "--tan", "123456",
              *(["--scenario", str(scenario)] if scenario.exists() else [])],
             cwd=str(setup), env=dict(os.environ, PYTHONPATH=str(setup)),
             stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
@@ -56,6 +57,9 @@ def _start_sandbox(python: str, setup: Path, certs: Path, work: Path, log: Path)
     return proc, {"ing": f"https://127.0.0.1:{ports['ing']}",
                   "abnamro": f"https://127.0.0.1:{ports['abnamro']}",
                   "rabobank": f"https://127.0.0.1:{ports['rabobank']}",
+                  # Knab, Triodos and de Volksbank (account_bank_link_nextgenpsd2's registrations).
+                  "nextgenpsd2": f"https://127.0.0.1:{ports['nextgenpsd2']}",
+                  "bunq": f"https://127.0.0.1:{ports['bunq']}",
                   "certs": str(certs)}
 
 

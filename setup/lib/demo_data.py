@@ -280,7 +280,8 @@ def ensure_bank_links(env, company, sandbox: dict, remember_ids=True):
     for provider, values in {**drafts, **bank_link_settings(sandbox)}.items():
         if provider not in providers or not set(values) <= set(Link._fields):
             continue  # the bank's addon is not installed (or an older one)
-        env["ir.config_parameter"].sudo().set_param(SANDBOX_URL_PARAMETERS[provider], sandbox[provider])
+        env["ir.config_parameter"].sudo().set_param(
+            SANDBOX_URL_PARAMETERS[provider], sandbox.get(provider) or sandbox["nextgenpsd2"])
         name = f"bank_link_{provider}"
         link = ref(env, name) if remember_ids else None
         if not link:
