@@ -62,7 +62,7 @@ class TestSecurityRegistry(TransactionCase):
         seen = {(model, name) for model, name, _field in self.our_fields()}
         # The walk would be worthless if it missed the fields it is for.
         self.assertIn(("account.bank.registration", "tls_key"), seen)
-        self.assertIn(("account.bank.link", "abnamro_api_key"), seen)
+        self.assertIn(("account.bank.registration", "api_key"), seen)
         self.assertIn(("account.bank.link.secret", "refresh_token"), seen)
         self.assertIn(("account.bank.registration", "signing_key"), seen)
         self.assertIn(("account.bank.registration", "auth_base_url"), seen)
