@@ -2,7 +2,7 @@
 {
     "name": "Bank Link: ABN AMRO",
     "summary": "Link ABN AMRO business accounts through ABN AMRO's PSD2 Account Information API",
-    "version": "18.0.1.1.0",
+    "version": "18.0.1.2.0",
     "category": "Accounting/Localizations",
     "website": "https://github.com/bankkoppeling/odoo-bankkoppeling",
     "author": "Bankkoppeling developers",

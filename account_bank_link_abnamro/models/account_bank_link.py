@@ -1,6 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-"""ABN AMRO on the bank link: settings of the TPP registration, the provider,
-one consent per IBAN, and ABN AMRO's texts in the link wizard.
+"""ABN AMRO on the bank link: one consent per IBAN, and ABN AMRO's texts in
+the link wizard. The framework builds the provider (registered in
+``abnamro_provider``) from the company's bank registration.
 
 An ABN AMRO consent covers exactly one account, so one link holds a consent
 per IBAN: their tokens live with the link's other secrets (``bank_data``
@@ -14,46 +15,21 @@ from markupsafe import Markup, escape
 from stdnum import iban as stdnum_iban
 
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
 
 from odoo.addons.l10n_nl_bankkoppeling.models.account_bank_link import (
     _SIDE_WRITTEN,
     ACTIVE_STATES,
 )
-from odoo.addons.l10n_nl_bankkoppeling.tools import pem_files
 from odoo.addons.l10n_nl_bankkoppeling.tools import provider as bank_provider
 
 from ..tools import abnamro_provider
 
-ADMIN_GROUP = "l10n_nl_bankkoppeling.group_bank_link_admin"
-#: System parameter with the base URL of the local bank sandbox (./setup/demo
-#: sets it): API, authorize page and token endpoint all live there.
-SANDBOX_URL_PARAMETER = "account_bank_link_abnamro.sandbox_url"
-PRODUCTION_API_URL = abnamro_provider.PRODUCTION_API_URL
-# *unconfirmed* (bank-protocols.md): which OAuth host is current, and whether
-# production's token endpoint is on port 8443 as the sandbox's is.
-PRODUCTION_AUTH_URL = "https://auth.connect.abnamro.com"
-PRODUCTION_TOKEN_URL = "https://auth.connect.abnamro.com:8443/as/token.oauth2"
-#: The hosts a production link may talk to: the API and the OAuth host
-#: (consent page and token endpoint). The OAuth host is *unconfirmed*.
-PRODUCTION_HOSTS = ("api.abnamro.com", "auth.connect.abnamro.com")
-TOKEN_PATH = "/as/token.oauth2"
+#: Registered with the framework, which builds it from the bank registration.
+PROVIDER = abnamro_provider.AbnAmroProvider
 #: Context key naming the IBAN whose consent a call uses.
 CONSENT_IBAN = "abnamro_consent_iban"
 #: Key in the secret's ``bank_data``: {IBAN: serialised TokenSet}.
 CONSENTS_KEY = "abnamro_consents"
-
-ABNAMRO_CERTIFICATES = ("abnamro_tls_certificate", "abnamro_ca_certificate")
-ABNAMRO_KEYS = ("abnamro_tls_key",)
-ABNAMRO_KEY_PAIRS = (("abnamro_tls_certificate", "abnamro_tls_key"),)
-ABNAMRO_SETTINGS = (
-    "abnamro_environment", "abnamro_api_url", "abnamro_auth_url", "abnamro_token_url",
-    "abnamro_client_id", "abnamro_api_key",
-    "abnamro_tls_certificate", "abnamro_tls_certificate_name",
-    "abnamro_tls_key", "abnamro_tls_key_name",
-    "abnamro_ca_certificate", "abnamro_ca_certificate_name",
-)
-
 
 def _token_set_to_json(tokens, valid_until):
     def moment(value):
@@ -87,76 +63,7 @@ def _token_set_from_json(data):
 class AccountBankLink(models.Model):
     _inherit = "account.bank.link"
 
-    provider = fields.Selection(
-        selection_add=[("abnamro", "ABN AMRO")], ondelete={"abnamro": "cascade"}
-    )
-    abnamro_environment = fields.Selection(
-        [("sandbox", "Sandbox (test)"), ("production", "Production")],
-        string="ABN AMRO environment",
-        default="sandbox",
-        tracking=True,
-        groups=ADMIN_GROUP,
-    )
-    # Where the link sends its API key, tokens and the user's browser:
-    # administrators only, https only, ABN AMRO's own hosts in production.
-    abnamro_api_url = fields.Char(
-        "ABN AMRO API URL",
-        compute="_compute_abnamro_urls",
-        store=True,
-        readonly=False,
-        tracking=True,
-        groups=ADMIN_GROUP,
-    )
-    abnamro_auth_url = fields.Char(
-        "ABN AMRO login URL",
-        compute="_compute_abnamro_urls",
-        store=True,
-        readonly=False,
-        tracking=True,
-        groups=ADMIN_GROUP,
-        help="Host of ABN AMRO's consent page (/as/authorization.oauth2).",
-    )
-    abnamro_token_url = fields.Char(
-        "ABN AMRO token URL",
-        compute="_compute_abnamro_urls",
-        store=True,
-        readonly=False,
-        tracking=True,
-        groups=ADMIN_GROUP,
-    )
-    abnamro_client_id = fields.Char("ABN AMRO client id", groups=ADMIN_GROUP)
-    abnamro_api_key = fields.Char("ABN AMRO API key", groups=ADMIN_GROUP, copy=False)
-    abnamro_tls_certificate = fields.Binary(
-        "ABN AMRO TLS certificate (QWAC)", attachment=False, groups=ADMIN_GROUP, copy=False
-    )
-    abnamro_tls_certificate_name = fields.Char(
-        "ABN AMRO TLS certificate file name", groups=ADMIN_GROUP, copy=False
-    )
-    abnamro_tls_key = fields.Binary(
-        "ABN AMRO TLS private key", attachment=False, groups=ADMIN_GROUP, copy=False
-    )
-    abnamro_tls_key_name = fields.Char(
-        "ABN AMRO TLS key file name", groups=ADMIN_GROUP, copy=False
-    )
-    abnamro_ca_certificate = fields.Binary(
-        "ABN AMRO sandbox CA certificate",
-        attachment=False,
-        groups=ADMIN_GROUP,
-        copy=False,
-        help="Sandbox only: the certificate authority of the sandbox's HTTPS "
-        "server. Production uses the system's trusted authorities.",
-    )
-    abnamro_ca_certificate_name = fields.Char(
-        "ABN AMRO CA certificate file name", groups=ADMIN_GROUP, copy=False
-    )
-    abnamro_tls_certificate_expiry = fields.Date(
-        "ABN AMRO certificate valid until",
-        compute="_compute_abnamro_certificate_facts",
-        store=True,
-    )
-    abnamro_tls_certificate_subject = fields.Char(
-        "ABN AMRO certificate subject", compute="_compute_abnamro_certificate_facts", store=True
-    )
+    provider = fields.Selection(selection_add=[(PROVIDER.code, PROVIDER.name)], ondelete={PROVIDER.code: "cascade"})
     abnamro_consent_progress = fields.Html(
         "ABN AMRO consents",
         compute="_compute_abnamro_consent_progress",
@@ -165,125 +72,8 @@ class AccountBankLink(models.Model):
     )
 
     # ------------------------------------------------------------------
-    # Settings
+    # Texts
     # ------------------------------------------------------------------
-
-    @api.model
-    def _bank_link_inherited_vals(self, vals):
-        inherited = super()._bank_link_inherited_vals(vals)
-        if vals.get("provider") == "abnamro" and not vals.get("abnamro_tls_key"):
-            inherited.update(
-                self._bank_link_inherited_settings(
-                    "abnamro", vals, ABNAMRO_SETTINGS, "abnamro_tls_key"
-                )
-            )
-        return inherited
-
-    @api.constrains(
-        "abnamro_environment", "abnamro_api_url", "abnamro_auth_url", "abnamro_token_url",
-        "provider",
-    )
-    def _check_abnamro_endpoints(self):
-        for link in self.sudo().filtered(lambda record: record.provider == "abnamro"):
-            link._bank_link_check_endpoints(
-                link.abnamro_environment,
-                ("abnamro_api_url", "abnamro_auth_url", "abnamro_token_url"),
-                PRODUCTION_HOSTS,
-            )
-
-    @api.model
-    def _abnamro_sandbox_url(self):
-        value = self.env["ir.config_parameter"].sudo().get_param(SANDBOX_URL_PARAMETER)
-        return value.rstrip("/") if value else False
-
-    @api.depends("abnamro_environment", "provider")
-    def _compute_abnamro_urls(self):
-        for link in self:
-            if link.provider != "abnamro":
-                urls = (False, False, False)
-            elif link.abnamro_environment == "production":
-                urls = (PRODUCTION_API_URL, PRODUCTION_AUTH_URL, PRODUCTION_TOKEN_URL)
-            elif link._abnamro_sandbox_url():
-                local = link._abnamro_sandbox_url()
-                urls = (local, local, local + TOKEN_PATH)
-            else:
-                urls = (
-                    abnamro_provider.SANDBOX_API_URL,
-                    abnamro_provider.SANDBOX_AUTH_URL,
-                    abnamro_provider.SANDBOX_TOKEN_URL,
-                )
-            link.abnamro_api_url, link.abnamro_auth_url, link.abnamro_token_url = urls
-
-    @api.depends("abnamro_tls_certificate")
-    def _compute_abnamro_certificate_facts(self):
-        for link in self:
-            data = link._bank_link_pem_bytes("abnamro_tls_certificate")
-            info = False
-            if data:
-                try:
-                    info = pem_files.certificate_info(data)
-                except pem_files.PemProblem:
-                    info = False
-            link.abnamro_tls_certificate_expiry = info and info.not_valid_after.date()
-            link.abnamro_tls_certificate_subject = info and info.subject
-
-    @api.constrains(*ABNAMRO_CERTIFICATES, *ABNAMRO_KEYS)
-    def _check_abnamro_pem_files(self):
-        for link in self:
-            link._bank_link_check_pem_files(ABNAMRO_CERTIFICATES, ABNAMRO_KEYS, ABNAMRO_KEY_PAIRS)
-
-    @api.onchange(*ABNAMRO_CERTIFICATES, *ABNAMRO_KEYS)
-    def _onchange_abnamro_pem_files(self):
-        """Say at once, on upload, what the save would refuse."""
-        try:
-            self._bank_link_check_pem_files(ABNAMRO_CERTIFICATES, ABNAMRO_KEYS, ABNAMRO_KEY_PAIRS)
-        except ValidationError as error:
-            return {
-                "warning": {
-                    "title": self.env._("Certificate or key refused"),
-                    "message": error.args[0],
-                }
-            }
-
-    # ------------------------------------------------------------------
-    # Provider and texts
-    # ------------------------------------------------------------------
-
-    def _abnamro_config(self):
-        self.ensure_one()
-        self._bank_link_missing_settings(
-            ("abnamro_api_url", "abnamro_auth_url", "abnamro_token_url", "abnamro_client_id",
-             "abnamro_api_key", "abnamro_tls_certificate", "abnamro_tls_key")
-        )
-        self._bank_link_check_expiry(("abnamro_tls_certificate_expiry",))
-        link = self.sudo()
-        # Again at use: a row written around the ORM must not send the API
-        # key or tokens to a host the constraint would refuse.
-        link._check_abnamro_endpoints()
-        verify = True
-        if link.abnamro_environment == "sandbox" and link.abnamro_ca_certificate:
-            verify = link._bank_link_pem_path("abnamro_ca_certificate", "-ca.pem")
-        return abnamro_provider.AbnAmroConfig(
-            api_base_url=link.abnamro_api_url.rstrip("/"),
-            auth_base_url=link.abnamro_auth_url.rstrip("/"),
-            token_url=link.abnamro_token_url,
-            client_id=link.abnamro_client_id,
-            api_key=link.abnamro_api_key,
-            tls_cert_path=link._bank_link_pem_path("abnamro_tls_certificate", "-tls.pem"),
-            tls_key_path=link._bank_link_pem_path("abnamro_tls_key", "-tls.key"),
-            verify=verify,
-        )
-
-    def _bank_link_provider_class(self):
-        if self.provider != "abnamro":
-            return super()._bank_link_provider_class()
-        return abnamro_provider.AbnAmroProvider
-
-    def _bank_link_get_provider(self):
-        if self.provider != "abnamro":
-            return super()._bank_link_get_provider()
-        self.ensure_one()
-        return abnamro_provider.AbnAmroProvider(self._abnamro_config())
 
     def _bank_link_wizard_texts(self):
         texts = super()._bank_link_wizard_texts()

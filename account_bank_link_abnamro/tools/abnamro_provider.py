@@ -7,13 +7,14 @@ import datetime
 import logging
 from collections.abc import Iterator, Mapping
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from . import abnamro_client, abnamro_mapping, abnamro_payments
 
 try:
-    from odoo.addons.l10n_nl_bankkoppeling.tools import ibans, paging, provider
+    from odoo.addons.l10n_nl_bankkoppeling.tools import ibans, oauth, paging, provider
 except ImportError:  # plain Python, see tests/conftest.py
-    from l10n_nl_bankkoppeling.tools import ibans, paging, provider
+    from l10n_nl_bankkoppeling.tools import ibans, oauth, paging, provider
 
 _logger = logging.getLogger(__name__)
 
@@ -21,7 +22,36 @@ SANDBOX_API_URL = "https://api-sandbox.abnamro.com"
 PRODUCTION_API_URL = "https://api.abnamro.com"
 # *unconfirmed* which OAuth host is current; see bank-protocols.md.
 SANDBOX_AUTH_URL = "https://auth-sandbox.connect.abnamro.com"
-SANDBOX_TOKEN_URL = "https://auth-sandbox.connect.abnamro.com:8443/as/token.oauth2"
+PRODUCTION_AUTH_URL = "https://auth.connect.abnamro.com"
+#: The hosts a production link may talk to: the API and the OAuth host
+#: (consent page and token endpoint). The OAuth host is *unconfirmed*.
+PRODUCTION_HOSTS = ("api.abnamro.com", "auth.connect.abnamro.com")
+TOKEN_PATH = "/as/token.oauth2"
+#: ABN AMRO's own OAuth hosts serve the token endpoint on this port (its
+#: sandbox documents it; *unconfirmed* for production).
+OAUTH_HOST_SUFFIX = ".connect.abnamro.com"
+TOKEN_PORT = 8443
+
+
+def token_url(auth_base_url: str) -> str:
+    """ABN AMRO's token endpoint, derived from the authorisation URL.
+
+    The token endpoint lives on the OAuth host of the consent page, only on
+    another port at ABN AMRO's own hosts (8443). Deriving it keeps one
+    endpoint less on the registration that an administrator could point
+    elsewhere: the token request carries the authorization code and refresh
+    token, and goes to the host the registration's endpoint check approved.
+    A local sandbox serves it on its own port, under the URL's path."""
+    parts = urlsplit(auth_base_url.rstrip("/"))
+    netloc, path = parts.netloc, parts.path
+    if path.endswith(".oauth2"):  # the authorize page itself was configured
+        path = path.rsplit("/as/", 1)[0]
+    if (parts.hostname or "").endswith(OAUTH_HOST_SUFFIX) and parts.port is None:
+        netloc = f"{parts.hostname}:{TOKEN_PORT}"
+    return urlunsplit((parts.scheme, netloc, path + TOKEN_PATH, "", ""))
+
+
+SANDBOX_TOKEN_URL = token_url(SANDBOX_AUTH_URL)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,6 +70,7 @@ class AbnAmroConfig:
     timeout: float = 30.0
 
 
+@provider.register
 class AbnAmroProvider(abnamro_payments.AbnAmroPayments, provider.BankProvider):
     code = "abnamro"
     name = "ABN AMRO"
@@ -52,6 +83,18 @@ class AbnAmroProvider(abnamro_payments.AbnAmroPayments, provider.BankProvider):
     # framework must persist the returned TokenSet before anything else, and
     # this provider never sends a refresh token twice by itself.
     rotates_refresh_token = True
+    # The registration (account.bank.registration): ABN AMRO's hosts and what it needs.
+    production_hosts = PRODUCTION_HOSTS
+    production_api_url = PRODUCTION_API_URL
+    production_auth_url = PRODUCTION_AUTH_URL
+    sandbox_api_url = SANDBOX_API_URL
+    sandbox_auth_url = SANDBOX_AUTH_URL
+    required_settings = ("api_base_url", "auth_base_url", "client_id", "api_key", "tls_certificate", "tls_key")
+    config_class = AbnAmroConfig
+
+    @classmethod
+    def config_from_settings(cls, settings: Mapping[str, Any]) -> AbnAmroConfig:
+        return super().config_from_settings({**settings, "token_url": token_url(settings["auth_base_url"])})
 
     def make_client(self, config: AbnAmroConfig, transport: dict[str, Any]) -> abnamro_client.AbnAmroClient:
         return abnamro_client.AbnAmroClient(
@@ -83,40 +126,13 @@ class AbnAmroProvider(abnamro_payments.AbnAmroPayments, provider.BankProvider):
         return dataclasses.replace(tokens, consent_valid_until=valid_until)
 
     def refresh(self, tokens: provider.TokenSet) -> provider.TokenSet:
-        if not tokens.refresh_token:
-            raise provider.ConsentExpiredError("No refresh token stored; the consent must be renewed")
-        return self._token_set(self.client.token_by_refresh(tokens.refresh_token), previous=tokens)
+        return self._token_set(self.client.token_by_refresh(oauth.refresh_token_of(tokens)), previous=tokens)
 
     def revoke(self, tokens: provider.TokenSet) -> None:
         """ABN AMRO documents no revocation endpoint for AIS consents; the
         user withdraws the consent in the ABN AMRO app or Internet Banking.
         Forgetting the tokens is all this side can do."""
         _logger.info("ABN AMRO has no revoke call; the consent is withdrawn at the bank")
-
-    def _token_set(
-        self, payload: Mapping[str, Any], previous: provider.TokenSet | None
-    ) -> provider.TokenSet:
-        now = self._now()
-        refresh_token = payload.get("refresh_token") or None
-        if refresh_token is None and previous is not None:
-            # Not expected from a rotating bank; keeping the old token is the
-            # only way not to lose the consent outright.
-            _logger.warning("ABN AMRO's refresh answer has no new refresh token")
-            refresh_token = previous.refresh_token
-        expires_in = payload.get("expires_in")
-        expires_at = None
-        if expires_in not in (None, "") and not isinstance(expires_in, bool):
-            try:
-                expires_at = now + datetime.timedelta(seconds=int(expires_in))
-            except (TypeError, ValueError):
-                expires_at = None
-        return provider.TokenSet(
-            access_token=payload["access_token"],
-            refresh_token=refresh_token,
-            expires_at=expires_at,
-            scope=payload.get("scope") if isinstance(payload.get("scope"), str) else None,
-            consent_valid_until=previous.consent_valid_until if previous else None,
-        )
 
     def consent_valid_until(self, tokens: provider.TokenSet) -> datetime.date | None:
         if tokens.consent_valid_until:

@@ -1,45 +1,24 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-"""ING on the bank link: the provider, built from the company's bank
-registration (``account.bank.registration``: no settings on the consents),
-which accounts may be linked, and ING's texts in the link wizard."""
+"""ING on the bank link: which accounts may be linked, and ING's texts in
+the link wizard. The framework builds the provider (registered in
+``ing_provider``) from the company's bank registration."""
 
 from odoo import fields, models
 
 from ..tools import ing_mapping, ing_provider
 
+#: Registered with the framework, which builds it from the bank registration.
+PROVIDER = ing_provider.IngProvider
+
 
 class AccountBankLink(models.Model):
     _inherit = "account.bank.link"
 
-    provider = fields.Selection(selection_add=[("ing", "ING")], ondelete={"ing": "cascade"})
-
-    def _ing_config(self):
-        registration = self._bank_link_registration()._bank_registration_ready()
-        production = registration.environment == "production"
-        base_url = registration.api_base_url.rstrip("/")
-        return ing_provider.IngConfig(
-            authorization_hosts=ing_provider.authorization_hosts(base_url, production),
-            base_url=base_url,
-            # ING also returns the client id with every application token;
-            # the one ING returns wins (ing_client.py).
-            client_id=registration.client_id or "",
-            **registration._bank_registration_files(),
-        )
-
-    def _bank_link_provider_class(self):
-        if self.provider != "ing":
-            return super()._bank_link_provider_class()
-        return ing_provider.IngProvider
-
-    def _bank_link_get_provider(self):
-        if self.provider != "ing":
-            return super()._bank_link_get_provider()
-        self.ensure_one()
-        return ing_provider.IngProvider(self._ing_config())
+    provider = fields.Selection(selection_add=[(PROVIDER.code, PROVIDER.name)], ondelete={PROVIDER.code: "cascade"})
 
     def _bank_link_wizard_texts(self):
         texts = super()._bank_link_wizard_texts()
-        if self.provider == "ing":
+        if self.provider == PROVIDER.code:
             texts.update(
                 consent=self.env._(
                     "You are sent to ING. Only the company's legal representative "
@@ -61,7 +40,7 @@ class AccountBankLink(models.Model):
 
     def _bank_link_account_eligibility(self, bank_account):
         eligible, reason = super()._bank_link_account_eligibility(bank_account)
-        if self.provider != "ing":
+        if self.provider != PROVIDER.code:
             return eligible, reason
         # ING's own rule, worded for the user in their language (the
         # provider's reason is English).

@@ -172,14 +172,14 @@ class TestIngSettings(conformance.SettingsConformance, HttpCase):
         })
         registration.invalidate_recordset()
         self.assertFalse(registration.ca_certificate)
-        self.assertIs(self.link._ing_config().verify, True)
+        self.assertIs(self.link._bank_link_get_provider().config.verify, True)
 
     def test_sandbox_ca_is_never_used_by_a_production_link(self):
         registration = self.production_settings()
         registration.write({"environment": "sandbox", "ca_certificate": b64(self.sandbox_ca)})
-        self.assertNotEqual(self.link._ing_config().verify, True)
+        self.assertNotEqual(self.link._bank_link_get_provider().config.verify, True)
         registration.environment = "production"
-        self.assertIs(self.link._ing_config().verify, True)
+        self.assertIs(self.link._bank_link_get_provider().config.verify, True)
 
     def test_endpoint_changes_are_tracked(self):
         registration = self.production_settings()

@@ -13,21 +13,9 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 try:
-    from odoo.addons.l10n_nl_bankkoppeling.tools import (
-        bank_http,
-        ibans,
-        paging,
-        placeholders,
-        provider,
-    )
+    from odoo.addons.l10n_nl_bankkoppeling.tools import bank_http, ibans, paging, placeholders, provider
 except ImportError:  # plain Python, see tests/conftest.py
-    from l10n_nl_bankkoppeling.tools import (
-        bank_http,
-        ibans,
-        paging,
-        placeholders,
-        provider,
-    )
+    from l10n_nl_bankkoppeling.tools import bank_http, ibans, paging, placeholders, provider
 
 ADJUSTED_DATE_FROM_HEADER = "X-ING-AIS-ADJUSTED-DATEFROM"
 VALIDITY_PERIOD_HEADER = "X-ING-AIS-TRANSACTION-VALIDITY-PERIOD"

@@ -12,14 +12,9 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 from . import ing_client, ing_mapping, ing_payments
 
 try:
-    from odoo.addons.l10n_nl_bankkoppeling.tools import (
-        endpoints,
-        http_signature,
-        paging,
-        provider,
-    )
+    from odoo.addons.l10n_nl_bankkoppeling.tools import endpoints, http_signature, oauth, paging, provider
 except ImportError:  # plain Python, see tests/conftest.py
-    from l10n_nl_bankkoppeling.tools import endpoints, http_signature, paging, provider
+    from l10n_nl_bankkoppeling.tools import endpoints, http_signature, oauth, paging, provider
 
 #: Scopes of the consent: balances and transactions of payment accounts.
 AIS_SCOPE = "payment-accounts:balances:view payment-accounts:transactions:view"
@@ -66,6 +61,7 @@ def authorization_hosts(base_url: str, production: bool) -> tuple[str, ...]:
     return SANDBOX_AUTHORIZATION_HOSTS + ((own,) if own else ())
 
 
+@provider.register
 class IngProvider(ing_payments.IngPayments, provider.BankProvider):
     code = "ing"
     name = "ING"
@@ -77,6 +73,17 @@ class IngProvider(ing_payments.IngPayments, provider.BankProvider):
     production_api_url = PRODUCTION_URL
     sandbox_api_url = SANDBOX_URL
     required_settings = ("api_base_url", "tls_certificate", "tls_key", "signing_certificate", "signing_key")
+    config_class = IngConfig
+
+    @classmethod
+    def config_from_settings(cls, settings: Mapping[str, Any]) -> IngConfig:
+        # ING also returns the client id with every application token; the
+        # one ING returns wins (ing_client.py).
+        base_url = settings["api_base_url"].rstrip("/")
+        production = settings.get("environment") == "production"
+        return super().config_from_settings(
+            {**settings, "base_url": base_url, "authorization_hosts": authorization_hosts(base_url, production)}
+        )
 
     def make_client(self, config: IngConfig, transport: dict[str, Any]) -> ing_client.IngClient:
         signer = http_signature.HttpSigner.from_files(config.signing_key_path, config.signing_cert_path, bank="ING")
@@ -114,34 +121,11 @@ class IngProvider(ing_payments.IngPayments, provider.BankProvider):
         return self._token_set(self.client.token_by_code(code, redirect_uri), previous=None)
 
     def refresh(self, tokens: provider.TokenSet) -> provider.TokenSet:
-        if not tokens.refresh_token:
-            raise provider.ConsentExpiredError("No refresh token stored; the consent must be renewed")
-        payload = self.client.token_by_refresh(tokens.refresh_token)
-        return self._token_set(payload, previous=tokens)
+        return self._token_set(self.client.token_by_refresh(oauth.refresh_token_of(tokens)), previous=tokens)
 
     def revoke(self, tokens: provider.TokenSet) -> None:
         if tokens.refresh_token:
             self.client.revoke(tokens.refresh_token)
-
-    def _token_set(
-        self, payload: Mapping[str, Any], previous: provider.TokenSet | None
-    ) -> provider.TokenSet:
-        now = self._now()
-        refresh_token = payload.get("refresh_token") or None
-        refresh_expires_at = _expiry(now, payload.get("refresh_token_expires_in"))
-        if refresh_token is None and previous is not None:
-            # ING may answer a refresh without a new refresh token: the old
-            # one stays valid and must be kept, or the consent is lost.
-            refresh_token = previous.refresh_token
-            refresh_expires_at = refresh_expires_at or previous.refresh_expires_at
-        return provider.TokenSet(
-            access_token=payload["access_token"],
-            refresh_token=refresh_token,
-            expires_at=_expiry(now, payload.get("expires_in")),
-            refresh_expires_at=refresh_expires_at,
-            scope=payload.get("scope") if isinstance(payload.get("scope"), str) else None,
-            consent_valid_until=previous.consent_valid_until if previous else None,
-        )
 
     # ------------------------------------------------------------------ AIS
 
@@ -212,15 +196,6 @@ def add_query(url: str, params: Mapping[str, str]) -> str:
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in params]
     query.extend(params.items())
     return urlunsplit(parts._replace(query=urlencode(query)))
-
-
-def _expiry(now: datetime.datetime, seconds: Any) -> datetime.datetime | None:
-    if isinstance(seconds, bool) or seconds in (None, ""):
-        return None
-    try:
-        return now + datetime.timedelta(seconds=int(seconds))
-    except (TypeError, ValueError):
-        return None
 
 
 def _path_segment(value: str) -> str:

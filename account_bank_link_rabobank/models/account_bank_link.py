@@ -1,44 +1,24 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-"""Rabobank on the bank link: the provider, built from the company's bank
-registration (``account.bank.registration``: no settings on the consents),
-which accounts may be linked, and Rabobank's texts in the link wizard."""
+"""Rabobank on the bank link: which accounts may be linked, and Rabobank's
+texts in the link wizard. The framework builds the provider (registered in
+``rabobank_provider``) from the company's bank registration."""
 
 from odoo import fields, models
 
 from ..tools import rabobank_mapping, rabobank_provider
 
+#: Registered with the framework, which builds it from the bank registration.
+PROVIDER = rabobank_provider.RabobankProvider
+
 
 class AccountBankLink(models.Model):
     _inherit = "account.bank.link"
 
-    provider = fields.Selection(
-        selection_add=[("rabobank", "Rabobank")], ondelete={"rabobank": "cascade"}
-    )
-
-    def _bank_link_provider_class(self):
-        if self.provider != "rabobank":
-            return super()._bank_link_provider_class()
-        return rabobank_provider.RabobankProvider
-
-    def _bank_link_get_provider(self):
-        if self.provider != "rabobank":
-            return super()._bank_link_get_provider()
-        self.ensure_one()
-        return rabobank_provider.RabobankProvider(self._rabobank_config())
-
-    def _rabobank_config(self):
-        registration = self._bank_link_registration()._bank_registration_ready()
-        return rabobank_provider.RabobankConfig(
-            api_base_url=registration.api_base_url.rstrip("/"),
-            auth_base_url=registration.auth_base_url.rstrip("/"),
-            client_id=registration.client_id,
-            client_secret=registration.client_secret,
-            **registration._bank_registration_files(),
-        )
+    provider = fields.Selection(selection_add=[(PROVIDER.code, PROVIDER.name)], ondelete={PROVIDER.code: "cascade"})
 
     def _bank_link_wizard_texts(self):
         texts = super()._bank_link_wizard_texts()
-        if self.provider == "rabobank":
+        if self.provider == PROVIDER.code:
             texts.update(
                 consent=self.env._(
                     "You are sent to Rabobank. Only the company's legal representative "
@@ -60,7 +40,7 @@ class AccountBankLink(models.Model):
 
     def _bank_link_account_eligibility(self, bank_account):
         eligible, reason = super()._bank_link_account_eligibility(bank_account)
-        if self.provider != "rabobank" or eligible:
+        if self.provider != PROVIDER.code or eligible:
             return eligible, reason
         # The provider's reasons are English; the user reads them in Dutch.
         reasons = {

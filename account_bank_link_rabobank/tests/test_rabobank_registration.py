@@ -75,7 +75,7 @@ class TestRabobankRegistration(conformance.SettingsConformance, HttpCase):
         registration = self.production_settings()
         self.assertEqual(registration.api_base_url, endpoints.PRODUCTION_API_URL)
         self.assertEqual(registration.auth_base_url, endpoints.PRODUCTION_AUTH_URL)
-        config = self.link._rabobank_config()
+        config = self.link._bank_link_get_provider().config
         self.assertEqual(config.api_base_url, "https://api.rabobank.nl/openapi")
         self.assertEqual(config.auth_base_url, "https://oauth.rabobank.nl/openapi/oauth2")
         self.assertEqual((config.client_id, config.client_secret), ("app-id", "app-secret"))
@@ -146,9 +146,9 @@ class TestRabobankRegistration(conformance.SettingsConformance, HttpCase):
         ca_cert, _cert = pem_factory.certificate_pem(pem_factory.make_key(), "Sandbox CA")
         registration = self.production_settings()
         registration.ca_certificate = b64(ca_cert)
-        self.assertIs(self.link._rabobank_config().verify, True)
+        self.assertIs(self.link._bank_link_get_provider().config.verify, True)
         registration.environment = "sandbox"
-        verify = self.link._rabobank_config().verify
+        verify = self.link._bank_link_get_provider().config.verify
         self.assertTrue(verify.endswith("-ca.pem"), verify)
         with open(verify, "rb") as handle:
             self.assertEqual(handle.read(), ca_cert)

@@ -13,21 +13,9 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 try:
-    from odoo.addons.l10n_nl_bankkoppeling.tools import (
-        bank_http,
-        ibans,
-        paging,
-        placeholders,
-        provider,
-    )
+    from odoo.addons.l10n_nl_bankkoppeling.tools import bank_http, ibans, paging, placeholders, provider
 except ImportError:  # plain Python, see tests/conftest.py
-    from l10n_nl_bankkoppeling.tools import (
-        bank_http,
-        ibans,
-        paging,
-        placeholders,
-        provider,
-    )
+    from l10n_nl_bankkoppeling.tools import bank_http, ibans, paging, placeholders, provider
 
 REASON_FOREIGN_CURRENCY = "Only EUR accounts can be linked; this is a foreign-currency account."
 REASON_NOT_ENABLED = "This account is blocked or closed at Rabobank."

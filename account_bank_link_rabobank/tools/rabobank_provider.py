@@ -6,15 +6,15 @@ import dataclasses
 import datetime
 import logging
 import zoneinfo
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from typing import Any
 
 from . import endpoints, rabobank_client, rabobank_mapping, rabobank_payments
 
 try:
-    from odoo.addons.l10n_nl_bankkoppeling.tools import http_signature, paging, provider
+    from odoo.addons.l10n_nl_bankkoppeling.tools import http_signature, oauth, paging, provider
 except ImportError:  # plain Python, see tests/conftest.py
-    from l10n_nl_bankkoppeling.tools import http_signature, paging, provider
+    from l10n_nl_bankkoppeling.tools import http_signature, oauth, paging, provider
 
 AMSTERDAM = zoneinfo.ZoneInfo("Europe/Amsterdam")
 
@@ -43,6 +43,7 @@ class RabobankConfig:
     timeout: float = 30.0
 
 
+@provider.register
 class RabobankProvider(rabobank_payments.RabobankPayments, provider.BankProvider):
     code = "rabobank"
     name = "Rabobank"
@@ -63,6 +64,7 @@ class RabobankProvider(rabobank_payments.RabobankPayments, provider.BankProvider
     local_sandbox_auth_path = endpoints.LOCAL_SANDBOX_AUTH_PATH
     required_settings = ("api_base_url", "auth_base_url", "client_id", "client_secret", "tls_certificate",
                          "tls_key", "signing_certificate", "signing_key")
+    config_class = RabobankConfig
 
     def make_client(self, config: RabobankConfig, transport: dict[str, Any]) -> rabobank_client.RabobankClient:
         # RSA-SHA512 and a SHA-512 Digest [I Y; C R-sign for the digest].
@@ -97,33 +99,12 @@ class RabobankProvider(rabobank_payments.RabobankPayments, provider.BankProvider
         return dataclasses.replace(tokens, consent_valid_until=until)
 
     def refresh(self, tokens: provider.TokenSet) -> provider.TokenSet:
-        if not tokens.refresh_token:
-            raise provider.ConsentExpiredError("No refresh token stored; the consent must be renewed")
-        return self._token_set(self.client.token_by_refresh(tokens.refresh_token), previous=tokens)
+        return self._token_set(self.client.token_by_refresh(oauth.refresh_token_of(tokens)), previous=tokens)
 
     def revoke(self, tokens: provider.TokenSet) -> None:
         """No revocation call is described; the user withdraws the consent in
         Rabo Internet Bankieren [C R-ais]. Forgetting the tokens is all we can do."""
         _logger.info("Rabobank has no revoke call; the consent is withdrawn at the bank")
-
-    def _token_set(self, payload: Mapping[str, Any], previous: provider.TokenSet | None) -> provider.TokenSet:
-        now = self._now()
-
-        def moment(seconds: Any) -> datetime.datetime | None:
-            try:
-                return now + datetime.timedelta(seconds=int(seconds)) if seconds not in (None, "") else None
-            except (TypeError, ValueError):
-                return None
-
-        refresh_token = payload.get("refresh_token") or (previous.refresh_token if previous else None)
-        return provider.TokenSet(
-            access_token=payload["access_token"],
-            refresh_token=refresh_token,
-            expires_at=moment(payload.get("expires_in")),
-            refresh_expires_at=moment(payload.get("refresh_token_expires_in")),
-            scope=payload.get("scope") if isinstance(payload.get("scope"), str) else None,
-            consent_valid_until=previous.consent_valid_until if previous else None,
-        )
 
     # ------------------------------------------------------------------ AIS
 

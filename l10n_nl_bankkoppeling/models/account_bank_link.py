@@ -115,9 +115,16 @@ class AccountBankLink(models.Model):
     def _bank_link_get_provider(self):
         """Return a configured :class:`BankProvider` for ``self.provider``.
 
-        Bank addons override this: ``if self.provider == 'ing': return ...``
-        and call ``super()`` otherwise."""
+        A bank whose addon registered its provider class
+        (``provider.register``) with a ``config_class`` is built here from
+        the company's bank registration; other bank addons override this:
+        ``if self.provider == 'bunq': return ...`` and call ``super()``
+        otherwise."""
         self.ensure_one()
+        provider_class = bank_provider.PROVIDER_CLASSES.get(self.provider)
+        if provider_class and provider_class.config_class:
+            registration = self._bank_link_registration()._bank_registration_ready()
+            return provider_class(provider_class.config_from_settings(registration._bank_registration_settings()))
         raise UserError(
             self.env._(
                 "No bank module is installed for '%(provider)s'. Install the "
@@ -130,11 +137,13 @@ class AccountBankLink(models.Model):
         """The :class:`BankProvider` subclass of ``self.provider``, not
         configured, or None when no bank module serves it.
 
-        Bank addons override this like :meth:`_bank_link_get_provider`. The
-        cron reads the bank's fixed facts (daily limit, history) here: that
-        needs no keys, so a link whose keys are broken cannot stop the
-        scheduled fetch of the others before their own turn."""
-        return None
+        The registered class of the bank (``provider.register``); bank
+        addons that do not register override this like
+        :meth:`_bank_link_get_provider`. The cron reads the bank's fixed
+        facts (daily limit, history) here: that needs no keys, so a link
+        whose keys are broken cannot stop the scheduled fetch of the others
+        before their own turn."""
+        return bank_provider.PROVIDER_CLASSES.get(self.provider)
 
     def _bank_link_provider_fact(self, name):
         """A class-level fact of the bank (``max_unattended_fetches_per_day``,

@@ -217,11 +217,17 @@ class AccountBankLink(models.Model):
         attachments (readable through ``ir.attachment`` by every link
         reader) move into the link's own admin-only column, and the
         attachments are deleted. Only files uploaded by a link administrator
-        (or the system) are taken: anything else was planted."""
+        (or the system) are taken: anything else was planted. When the
+        fields are gone (upgraded straight to a version whose settings live
+        on the bank registration) the files are not taken over (the
+        administrator uploads them there again), but still deleted."""
         Attachment = self.env["ir.attachment"].sudo().with_context(active_test=False)
         attachments = Attachment.search(
             [("res_model", "=", self._name), ("res_field", "in", list(field_names))]
         )
+        if not set(field_names) <= set(self._fields):
+            attachments.unlink()
+            return
         admins = self.env.ref(ADMIN_GROUP).users
         links = self.sudo().browse(set(attachments.mapped("res_id"))).exists()
         for attachment in attachments:

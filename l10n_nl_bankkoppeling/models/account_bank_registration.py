@@ -4,11 +4,18 @@ bank's client id, secret, API key, certificates, keys and endpoints live.
 Every consent (``account.bank.link``) of that company and bank uses it; no
 copy is kept on the consents. Administrators only (see readme/SECURITY.md)."""
 
+import logging
+
+from psycopg2 import sql
+
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.tools.sql import column_exists
 
 from ..tools import pem_files
 from ..tools import provider as bank_provider
+
+_logger = logging.getLogger(__name__)
 
 ADMIN_GROUP = "l10n_nl_bankkoppeling.group_bank_link_admin"
 #: (certificate field, key field) pairs that must belong together.
@@ -23,6 +30,8 @@ PEM_FILES = (
     ("signing_certificate", "signing_cert_path", "-signing.pem"),
     ("signing_key", "signing_key_path", "-signing.key"),
 )
+#: Settings that are no file: kept when an upgrade's file is refused.
+PLAIN_SETTINGS = ("environment", "api_base_url", "auth_base_url", "client_id", "client_secret", "api_key")
 
 
 class AccountBankRegistration(models.Model):
@@ -153,7 +162,10 @@ class AccountBankRegistration(models.Model):
             elif registration.provider and registration._local_sandbox_url():
                 local = registration._local_sandbox_url()
                 api_url = local + bank.local_sandbox_api_path
-                auth_url = local + bank.local_sandbox_auth_path if bank.local_sandbox_auth_path else ""
+                # A bank with an authorisation server of its own has one in
+                # the local sandbox too (ABN AMRO's at the sandbox's root).
+                has_auth = bank.local_sandbox_auth_path or bank.sandbox_auth_url
+                auth_url = local + bank.local_sandbox_auth_path if has_auth else ""
             else:
                 api_url, auth_url = bank.sandbox_api_url, bank.sandbox_auth_url
             registration.api_base_url = api_url or False
@@ -240,6 +252,19 @@ class AccountBankRegistration(models.Model):
                 files[name] = registration._bank_link_pem_path(field, suffix)
         return files
 
+    def _bank_registration_settings(self):
+        """What a provider's config is built from (``config_from_settings``):
+        the environment, endpoints, client id, client secret, API key and
+        the files of :meth:`_bank_registration_files`. Secrets: for the
+        provider's config only, never to a log or a user."""
+        self.ensure_one()
+        registration = self.sudo()
+        settings = {"environment": registration.environment}
+        for name in ("api_base_url", "auth_base_url", "client_id", "client_secret", "api_key"):
+            settings[name] = registration[name] or ""
+        settings.update(registration._bank_registration_files())
+        return settings
+
     def _bank_registration_verify(self):
         """``verify`` of the TLS layer: the sandbox's CA file, else the
         system's trusted authorities."""
@@ -247,3 +272,64 @@ class AccountBankRegistration(models.Model):
         if self.environment == "sandbox" and self.sudo().ca_certificate:
             return self._bank_link_pem_path("ca_certificate", "-ca.pem")
         return True
+
+    # ------------------------------------------------------------------
+    # Upgrade: settings that lived on the links
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _bank_registration_take_over_link_columns(self, provider, columns, key_column, also_clear=()):
+        """Upgrade step of a bank whose settings lived on every link: per
+        company a registration made from its last configured link (the one
+        with ``key_column``, as new links inherited from until then), then
+        the settings cleared from every link of ``provider``. ``columns``:
+        {column of account_bank_link: field of this model}. The fields are
+        gone from the link model by then, their columns not yet (Odoo drops
+        them after all modules are loaded): they are read with SQL. A
+        company that has a registration already keeps it. ``also_clear``:
+        columns of old settings the registration has no field for."""
+        cr = self.env.cr
+        present = [column for column in columns if column_exists(cr, "account_bank_link", column)]
+        if key_column not in present:
+            return self
+        cr.execute(
+            sql.SQL(
+                "SELECT DISTINCT ON (company_id) company_id, {columns} FROM account_bank_link "
+                "WHERE provider = %s AND {key} IS NOT NULL ORDER BY company_id, id DESC"
+            ).format(columns=sql.SQL(", ").join(map(sql.Identifier, present)), key=sql.Identifier(key_column)),
+            [provider],
+        )
+        rows = cr.dictfetchall()
+        existing = self.sudo().with_context(active_test=False).search([("provider", "=", provider)])
+        made = self.browse()
+        for row in rows:
+            if row["company_id"] in existing.company_id.ids:
+                continue  # an administrator made one already
+            values = {columns[column]: row[column] for column in present if row[column]}
+            for name, value in values.items():
+                if isinstance(value, memoryview):  # a Binary column's base64 text
+                    values[name] = value.tobytes()
+            made |= self._bank_registration_create_refusing_nothing(provider, row["company_id"], values)
+        # No copy of a secret stays behind on the consents.
+        present += [column for column in also_clear if column_exists(cr, "account_bank_link", column)]
+        cr.execute(
+            sql.SQL("UPDATE account_bank_link SET {} WHERE provider = %s").format(
+                sql.SQL(", ").join(sql.SQL("{} = NULL").format(sql.Identifier(column)) for column in present)
+            ),
+            [provider],
+        )
+        return made
+
+    @api.model
+    def _bank_registration_create_refusing_nothing(self, provider, company_id, values):
+        """The registration with all ``values``; when the checks refuse a
+        file (an expired certificate, say), without the files, so that the
+        administrator uploads new ones; never a failed upgrade."""
+        plain = {name: value for name, value in values.items() if name in PLAIN_SETTINGS}
+        for attempt in (values, plain, {}):
+            try:
+                with self.env.cr.savepoint():
+                    return self.sudo().create({"company_id": company_id, "provider": provider, **attempt})
+            except ValidationError as error:
+                _logger.warning("%s registration of company %s: settings refused (%s)", provider, company_id, error)
+        return self.browse()

@@ -62,7 +62,7 @@ class TestSecurityRegistry(TransactionCase):
         seen = {(model, name) for model, name, _field in self.our_fields()}
         # The walk would be worthless if it missed the fields it is for.
         self.assertIn(("account.bank.registration", "tls_key"), seen)
-        self.assertIn(("account.bank.link", "abnamro_api_key"), seen)
+        self.assertIn(("account.bank.registration", "api_key"), seen)
         self.assertIn(("account.bank.link.secret", "refresh_token"), seen)
         self.assertIn(("account.bank.registration", "signing_key"), seen)
         self.assertIn(("account.bank.registration", "auth_base_url"), seen)
@@ -110,11 +110,13 @@ class TestSecurityRegistry(TransactionCase):
                               f"{model_name}: access for {row.group_id.full_name or 'everyone'}")
 
     def test_no_credential_is_kept_as_an_attachment(self):
+        # The link's and the bank registration's (every bank's settings live there now).
         credential_fields = [
-            name for model, name, field in self.our_fields()
-            if model == "account.bank.link" and field.type == "binary"
+            (model, name) for model, name, field in self.our_fields()
+            if model in ("account.bank.link", "account.bank.registration") and field.type == "binary"
         ]
-        self.assertTrue(credential_fields)
-        self.assertFalse(self.env["ir.attachment"].sudo().search_count([
-            ("res_model", "=", "account.bank.link"), ("res_field", "in", credential_fields),
-        ]))
+        self.assertIn(("account.bank.registration", "tls_key"), credential_fields)
+        for model, name in credential_fields:
+            self.assertFalse(self.env["ir.attachment"].sudo().search_count([
+                ("res_model", "=", model), ("res_field", "=", name),
+            ]), f"{model}.{name} kept as an attachment")

@@ -240,6 +240,19 @@ class InvalidRequestError(BankLinkError):
 # --------------------------------------------------------------------------
 
 
+#: Provider class per bank code (the ``provider`` selection value), of the
+#: banks whose addon registered its class with :func:`register`: the
+#: framework reads the bank's fixed facts from the class and builds the
+#: provider from the company's bank registration (account.bank.registration).
+PROVIDER_CLASSES: dict[str, type[BankProvider]] = {}
+
+
+def register(provider_class: type[BankProvider]) -> type[BankProvider]:
+    """Class decorator: ``provider_class`` serves the bank of its ``code``."""
+    PROVIDER_CLASSES[provider_class.code] = provider_class
+    return provider_class
+
+
 class BankProvider(abc.ABC):
     """One bank's API, configured for one TPP registration and environment."""
 
@@ -280,6 +293,24 @@ class BankProvider(abc.ABC):
     sandbox_auth_url: str = ""
     local_sandbox_api_path: str = ""
     local_sandbox_auth_path: str = ""
+    #: The dataclass of the bank's settings that :meth:`config_from_settings`
+    #: builds from a registration; None: the bank addon builds its config itself.
+    config_class: type | None = None
+
+    @classmethod
+    def config_from_settings(cls, settings: Mapping[str, Any]) -> Any:
+        """The bank's config from its registration's ``settings``
+        (``environment``, the endpoint URLs, ``client_id``,
+        ``client_secret``, ``api_key``, the certificate and key file paths
+        and ``verify``): the fields of :attr:`config_class` by name, URLs
+        without a trailing slash. A bank whose config names or derives more
+        overrides this and calls super() with those values added."""
+        names = {field.name for field in dataclasses.fields(cls.config_class)}
+        return cls.config_class(**{
+            name: value.rstrip("/") if name.endswith("_url") and isinstance(value, str) else value
+            for name, value in settings.items()
+            if name in names
+        })
 
     def __init__(
         self,
@@ -303,6 +334,13 @@ class BankProvider(abc.ABC):
             transport = {name: getattr(config, name) for name in ("tls_cert_path", "tls_key_path", "verify", "timeout")}
             transport.update(retry=retry, sleep=sleep, session=session)
             self.client = self.make_client(config, transport)
+
+    def _token_set(self, payload: Mapping[str, Any], previous: TokenSet | None = None) -> TokenSet:
+        """The tokens of the bank's token answer (``oauth.token_set``), with
+        this bank's clock and its refresh-token rotation."""
+        from . import oauth  # it imports this module
+
+        return oauth.token_set(payload, previous, now=self._now(), rotating=self.rotates_refresh_token, bank=self.name)
 
     def make_client(self, config: Any, transport: dict[str, Any]) -> Any:
         """Hook: the bank's client for ``config``, with the keyword arguments

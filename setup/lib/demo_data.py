@@ -136,30 +136,6 @@ def _files(certs: Path, **files) -> dict:
     return values
 
 
-def bank_link_settings(sandbox: dict) -> dict:
-    """Settings of the demo links per provider whose settings still live on
-    the link (ABN AMRO), pointing at the sandbox. The sandbox's client id
-    and API key are its defaults (scenario.py)."""
-    certs = Path(sandbox["certs"])
-    settings = {}
-    if sandbox.get("abnamro"):
-        settings["abnamro"] = {
-            "abnamro_environment": "sandbox",
-            "abnamro_api_url": sandbox["abnamro"],
-            "abnamro_auth_url": sandbox["abnamro"],
-            "abnamro_token_url": sandbox["abnamro"] + "/as/token.oauth2",
-            "abnamro_client_id": sandbox.get("abnamro_client_id", "sandbox-tpp"),
-            "abnamro_api_key": sandbox.get("abnamro_api_key", "sandbox-api-key"),
-            "abnamro_tls_certificate": _pem(certs, "abnamro_tls.pem"),
-            "abnamro_tls_certificate_name": "abnamro_tls.pem",
-            "abnamro_tls_key": _pem(certs, "abnamro_tls.key"),
-            "abnamro_tls_key_name": "abnamro_tls.key",
-            "abnamro_ca_certificate": _pem(certs, "ca.pem"),
-            "abnamro_ca_certificate_name": "ca.pem",
-        }
-    return settings
-
-
 SANDBOX_URL_PARAMETERS = {
     "ing": "account_bank_link_ing.sandbox_url",
     "abnamro": "account_bank_link_abnamro.sandbox_url",
@@ -175,8 +151,7 @@ def bank_registration_settings(sandbox: dict) -> dict:
     """The demo company's registrations (account.bank.registration) per
     bank at the sandbox: its certificates, client id and secret (the
     sandbox's defaults, scenario.py); the endpoints follow from the
-    sandbox's URL. Banks whose settings still live on the link (ABN AMRO)
-    are in bank_link_settings."""
+    sandbox's URL."""
     certs = Path(sandbox["certs"])
     settings = {}
     for bank in ("ing", "rabobank"):
@@ -192,6 +167,14 @@ def bank_registration_settings(sandbox: dict) -> dict:
                     ca_certificate="ca.pem",
                 ),
             }
+    if sandbox.get("abnamro"):
+        # ABN AMRO signs nothing: its TLS pair, client id and API key (the sandbox's defaults).
+        settings["abnamro"] = {
+            "environment": "sandbox",
+            "client_id": sandbox.get("abnamro_client_id", "sandbox-tpp"),
+            "api_key": sandbox.get("abnamro_api_key", "sandbox-api-key"),
+            **_files(certs, tls_certificate="abnamro_tls.pem", tls_key="abnamro_tls.key", ca_certificate="ca.pem"),
+        }
     if "rabobank" in settings:
         settings["rabobank"].update(
             client_id=sandbox.get("rabobank_client_id", "sandbox-rabo-client"),
@@ -277,7 +260,7 @@ def ensure_bank_links(env, company, sandbox: dict, remember_ids=True):
     # Banks on a registration (ensure_bank_registrations) get a draft link
     # without settings of its own.
     drafts = {provider: {} for provider in bank_registration_settings(sandbox)}
-    for provider, values in {**drafts, **bank_link_settings(sandbox)}.items():
+    for provider, values in drafts.items():
         if provider not in providers or not set(values) <= set(Link._fields):
             continue  # the bank's addon is not installed (or an older one)
         env["ir.config_parameter"].sudo().set_param(

@@ -4,6 +4,7 @@ import datetime
 
 import pytest
 
+from account_bank_link_abnamro.tools import abnamro_provider
 from account_bank_link_abnamro.tools.abnamro_provider import AbnAmroConfig, AbnAmroProvider
 from l10n_nl_bankkoppeling.tools import provider
 
@@ -100,3 +101,30 @@ def test_tokens_survive_a_failing_consentinfo_after_code_exchange(abn):
 
 def test_revoke_is_a_no_op_that_does_not_fail(abn):
     assert abn.revoke(TOKENS) is None
+
+
+@pytest.mark.parametrize(("auth_url", "expected"), [
+    # ABN AMRO's own OAuth hosts: the token endpoint on port 8443.
+    ("https://auth.connect.abnamro.com", "https://auth.connect.abnamro.com:8443/as/token.oauth2"),
+    ("https://auth-sandbox.connect.abnamro.com/", "https://auth-sandbox.connect.abnamro.com:8443/as/token.oauth2"),
+    # The authorize page itself configured: the token endpoint beside it.
+    ("https://auth.connect.abnamro.com/as/authorization.oauth2", "https://auth.connect.abnamro.com:8443/as/token.oauth2"),
+    # A local sandbox: its own host, port and path.
+    ("https://127.0.0.1:8444", "https://127.0.0.1:8444/as/token.oauth2"),
+    ("https://127.0.0.1:8444/abn", "https://127.0.0.1:8444/abn/as/token.oauth2"),
+    # Another host named like ABN AMRO's gets no port of ABN AMRO's.
+    ("https://connect.abnamro.com.attacker.example", "https://connect.abnamro.com.attacker.example/as/token.oauth2"),
+])
+def test_token_url_follows_from_the_authorisation_url(auth_url, expected):
+    assert abnamro_provider.token_url(auth_url) == expected
+
+
+def test_provider_is_registered_and_built_from_registration_settings():
+    assert provider.PROVIDER_CLASSES["abnamro"] is AbnAmroProvider
+    settings = {"environment": "production", "api_base_url": "https://api.abnamro.com/",
+                "auth_base_url": "https://auth.connect.abnamro.com", "client_id": "tpp", "client_secret": "",
+                "api_key": "key", "tls_cert_path": "c.pem", "tls_key_path": "k.pem", "verify": True}
+    config = AbnAmroProvider.config_from_settings(settings)
+    assert config.api_base_url == "https://api.abnamro.com"
+    assert config.token_url == "https://auth.connect.abnamro.com:8443/as/token.oauth2"
+    assert (config.client_id, config.api_key, config.tls_key_path) == ("tpp", "key", "k.pem")

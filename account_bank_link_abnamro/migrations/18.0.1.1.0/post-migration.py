@@ -1,6 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """Keys and certificates leave ir.attachment (readable by every link
-reader) for the link's admin-only columns."""
+reader) for the link's admin-only columns; deleted when the settings
+live on the bank registration already."""
 
 from odoo import SUPERUSER_ID, api
 
