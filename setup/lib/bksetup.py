@@ -580,7 +580,9 @@ def command_demo(args) -> int:
         f"  Odoo with the bank link is running:  http://localhost:{args.port}\n"
         "  Log in as:  admin / admin   (company: De Gouden Korenaar B.V.)\n"
         + (f"  Bank sandbox: ING {sandbox_urls.get('ing', '')}  ABN AMRO {sandbox_urls.get('abnamro', '')}"
-           f"  Rabobank {sandbox_urls.get('rabobank', '')}  bunq {sandbox_urls.get('bunq', '')}\n"
+           f"  Rabobank {sandbox_urls.get('rabobank', '')}\n"
+           f"                Knab, Triodos, ASN Bank, SNS, RegioBank {sandbox_urls.get('nextgenpsd2', '')}"
+           f"  bunq {sandbox_urls.get('bunq', '')}\n"
            if sandbox_urls else "")
         + f"  Log file:  {LOCAL / 'odoo-demo.log'}\n"
         + ("  Stop with:  ./setup/demo --stop\n" if args.detach
