@@ -72,7 +72,10 @@ def uses_the_registration(addon):
     """A bank addon whose settings live in the framework's bank registration
     (no settings fields on its link): the registration is checked instead."""
     path = addon / "models" / "account_bank_link.py"
-    return "_bank_link_registration()" in path.read_text() and not any(
+    # Either the link asks for its registration itself, or its provider is in
+    # the framework's registry, which builds it from the registration.
+    registered = any("@provider.register" in tool.read_text() for tool in (addon / "tools").glob("*_provider.py"))
+    return ("_bank_link_registration()" in path.read_text() or registered) and not any(
         name.endswith(ENDPOINT_SUFFIXES) for name, _call in field_calls(path))
 
 
