@@ -11,6 +11,8 @@ from collections import defaultdict
 
 from odoo import models
 
+from odoo.addons.l10n_nl_bankkoppeling.tools import ibans
+
 _logger = logging.getLogger(__name__)
 
 #: Submissions whose batch may appear on the statement.
@@ -72,7 +74,7 @@ class AccountBankStatementLine(models.Model):
             order = submission.order_id
             sign = -1 if order.payment_type == "outbound" else 1
             for payment in order.payment_ids:
-                iban = re.sub(r"\s+", "", (payment.partner_bank_id.acc_number or "").upper())
+                iban = ibans.compact(payment.partner_bank_id.acc_number)
                 items = payment.move_id.line_ids.filtered(
                     lambda aml, pay=payment: aml.account_id == pay.outstanding_account_id
                     and not aml.reconciled and aml.move_id.state == "posted")
@@ -82,7 +84,7 @@ class AccountBankStatementLine(models.Model):
         done = self.browse()
         taken = set()
         for line in lines:
-            iban = re.sub(r"\s+", "", line.account_number.upper())
+            iban = ibans.compact(line.account_number)
             candidates = [c for c in open_items.get((line.journal_id.id, iban, round(line.amount, 2)), [])
                           if c[1].id not in taken]
             if len(candidates) > 1:
