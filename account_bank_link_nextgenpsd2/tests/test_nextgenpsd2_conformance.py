@@ -1,6 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-"""Knab, Triodos and de Volksbank (ASN Bank; SNS and RegioBank run on the
-same platform and the same code, their own paths) pass the framework's
+"""Knab, Triodos and de Volksbank's three brands (ASN Bank, SNS and RegioBank:
+one platform and one code, each its own path) pass the framework's
 conformance suite against the local bank sandbox: consent through the
 wizard and the bank's page, refresh, paging, the fault matrix and the
 OAuth state.
@@ -137,11 +137,12 @@ class TestAsnBankConformance(NextGenPsd2Conformance, AccountTestInvoicingCommon,
     next_page_marker = "entryReferenceFrom"
     api_prefix = "/psd2/asnbank/v1"
     access_token_seconds = 600
+    savings_product = "ASN Zakelijk Sparen"
 
     @classmethod
     def adjust_scenario(cls, scenario):
         result = super().adjust_scenario(scenario)
-        scenario["asn"]["accounts"].append(savings_account("asn", "ASN Zakelijk Sparen"))
+        scenario[cls.bank]["accounts"].append(savings_account(cls.bank, cls.savings_product))
         return result
 
     def bank_import_id(self, bank_id):
@@ -157,3 +158,27 @@ class TestAsnBankConformance(NextGenPsd2Conformance, AccountTestInvoicingCommon,
     def expected_bank_balance(self, expected, lines):
         # de Volksbank gives only interimAvailable (what is not booked yet included) [I Y-vb README].
         return Decimal(str(expected.get("expected_balance", expected["balance"])))
+
+
+@tagged("post_install", "-at_install")
+class TestSnsConformance(TestAsnBankConformance):
+    """SNS: de Volksbank's platform under its own brand path."""
+
+    bank = "sns"
+    provider_class = nextgenpsd2_provider.SnsProvider
+    iban = "NL87SNSB3565267348"
+    journal_code = "SNS"
+    api_prefix = "/psd2/snsbank/v1"
+    savings_product = "SNS Zakelijk Sparen"
+
+
+@tagged("post_install", "-at_install")
+class TestRegioBankConformance(TestAsnBankConformance):
+    """RegioBank: de Volksbank's platform under its own brand path."""
+
+    bank = "regiobank"
+    provider_class = nextgenpsd2_provider.RegioBankProvider
+    iban = "NL58RBRB7732280172"
+    journal_code = "RGB"
+    api_prefix = "/psd2/regiobank/v1"
+    savings_product = "RegioBank Zakelijk Sparen"
