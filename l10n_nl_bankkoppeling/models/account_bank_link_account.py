@@ -518,7 +518,20 @@ class AccountBankLinkAccount(models.Model):
             }
         )
         currency = self.journal_currency_id
-        if check.get("opening") is not None:
+        if check.get("opening") is not None and check.get("pending") is not None:
+            self.journal_id.sudo().message_post(
+                body=self.env._(
+                    "Opening balance of the first statement taken from the bank: "
+                    "%(opening)s (the bank's balance of %(bank)s on %(date)s minus the "
+                    "imported transactions up to that day). The bank counts pending "
+                    "bookings in that balance: check the opening balance against a "
+                    "bank statement.",
+                    opening=formatLang(self.env, check["opening"], currency_obj=currency),
+                    bank=formatLang(self.env, check["bank"], currency_obj=currency),
+                    date=self.link_id._bank_link_format_date(check["date"]),
+                )
+            )
+        elif check.get("opening") is not None:
             self.journal_id.sudo().message_post(
                 body=self.env._(
                     "Opening balance of the first statement taken from the bank: "

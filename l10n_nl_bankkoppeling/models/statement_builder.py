@@ -277,6 +277,21 @@ class StatementBuilder:
         )
         computed = self.currency.round(statement.balance_start + amount)
         difference = self.currency.round(bank - computed)
+        if bank_balance.includes_pending:
+            # Rabobank's "expected", de Volksbank's "interimAvailable": the
+            # bank counts pending bookings we do not import. The difference
+            # is what is pending (or missing: it cannot tell), so it neither
+            # closes the statement nor books a correction.
+            return {
+                "date": on_date,
+                "bank": bank,
+                "computed": computed,
+                "found_difference": 0.0,
+                "difference": 0.0,
+                "pending": difference,
+                "corrected": False,
+                "opening": opening,
+            }
         statement_ends_on_date = not statement.date or statement.date <= on_date
         if statement_ends_on_date:
             statement.write({"nl_bank_balance": bank, "nl_bank_balance_date": on_date})

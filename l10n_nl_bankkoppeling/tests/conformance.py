@@ -388,6 +388,14 @@ class SandboxBankCase:
             "a balance correction hides a lost or doubled transaction",
         )
         self.assertEqual(Decimal(str(account.bank_balance)), self.expected_bank_balance(expected, lines))
+        # The journal agrees with the bank: no difference on the journal's card, and every
+        # statement closes on its lines (a bank balance that counts pending bookings, as
+        # Rabobank's and de Volksbank's, must not close a statement on it).
+        self.assertTrue(account.journal_currency_id.is_zero(account.balance_difference),
+                        f"the journal shows a balance difference of {account.balance_difference}")
+        statements = lines.statement_id
+        self.assertEqual(statements.filtered(lambda s: not s.is_complete), statements.browse(),
+                         "a statement does not close on its lines")
         return lines
 
     def book_new_transactions(self, batch=1):

@@ -72,6 +72,15 @@ class BankAccount:
     ineligible_reason: str | None = None
 
 
+#: Balance types that count what is not booked yet (pending card payments,
+#: reservations, a credit line): Berlin Group's ``expected``,
+#: ``interimAvailable``, ``closingAvailable``, ``forwardAvailable`` and
+#: ``authorised``. Rabobank and de Volksbank give only such a balance.
+BALANCE_TYPES_WITH_PENDING = frozenset(
+    {"expected", "interimAvailable", "closingAvailable", "forwardAvailable", "authorised"}
+)
+
+
 @dataclasses.dataclass(frozen=True)
 class BankBalance:
     amount: Decimal
@@ -80,6 +89,12 @@ class BankBalance:
     balance_type: str
     #: The booking date the balance belongs to (end of that day), if known.
     reference_date: datetime.date | None = None
+
+    @property
+    def includes_pending(self) -> bool:
+        """The balance counts bookings that are not imported (pending ones):
+        it cannot prove the imported lines complete, nor correct them."""
+        return self.balance_type in BALANCE_TYPES_WITH_PENDING
 
 
 @dataclasses.dataclass(frozen=True)
