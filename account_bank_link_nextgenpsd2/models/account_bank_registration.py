@@ -20,6 +20,10 @@ class AccountBankRegistration(models.Model):
         keep the client id and secret it answers. A new certificate revokes
         the earlier client at Triodos: register again after a change."""
         self.ensure_one()
+        # The button is on an administrator's form, but a method is callable over RPC by
+        # anyone who knows a record id: the sudo() below may only follow the caller's own
+        # right to change this registration (ACL and company rules).
+        self.check_access("write")
         registration = self.sudo()
         if registration.provider != "triodos":
             raise UserError(self.env._("Only Triodos Bank registers by API; other banks give the client id in their portal."))

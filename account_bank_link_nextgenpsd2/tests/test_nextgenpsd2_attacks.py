@@ -75,6 +75,20 @@ class TestNextGenPsd2Attacks(HttpCase):
                             {"provider": "knab", "environment": "sandbox"})
         self.assertEqual(self.registration.api_base_url, original)
 
+    def test_a_bank_link_user_cannot_trigger_triodos_registration_over_xmlrpc(self):
+        # Registering again would replace the client id and secret every Triodos link uses.
+        triodos = self.env["account.bank.registration"].create({
+            "provider": "triodos", "environment": "sandbox",
+            "client_id": "registered-client", "client_secret": "registered-secret",
+        })
+        for user in (self.clerk, self.accountant):
+            with self.assertRaises(xmlrpc.client.Fault) as caught:
+                self.rpc(user, "account.bank.registration", "action_nextgenpsd2_register_client", [triodos.id])
+            # Refused for the user's rights (4: AccessError), not for a missing certificate.
+            self.assertEqual(caught.exception.faultCode, 4, caught.exception.faultString)
+        self.assertEqual((triodos.client_id, triodos.client_secret), ("registered-client", "registered-secret"))
+        self.assertFalse(triodos.message_ids.filtered(lambda message: "Registered at" in (message.body or "")))
+
     def test_web_content_serves_no_key_to_a_user(self):
         self.authenticate(self.clerk.login, self.clerk.login)
         for field in ("tls_key", "signing_key"):
