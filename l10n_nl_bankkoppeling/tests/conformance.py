@@ -97,6 +97,21 @@ def import_repo_helpers():
     return sandbox, demo_data
 
 
+OUR_MODULES = ("l10n_nl_bankkoppeling", "account_bank_link_")
+
+
+def _our_public_actions(model_class):
+    """The ``action_*`` methods our addons define on a model: what a form's
+    buttons call, callable over RPC by any user with a record id."""
+    return sorted({
+        name
+        for cls in model_class.__mro__
+        if (getattr(cls, "_module", None) or "").startswith(OUR_MODULES)
+        for name, value in vars(cls).items()
+        if name.startswith("action_") and callable(value)
+    })
+
+
 def b64(data):
     return base64.b64encode(data)
 
@@ -1008,6 +1023,28 @@ class SettingsConformance:
         self.assertEqual(base64.b64decode(link.sudo()[self.tls_key_field]), pem_factory.key_pem(self.tls_key))
         if self.ca_certificate_field:
             self.assertFalse(link.sudo()[self.ca_certificate_field])
+
+    def test_bank_link_user_calls_no_action_of_the_registration(self):
+        """A button of the registration's form is a public method anyone can
+        call over XML-RPC with a record id (Triodos's and bunq's register
+        at the bank and replace the client's secrets). Each refuses a user
+        who may not change the registration (an access error, not a
+        missing setting) before it works with ``sudo()``."""
+        if self.settings_model == "account.bank.link":
+            self.skipTest("a link's actions are the bank-link user's to call")
+        settings = self.production_settings()
+        actions = _our_public_actions(type(settings))
+        if not actions:
+            self.skipTest(f"{self.bank_label}'s registration has no action of its own")
+        before = {field: settings.sudo()[field] for field in self.secret_fields}
+        for user in (self.clerk, self.accountant):
+            for name in actions:
+                with self.assertRaises(xmlrpc.client.Fault, msg=name) as caught:
+                    self.rpc(user, settings._name, name, [settings.id])
+                # 4: Odoo's AccessError over XML-RPC.
+                self.assertEqual(caught.exception.faultCode, 4, f"{name}: {caught.exception.faultString}")
+        settings.invalidate_recordset()
+        self.assertEqual({field: settings.sudo()[field] for field in self.secret_fields}, before)
 
     def test_no_key_in_an_attachment_and_no_route_serves_it(self):
         link = self.production_settings()
