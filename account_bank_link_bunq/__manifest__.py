@@ -9,6 +9,7 @@
     "license": "LGPL-3",
     "countries": ["nl"],
     "depends": ["l10n_nl_bankkoppeling"],
+    "data": ["views/account_bank_registration_views.xml"],
     "external_dependencies": {
         "python": ["requests", "cryptography"],
     },

@@ -1,1 +1,2 @@
 from . import account_bank_link
+from . import account_bank_registration
